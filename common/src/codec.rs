@@ -1,0 +1,380 @@
+//! Frames on the wire: a big-endian `u32` length prefix, then the frame encoded with
+//! bincode 2 (serde, standard config, byte limit [`MAX_FRAME_BYTES`]).
+//!
+//! This is the only module that names bincode, so the encoding can be swapped here.
+//! Encoding happens once into [`Bytes`], which the relay hands to every recipient as is.
+//! Decoding never panics: every bad input is a [`CodecError`].
+
+use bytes::{BufMut, Bytes, BytesMut};
+use serde::{de::DeserializeOwned, Serialize};
+
+use crate::protocol::MAX_FRAME_BYTES;
+
+/// Bytes of the length prefix in front of every frame.
+pub const PREFIX_BYTES: usize = 4;
+
+/// What went wrong reading or writing a frame.
+#[derive(Debug, thiserror::Error)]
+pub enum CodecError {
+    /// The length prefix announces more than the limit.
+    #[error("frame of {len} bytes exceeds the limit of {MAX_FRAME_BYTES} bytes")]
+    Oversized {
+        /// Announced (or, encoding, actual) payload length.
+        len: usize,
+    },
+    /// The input ended inside a frame.
+    #[error("the stream ended inside a frame ({got} of {want} bytes)")]
+    Truncated {
+        /// Bytes that arrived.
+        got: usize,
+        /// Bytes the frame needed.
+        want: usize,
+    },
+    /// The payload is not a valid frame.
+    #[error("malformed frame: {0}")]
+    Malformed(String),
+    /// The stream ended cleanly between frames.
+    #[error("the stream was closed")]
+    Closed,
+    /// The QUIC stream failed (connection lost, reset, …).
+    #[error("stream error: {0}")]
+    Stream(String),
+}
+
+fn config() -> impl bincode::config::Config {
+    bincode::config::standard().with_limit::<MAX_FRAME_BYTES>()
+}
+
+/// Encodes a frame, prefix included, into one buffer.
+pub fn encode<T: Serialize>(frame: &T) -> Result<Bytes, CodecError> {
+    let mut buf = BytesMut::with_capacity(128);
+    buf.put_u32(0);
+    let mut writer = buf.writer();
+    bincode::serde::encode_into_std_write(frame, &mut writer, config())
+        .map_err(|e| CodecError::Malformed(e.to_string()))?;
+    let mut buf = writer.into_inner();
+    let len = buf.len() - PREFIX_BYTES;
+    if len > MAX_FRAME_BYTES {
+        return Err(CodecError::Oversized { len });
+    }
+    buf[..PREFIX_BYTES].copy_from_slice(&(len as u32).to_be_bytes());
+    Ok(buf.freeze())
+}
+
+/// Reads a length prefix and checks it against the limit.
+pub fn payload_len(prefix: [u8; PREFIX_BYTES]) -> Result<usize, CodecError> {
+    let len = u32::from_be_bytes(prefix) as usize;
+    if len > MAX_FRAME_BYTES {
+        return Err(CodecError::Oversized { len });
+    }
+    if len == 0 {
+        return Err(CodecError::Malformed("empty frame".into()));
+    }
+    Ok(len)
+}
+
+/// Decodes one payload (without prefix). Trailing bytes are an error.
+pub fn decode_payload<T: DeserializeOwned>(payload: &[u8]) -> Result<T, CodecError> {
+    let (frame, used) = bincode::serde::decode_from_slice(payload, config())
+        .map_err(|e| CodecError::Malformed(e.to_string()))?;
+    if used != payload.len() {
+        return Err(CodecError::Malformed(format!(
+            "{} trailing bytes after the frame",
+            payload.len() - used
+        )));
+    }
+    Ok(frame)
+}
+
+/// Decodes the first frame of `buf` (prefix included), returning it and the bytes used.
+pub fn decode<T: DeserializeOwned>(buf: &[u8]) -> Result<(T, usize), CodecError> {
+    if buf.is_empty() {
+        return Err(CodecError::Closed);
+    }
+    let Some(prefix) = buf.get(..PREFIX_BYTES) else {
+        return Err(CodecError::Truncated {
+            got: buf.len(),
+            want: PREFIX_BYTES,
+        });
+    };
+    let len = payload_len(prefix.try_into().expect("four bytes"))?;
+    let end = PREFIX_BYTES + len;
+    let Some(payload) = buf.get(PREFIX_BYTES..end) else {
+        return Err(CodecError::Truncated {
+            got: buf.len(),
+            want: end,
+        });
+    };
+    Ok((decode_payload(payload)?, end))
+}
+
+/// Reads one frame from a QUIC stream. `buf` is reused between calls.
+pub async fn read_frame<T: DeserializeOwned>(
+    recv: &mut quinn::RecvStream,
+    buf: &mut Vec<u8>,
+) -> Result<T, CodecError> {
+    let mut prefix = [0u8; PREFIX_BYTES];
+    read_exact(recv, &mut prefix, true).await?;
+    let len = payload_len(prefix)?;
+    buf.resize(len, 0);
+    read_exact(recv, buf, false).await?;
+    decode_payload(buf)
+}
+
+async fn read_exact(
+    recv: &mut quinn::RecvStream,
+    buf: &mut [u8],
+    at_boundary: bool,
+) -> Result<(), CodecError> {
+    match recv.read_exact(buf).await {
+        Ok(()) => Ok(()),
+        Err(quinn::ReadExactError::FinishedEarly(0)) if at_boundary => Err(CodecError::Closed),
+        Err(quinn::ReadExactError::FinishedEarly(got)) => Err(CodecError::Truncated {
+            got,
+            want: buf.len(),
+        }),
+        Err(quinn::ReadExactError::ReadError(e)) => Err(CodecError::Stream(e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::*;
+
+    fn id(counter: u64) -> ClientMsgId {
+        ClientMsgId {
+            install: InstallId([7; 16]),
+            counter,
+        }
+    }
+
+    fn event(seq: Seq) -> RoomEvent {
+        RoomEvent {
+            seq,
+            at_ms: 1_700_000_000_000 + seq,
+            kind: EventKind::Message {
+                sender: "Anna".into(),
+                text: "ciao a tutti".into(),
+                id: id(seq),
+            },
+        }
+    }
+
+    fn client_frames() -> Vec<ClientFrame> {
+        vec![
+            ClientFrame::Hello(Hello {
+                version: PROTOCOL_VERSION,
+                name: "Anna".into(),
+                install: InstallId([1; 16]),
+                room_key: Some("segreto".into()),
+                resume_after: Some(41),
+            }),
+            ClientFrame::Hello(Hello {
+                version: PROTOCOL_VERSION,
+                name: "Bruno".into(),
+                install: InstallId([2; 16]),
+                room_key: None,
+                resume_after: None,
+            }),
+            ClientFrame::Send {
+                id: id(3),
+                text: "Invia! ✓".into(),
+            },
+            ClientFrame::Leave,
+        ]
+    }
+
+    fn server_frames() -> Vec<ServerFrame> {
+        let mut frames = vec![
+            ServerFrame::Welcome(Welcome {
+                name: "Anna".into(),
+                members: vec!["Anna".into(), "Bruno".into()],
+                backlog: vec![
+                    event(1),
+                    RoomEvent {
+                        seq: 2,
+                        at_ms: 5,
+                        kind: EventKind::Joined { name: "Bruno".into() },
+                    },
+                ],
+                last_seq: 2,
+                gap: false,
+            }),
+            ServerFrame::Members(vec!["Carla".into()]),
+            ServerFrame::Event(event(9)),
+            ServerFrame::Ack { id: id(9), seq: 9 },
+        ];
+        for reason in [
+            LeaveReason::Left,
+            LeaveReason::ConnectionLost,
+            LeaveReason::TooSlow,
+            LeaveReason::ProtocolError,
+            LeaveReason::Shutdown,
+        ] {
+            frames.push(ServerFrame::Event(RoomEvent {
+                seq: 10,
+                at_ms: 10,
+                kind: EventKind::Left {
+                    name: "Bruno".into(),
+                    reason,
+                },
+            }));
+        }
+        for reason in [
+            RejectReason::EmptyText,
+            RejectReason::TextTooLong,
+            RejectReason::RateLimited,
+            RejectReason::StorageFailed,
+        ] {
+            frames.push(ServerFrame::Rejected { id: id(1), reason });
+        }
+        for reason in [
+            RefuseReason::VersionMismatch { relay: 1 },
+            RefuseReason::BadName(NameError::Empty),
+            RefuseReason::BadName(NameError::TooLong),
+            RefuseReason::BadName(NameError::ControlCharacter),
+            RefuseReason::NameTaken,
+            RefuseReason::RoomKeyRequired,
+            RefuseReason::RoomKeyWrong,
+            RefuseReason::RelayFull,
+            RefuseReason::HelloTimeout,
+            RefuseReason::ProtocolError,
+        ] {
+            frames.push(ServerFrame::Refused(reason));
+        }
+        for reason in [
+            ByeReason::Shutdown,
+            ByeReason::Replaced,
+            ByeReason::TooSlow,
+            ByeReason::ProtocolError,
+            ByeReason::Left,
+        ] {
+            frames.push(ServerFrame::Bye(reason));
+        }
+        frames
+    }
+
+    #[test]
+    fn every_frame_round_trips() {
+        for frame in client_frames() {
+            let bytes = encode(&frame).unwrap();
+            let (back, used) = decode::<ClientFrame>(&bytes).unwrap();
+            assert_eq!(back, frame);
+            assert_eq!(used, bytes.len());
+        }
+        for frame in server_frames() {
+            let bytes = encode(&frame).unwrap();
+            let (back, used) = decode::<ServerFrame>(&bytes).unwrap();
+            assert_eq!(back, frame);
+            assert_eq!(used, bytes.len());
+        }
+    }
+
+    #[test]
+    fn frames_decode_back_to_back() {
+        let mut buf = Vec::new();
+        for frame in server_frames() {
+            buf.extend_from_slice(&encode(&frame).unwrap());
+        }
+        let mut at = 0;
+        let mut n = 0;
+        while at < buf.len() {
+            let (_, used) = decode::<ServerFrame>(&buf[at..]).unwrap();
+            at += used;
+            n += 1;
+        }
+        assert_eq!(n, server_frames().len());
+    }
+
+    #[test]
+    fn truncated_input_is_a_typed_error() {
+        let bytes = encode(&client_frames()[0]).unwrap();
+        for cut in 1..bytes.len() {
+            match decode::<ClientFrame>(&bytes[..cut]) {
+                Err(CodecError::Truncated { got, .. }) => assert_eq!(got, cut),
+                other => panic!("cut at {cut}: {other:?}"),
+            }
+        }
+        assert!(matches!(
+            decode::<ClientFrame>(&[]),
+            Err(CodecError::Closed)
+        ));
+    }
+
+    #[test]
+    fn oversized_prefix_is_rejected_before_reading() {
+        let mut buf = ((MAX_FRAME_BYTES + 1) as u32).to_be_bytes().to_vec();
+        buf.extend_from_slice(&[0; 16]);
+        assert!(matches!(
+            decode::<ClientFrame>(&buf),
+            Err(CodecError::Oversized { len }) if len == MAX_FRAME_BYTES + 1
+        ));
+        assert!(matches!(
+            decode::<ClientFrame>(&u32::MAX.to_be_bytes()),
+            Err(CodecError::Oversized { .. })
+        ));
+    }
+
+    #[test]
+    fn oversized_frame_is_not_encoded() {
+        let frame = ClientFrame::Send {
+            id: id(1),
+            text: "x".repeat(MAX_FRAME_BYTES + 10),
+        };
+        assert!(matches!(encode(&frame), Err(CodecError::Oversized { .. })));
+    }
+
+    #[test]
+    fn garbage_and_trailing_bytes_are_malformed() {
+        let mut buf = 3u32.to_be_bytes().to_vec();
+        buf.extend_from_slice(&[0xff, 0xff, 0xff]);
+        assert!(matches!(
+            decode::<ClientFrame>(&buf),
+            Err(CodecError::Malformed(_))
+        ));
+        let frame = encode(&ClientFrame::Leave).unwrap();
+        let mut padded = ((frame.len() - PREFIX_BYTES + 1) as u32).to_be_bytes().to_vec();
+        padded.extend_from_slice(&frame[PREFIX_BYTES..]);
+        padded.push(0);
+        assert!(matches!(
+            decode::<ClientFrame>(&padded),
+            Err(CodecError::Malformed(m)) if m.contains("trailing")
+        ));
+        assert!(matches!(
+            decode::<ClientFrame>(&0u32.to_be_bytes()),
+            Err(CodecError::Malformed(_))
+        ));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn random_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+            // Either a frame (rarely) or a typed error; never a panic.
+            let _ = decode::<ClientFrame>(&bytes);
+            let _ = decode::<ServerFrame>(&bytes);
+        }
+
+        #[test]
+        fn random_payloads_behind_a_valid_prefix_never_panic(
+            payload in proptest::collection::vec(proptest::num::u8::ANY, 1..512)
+        ) {
+            let mut buf = (payload.len() as u32).to_be_bytes().to_vec();
+            buf.extend_from_slice(&payload);
+            match decode::<ServerFrame>(&buf) {
+                Ok((_, used)) => proptest::prop_assert_eq!(used, buf.len()),
+                Err(CodecError::Malformed(_)) => {}
+                Err(other) => proptest::prop_assert!(false, "unexpected {other:?}"),
+            }
+        }
+
+        #[test]
+        fn any_text_round_trips(text in ".{0,200}", counter in 0u64..u64::MAX) {
+            let frame = ClientFrame::Send { id: id(counter), text };
+            let bytes = encode(&frame).unwrap();
+            proptest::prop_assert_eq!(decode::<ClientFrame>(&bytes).unwrap().0, frame);
+        }
+    }
+}

@@ -1,0 +1,254 @@
+//! The invite: one string a relay's host hands to people.
+//!
+//! `piazza://host:4433/?fp=<sha-256 hex>&key=<room key>` names the relay, pins its
+//! self-signed certificate and carries the room key if the room has one. A bare
+//! `host:port` (or `piazza://host:port` without `fp`) means the relay has a certificate
+//! from a public CA and is checked against the web PKI roots.
+
+use std::{fmt, str::FromStr};
+
+use url::Url;
+
+use crate::tls::{Fingerprint, FingerprintError, Trust};
+
+/// The scheme of invite links.
+pub const SCHEME: &str = "piazza";
+/// The port a relay listens on unless told otherwise.
+pub const DEFAULT_PORT: u16 = 4433;
+
+/// Where a relay is and how to trust it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invite {
+    /// DNS name or IP address (IPv6 without brackets).
+    pub host: String,
+    /// UDP port.
+    pub port: u16,
+    /// Pinned certificate fingerprint; `None` trusts the web PKI.
+    pub fingerprint: Option<Fingerprint>,
+    /// The room key, if the room has one.
+    pub room_key: Option<String>,
+}
+
+/// What is wrong with an invite string.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InviteError {
+    /// Nothing was given.
+    #[error("the invite is empty")]
+    Empty,
+    /// A scheme other than `piazza://`.
+    #[error("an invite starts with piazza://, not {0}://")]
+    BadScheme(String),
+    /// No host name or address.
+    #[error("the invite names no host")]
+    MissingHost,
+    /// The port is not a number from 1 to 65535.
+    #[error("the port {0:?} is not a number from 1 to 65535")]
+    BadPort(String),
+    /// The fingerprint parameter is malformed.
+    #[error("the certificate fingerprint in the invite is wrong: {0}")]
+    Fingerprint(FingerprintError),
+    /// The text could not be read as an address at all.
+    #[error("the invite is not a valid address: {0}")]
+    Malformed(String),
+}
+
+impl Invite {
+    /// How the client should trust the relay's certificate.
+    pub fn trust(&self) -> Trust {
+        match self.fingerprint {
+            Some(fp) => Trust::Pinned(fp),
+            None => Trust::WebPki,
+        }
+    }
+
+    /// `host:port`, with brackets around an IPv6 address, for resolving.
+    pub fn authority(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    /// The name the TLS handshake asks for (SNI).
+    pub fn server_name(&self) -> &str {
+        &self.host
+    }
+}
+
+impl fmt::Display for Invite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut url = Url::parse(&format!("{SCHEME}://{}/", self.authority()))
+            .map_err(|_| fmt::Error)?;
+        {
+            let mut query = url.query_pairs_mut();
+            if let Some(fp) = &self.fingerprint {
+                query.append_pair("fp", &fp.to_string());
+            }
+            if let Some(key) = &self.room_key {
+                query.append_pair("key", key);
+            }
+        }
+        if url.query() == Some("") {
+            url.set_query(None);
+        }
+        f.write_str(url.as_str())
+    }
+}
+
+impl FromStr for Invite {
+    type Err = InviteError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err(InviteError::Empty);
+        }
+        let with_scheme = match s.split_once("://") {
+            Some((scheme, _)) if !scheme.eq_ignore_ascii_case(SCHEME) => {
+                return Err(InviteError::BadScheme(scheme.to_owned()))
+            }
+            Some(_) => s.to_owned(),
+            None => format!("{SCHEME}://{s}"),
+        };
+        // Check the port by hand: url reports every port problem the same way.
+        let authority = with_scheme[SCHEME.len() + 3..]
+            .split(['/', '?', '#'])
+            .next()
+            .unwrap_or("");
+        let host_part = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        if host_part.is_empty() {
+            return Err(InviteError::MissingHost);
+        }
+        let port = match host_part.rsplit_once(':') {
+            // "[::1]" without a port: that colon is inside the brackets.
+            Some((host, _)) if host.starts_with('[') && !host.ends_with(']') => None,
+            Some(("", _)) => return Err(InviteError::MissingHost),
+            Some((_, port)) => match port.parse::<u16>() {
+                Ok(p) if p > 0 => Some(p),
+                _ => return Err(InviteError::BadPort(port.to_owned())),
+            },
+            None => None,
+        };
+        let url = Url::parse(&with_scheme).map_err(|e| match e {
+            url::ParseError::EmptyHost => InviteError::MissingHost,
+            other => InviteError::Malformed(other.to_string()),
+        })?;
+        let host = match url.host() {
+            None => return Err(InviteError::MissingHost),
+            Some(url::Host::Ipv6(ip)) => ip.to_string(),
+            Some(host) => host.to_string(),
+        };
+        if host.is_empty() {
+            return Err(InviteError::MissingHost);
+        }
+        let mut fingerprint = None;
+        let mut room_key = None;
+        for (name, value) in url.query_pairs() {
+            match name.as_ref() {
+                "fp" => {
+                    fingerprint = Some(value.parse().map_err(InviteError::Fingerprint)?);
+                }
+                "key" if !value.is_empty() => room_key = Some(value.into_owned()),
+                // Unknown parameters are left for newer versions.
+                _ => {}
+            }
+        }
+        Ok(Invite {
+            host,
+            port: port.or(url.port()).unwrap_or(DEFAULT_PORT),
+            fingerprint,
+            room_key,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fp() -> Fingerprint {
+        Fingerprint::of(b"relay certificate")
+    }
+
+    #[test]
+    fn round_trips() {
+        for invite in [
+            Invite {
+                host: "chat.example.org".into(),
+                port: 4433,
+                fingerprint: Some(fp()),
+                room_key: Some("segreto & più".into()),
+            },
+            Invite {
+                host: "127.0.0.1".into(),
+                port: 9000,
+                fingerprint: Some(fp()),
+                room_key: None,
+            },
+            Invite {
+                host: "::1".into(),
+                port: 5000,
+                fingerprint: None,
+                room_key: None,
+            },
+        ] {
+            let text = invite.to_string();
+            assert!(text.starts_with("piazza://"), "{text}");
+            assert_eq!(text.parse::<Invite>().unwrap(), invite, "{text}");
+        }
+    }
+
+    #[test]
+    fn bare_host_port_trusts_web_pki() {
+        let invite: Invite = "chat.example.org:443".parse().unwrap();
+        assert_eq!(invite.port, 443);
+        assert_eq!(invite.trust(), Trust::WebPki);
+        let invite: Invite = "chat.example.org".parse().unwrap();
+        assert_eq!(invite.port, DEFAULT_PORT);
+        let invite: Invite = "[::1]:7000".parse().unwrap();
+        assert_eq!((invite.host.as_str(), invite.port), ("::1", 7000));
+        assert_eq!(invite.authority(), "[::1]:7000");
+    }
+
+    #[test]
+    fn each_malformed_part_has_its_error() {
+        assert_eq!("".parse::<Invite>(), Err(InviteError::Empty));
+        assert_eq!(
+            "https://host:4433/".parse::<Invite>(),
+            Err(InviteError::BadScheme("https".into()))
+        );
+        assert_eq!("piazza://".parse::<Invite>(), Err(InviteError::MissingHost));
+        assert_eq!(
+            "piazza://:4433/".parse::<Invite>(),
+            Err(InviteError::MissingHost)
+        );
+        assert_eq!(
+            "host:99999".parse::<Invite>(),
+            Err(InviteError::BadPort("99999".into()))
+        );
+        assert_eq!(
+            "host:abc".parse::<Invite>(),
+            Err(InviteError::BadPort("abc".into()))
+        );
+        assert_eq!(
+            "host:0".parse::<Invite>(),
+            Err(InviteError::BadPort("0".into()))
+        );
+        assert_eq!(
+            "piazza://host:4433/?fp=abcd".parse::<Invite>(),
+            Err(InviteError::Fingerprint(FingerprintError::Length(4)))
+        );
+        let bad = format!("piazza://host:4433/?fp={}", "g".repeat(64));
+        assert_eq!(
+            bad.parse::<Invite>(),
+            Err(InviteError::Fingerprint(FingerprintError::Encoding))
+        );
+    }
+
+    #[test]
+    fn errors_read_as_plain_words() {
+        let e = "ftp://x".parse::<Invite>().unwrap_err().to_string();
+        assert!(e.contains("piazza://"), "{e}");
+    }
+}

@@ -1,0 +1,373 @@
+//! The frames Piazza's client and relay exchange, and the limits they obey.
+//!
+//! A client opens one bidirectional QUIC stream, sends [`ClientFrame::Hello`], and from
+//! then on sends [`ClientFrame::Send`] frames and receives [`ServerFrame`]s. Everything
+//! that happens in a room is a [`RoomEvent`] with a sequence number: the room's log.
+//! Reasons are enums so that a UI can translate them; their `Display` is plain English
+//! for logs and command-line tools.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the frame layout; a relay refuses a hello with another version.
+pub const PROTOCOL_VERSION: u16 = 1;
+/// The ALPN protocol id both sides require in the TLS handshake.
+pub const ALPN: &[u8] = b"piazza/1";
+/// Largest encoded frame (payload after the 4-byte length prefix), in bytes.
+pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+/// Longest display name, in characters (after trimming).
+pub const MAX_NAME_CHARS: usize = 32;
+/// Longest message text, in characters.
+pub const MAX_TEXT_CHARS: usize = 4000;
+/// Longest room key, in characters.
+pub const MAX_ROOM_KEY_CHARS: usize = 256;
+
+/// Position of an event in a room's log. The first event has seq 1.
+pub type Seq = u64;
+
+/// A random identifier of one app installation, kept across restarts.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct InstallId(pub [u8; 16]);
+
+impl InstallId {
+    /// A fresh random install id.
+    pub fn random() -> Self {
+        Self(rand::random())
+    }
+}
+
+impl fmt::Display for InstallId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+impl fmt::Debug for InstallId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "InstallId({self})")
+    }
+}
+
+/// Identifies one message a client sent: its install plus a counter that install never
+/// reuses. The relay recognises a resend of an id it already sequenced.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Debug)]
+pub struct ClientMsgId {
+    /// The sending installation.
+    pub install: InstallId,
+    /// Per-install counter, increasing with every new message.
+    pub counter: u64,
+}
+
+/// First frame on every stream: who is joining and from where to resume.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Debug)]
+pub struct Hello {
+    /// Must equal [`PROTOCOL_VERSION`].
+    pub version: u16,
+    /// Requested display name (validated by [`validate_name`]).
+    pub name: String,
+    /// The client's installation; a second session of the same install takes over.
+    pub install: InstallId,
+    /// The room key from the invite, if the relay requires one.
+    pub room_key: Option<String>,
+    /// Replay every event after this seq instead of the recent backlog.
+    pub resume_after: Option<Seq>,
+}
+
+/// Frames a client sends.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Debug)]
+pub enum ClientFrame {
+    /// Join the room. Must be the first frame.
+    Hello(Hello),
+    /// Post a message.
+    Send {
+        /// Id for acknowledgement and de-duplication.
+        id: ClientMsgId,
+        /// The text (1..=[`MAX_TEXT_CHARS`] characters, not only white space).
+        text: String,
+    },
+    /// Leave the room; the relay closes the session.
+    Leave,
+}
+
+/// The relay's answer to an accepted hello.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Debug)]
+pub struct Welcome {
+    /// The display name the relay registered (trimmed).
+    pub name: String,
+    /// Members online now, this client included. When they do not all fit in one
+    /// frame, the rest follow in [`ServerFrame::Members`] frames.
+    pub members: Vec<String>,
+    /// The start of the backlog: recent events (or every event after `resume_after`).
+    /// Events that do not fit follow as [`ServerFrame::Event`] frames, in order.
+    pub backlog: Vec<RoomEvent>,
+    /// The last seq published in the room when the client joined.
+    pub last_seq: Seq,
+    /// True when `resume_after` was older than the relay's log, so events were lost.
+    pub gap: bool,
+}
+
+/// Frames the relay sends.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Debug)]
+pub enum ServerFrame {
+    /// The hello was accepted.
+    Welcome(Welcome),
+    /// More members online, continuing [`Welcome::members`].
+    Members(Vec<String>),
+    /// Something happened in the room.
+    Event(RoomEvent),
+    /// A message of this client is durable and has this seq.
+    Ack {
+        /// The client's id of the message.
+        id: ClientMsgId,
+        /// Where it stands in the room's log.
+        seq: Seq,
+    },
+    /// One message was not accepted; the session goes on.
+    Rejected {
+        /// The client's id of the message.
+        id: ClientMsgId,
+        /// Why.
+        reason: RejectReason,
+    },
+    /// The session was not accepted (or is being ended); the relay closes it.
+    Refused(RefuseReason),
+    /// The relay ends the session.
+    Bye(ByeReason),
+}
+
+/// One entry of a room's log.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Debug)]
+pub struct RoomEvent {
+    /// Position in the log.
+    pub seq: Seq,
+    /// Relay time, milliseconds since the Unix epoch.
+    pub at_ms: u64,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// What a [`RoomEvent`] records.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Debug)]
+pub enum EventKind {
+    /// A message.
+    Message {
+        /// The sender's display name.
+        sender: String,
+        /// The text.
+        text: String,
+        /// The sender's id of the message.
+        id: ClientMsgId,
+    },
+    /// Someone joined.
+    Joined {
+        /// Their display name.
+        name: String,
+    },
+    /// Someone left.
+    Left {
+        /// Their display name.
+        name: String,
+        /// Why they left.
+        reason: LeaveReason,
+    },
+}
+
+/// Why a member left the room.
+#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Debug)]
+pub enum LeaveReason {
+    /// They left on purpose.
+    Left,
+    /// Their connection was lost or timed out.
+    ConnectionLost,
+    /// They could not keep up with the room and were removed.
+    TooSlow,
+    /// They sent frames the relay could not read.
+    ProtocolError,
+    /// The relay shut down.
+    Shutdown,
+}
+
+/// Why one message was rejected.
+#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Debug)]
+pub enum RejectReason {
+    /// The text was empty or only white space.
+    EmptyText,
+    /// The text was longer than [`MAX_TEXT_CHARS`].
+    TextTooLong,
+    /// The client sent faster than the relay's rate limit.
+    RateLimited,
+    /// The relay could not store the message.
+    StorageFailed,
+}
+
+/// Why a session was refused.
+#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Debug)]
+pub enum RefuseReason {
+    /// The client speaks another protocol version.
+    VersionMismatch {
+        /// The relay's version.
+        relay: u16,
+    },
+    /// The display name is not acceptable.
+    BadName(NameError),
+    /// Another member uses this name.
+    NameTaken,
+    /// The relay needs a room key and none was given.
+    RoomKeyRequired,
+    /// The room key is wrong.
+    RoomKeyWrong,
+    /// The relay serves its maximum number of clients.
+    RelayFull,
+    /// No hello arrived in time.
+    HelloTimeout,
+    /// The first frame was not a hello, or could not be read.
+    ProtocolError,
+}
+
+/// Why the relay ended a session.
+#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Debug)]
+pub enum ByeReason {
+    /// The relay is shutting down.
+    Shutdown,
+    /// The same installation connected again; this older session ends.
+    Replaced,
+    /// The client did not read fast enough and its queue overflowed.
+    TooSlow,
+    /// The client sent a frame that could not be read.
+    ProtocolError,
+    /// The client asked to leave.
+    Left,
+}
+
+/// What is wrong with a display name.
+#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Debug)]
+pub enum NameError {
+    /// Nothing left after trimming.
+    Empty,
+    /// More than [`MAX_NAME_CHARS`] characters.
+    TooLong,
+    /// Contains control characters (new lines, tabs, …).
+    ControlCharacter,
+}
+
+impl fmt::Display for NameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => f.write_str("the name is empty"),
+            Self::TooLong => write!(f, "the name is longer than {MAX_NAME_CHARS} characters"),
+            Self::ControlCharacter => f.write_str("the name contains control characters"),
+        }
+    }
+}
+
+impl fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::EmptyText => "the message is empty",
+            Self::TextTooLong => "the message is too long",
+            Self::RateLimited => "sending too fast; wait a moment",
+            Self::StorageFailed => "the relay could not store the message",
+        })
+    }
+}
+
+impl fmt::Display for RefuseReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::VersionMismatch { relay } => {
+                write!(f, "the relay speaks protocol version {relay}, this app {PROTOCOL_VERSION}")
+            }
+            Self::BadName(e) => write!(f, "{e}"),
+            Self::NameTaken => f.write_str("someone in the room already uses this name"),
+            Self::RoomKeyRequired => f.write_str("this room needs a room key"),
+            Self::RoomKeyWrong => f.write_str("the room key is wrong"),
+            Self::RelayFull => f.write_str("the relay is full"),
+            Self::HelloTimeout => f.write_str("the client did not introduce itself in time"),
+            Self::ProtocolError => f.write_str("the client sent something the relay cannot read"),
+        }
+    }
+}
+
+impl fmt::Display for ByeReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Shutdown => "the relay is shutting down",
+            Self::Replaced => "this account connected again from elsewhere",
+            Self::TooSlow => "the connection was too slow to keep up with the room",
+            Self::ProtocolError => "the relay could not read what was sent",
+            Self::Left => "left the room",
+        })
+    }
+}
+
+impl fmt::Display for LeaveReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Left => "left",
+            Self::ConnectionLost => "connection lost",
+            Self::TooSlow => "too slow",
+            Self::ProtocolError => "protocol error",
+            Self::Shutdown => "relay shut down",
+        })
+    }
+}
+
+/// Trims a display name and checks it against the limits.
+pub fn validate_name(name: &str) -> Result<String, NameError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(NameError::Empty);
+    }
+    if name.chars().any(char::is_control) {
+        return Err(NameError::ControlCharacter);
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(NameError::TooLong);
+    }
+    Ok(name.to_owned())
+}
+
+/// Checks a message text against the limits. The text is sent as typed (not trimmed).
+pub fn validate_text(text: &str) -> Result<(), RejectReason> {
+    if text.trim().is_empty() {
+        return Err(RejectReason::EmptyText);
+    }
+    if text.chars().count() > MAX_TEXT_CHARS {
+        return Err(RejectReason::TextTooLong);
+    }
+    Ok(())
+}
+
+/// The key under which a name is unique in a room: names differing only in letter case
+/// are the same name, so nobody can pass for someone else.
+pub fn name_key(name: &str) -> String {
+    name.to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_checked() {
+        assert_eq!(validate_name("  Anna ").unwrap(), "Anna");
+        assert_eq!(validate_name("   "), Err(NameError::Empty));
+        assert_eq!(validate_name("a\nb"), Err(NameError::ControlCharacter));
+        assert_eq!(validate_name(&"x".repeat(33)), Err(NameError::TooLong));
+        assert_eq!(validate_name(&"è".repeat(32)).unwrap().chars().count(), 32);
+    }
+
+    #[test]
+    fn texts_are_checked() {
+        assert_eq!(validate_text(" \n "), Err(RejectReason::EmptyText));
+        assert_eq!(validate_text(&"a".repeat(4001)), Err(RejectReason::TextTooLong));
+        assert!(validate_text(&"a".repeat(4000)).is_ok());
+    }
+
+    #[test]
+    fn install_id_prints_as_hex() {
+        let id = InstallId([0xab; 16]);
+        assert_eq!(id.to_string(), "ab".repeat(16));
+    }
+}
