@@ -1,1 +1,2 @@
+//! Piazza binary.
 fn main() {}

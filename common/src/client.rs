@@ -1,1 +1,877 @@
-//! placeholder
+//! The chat engine: everything a Piazza client does, without any UI.
+//!
+//! [`start`] spawns the engine on the current tokio runtime and returns an [`Engine`]
+//! handle for [`Command`]s and a receiver of [`Event`]s. The app, the tests and the
+//! benchmark all drive this same code.
+//!
+//! What the engine guarantees:
+//! - **Outbox**: every text sent gets a [`ClientMsgId`] and stays in the outbox until the
+//!   relay acknowledges it (after storing it). Texts sent while offline wait there and
+//!   go out in order after reconnecting; the relay recognises resends, so each message
+//!   lands exactly once. [`EngineState`] (outbox, counter, last seq) is serde data the
+//!   app persists; a new engine started from it continues where the old one stopped.
+//! - **Reconnect** with exponential backoff and jitter (capped at 30 s), resuming after
+//!   the last seq seen, so no room event is missed or repeated. A refusal that retrying
+//!   cannot heal (wrong pin, wrong room key, bad or taken name) stops with
+//!   [`Status::Failed`] instead of looping.
+//! - **Network change**: [`Command::NetworkChanged`] rebinds the UDP socket; QUIC
+//!   migration keeps the same connection and session.
+//! - **Pacing**: the outbox is sent under the relay's announced rate limit, so a burst of
+//!   queued messages is not rejected on reconnect.
+
+use std::{
+    collections::BTreeSet,
+    fmt,
+    net::{SocketAddr, ToSocketAddrs},
+    time::{Duration, Instant},
+};
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use crate::{
+    codec::{self, CodecError},
+    invite::Invite,
+    protocol::*,
+    tls::{self, PIN_MISMATCH_MARKER},
+};
+
+/// What the app keeps between runs so that nothing typed is lost or sent twice.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngineState {
+    /// This installation's id.
+    pub install: InstallId,
+    /// The counter the next message gets.
+    pub next_counter: u64,
+    /// The last room event seen; a reconnect resumes after it.
+    pub last_seq: Option<Seq>,
+    /// Messages not yet acknowledged, in send order.
+    pub outbox: Vec<Outgoing>,
+}
+
+impl EngineState {
+    /// A fresh state with a new random install id.
+    pub fn new() -> Self {
+        Self {
+            install: InstallId::random(),
+            next_counter: 1,
+            last_seq: None,
+            outbox: Vec::new(),
+        }
+    }
+}
+
+impl Default for EngineState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A message in the outbox.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outgoing {
+    /// Its id.
+    pub id: ClientMsgId,
+    /// Its text.
+    pub text: String,
+}
+
+/// How the engine starts.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// Where the relay is and how to trust it.
+    pub invite: Invite,
+    /// The display name to join with.
+    pub name: String,
+    /// Persisted state (or [`EngineState::new`]).
+    pub state: EngineState,
+    /// First reconnect delay; doubles up to `backoff_max`.
+    pub backoff_initial: Duration,
+    /// Longest reconnect delay.
+    pub backoff_max: Duration,
+    /// How long one connection attempt (handshake, hello, welcome) may take.
+    pub connect_timeout: Duration,
+}
+
+impl EngineConfig {
+    /// A configuration with the default timings.
+    pub fn new(invite: Invite, name: impl Into<String>, state: EngineState) -> Self {
+        Self {
+            invite,
+            name: name.into(),
+            state,
+            backoff_initial: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// What a UI (or test) asks the engine to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Send a text; it is queued in the outbox and an [`Event::Queued`] tells its id.
+    Send(String),
+    /// Queue a rejected message again, with the same id.
+    Retry(ClientMsgId),
+    /// Use this name from the next connection on (reconnect to apply it now).
+    SetName(String),
+    /// The device's network changed: move the connection to a new UDP socket.
+    NetworkChanged,
+    /// Leave the room and stay offline until [`Command::ReconnectNow`].
+    Disconnect,
+    /// Connect now, skipping any backoff wait or failure.
+    ReconnectNow,
+}
+
+/// Connection state, for a status banner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Connecting (first attempt, or after [`Command::ReconnectNow`]).
+    Connecting,
+    /// In the room.
+    Connected,
+    /// Lost the connection; the next attempt starts in `retry_in`.
+    Reconnecting {
+        /// Which attempt comes next (1 = first retry).
+        attempt: u32,
+        /// Delay before it.
+        retry_in: Duration,
+        /// Why the connection was lost or the last attempt failed.
+        problem: Problem,
+    },
+    /// Stopped on a problem that retrying cannot heal; waits for a command.
+    Failed(Problem),
+    /// Offline on request ([`Command::Disconnect`]).
+    Disconnected,
+}
+
+/// Why the engine is not connected. `Display` gives plain English; a UI can match the
+/// variants to translate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// The relay's address could not be resolved.
+    Resolve(String),
+    /// The relay did not answer in time.
+    Unreachable,
+    /// The relay's certificate is not the pinned one: maybe another server.
+    PinMismatch,
+    /// The relay's certificate is not trusted (web PKI).
+    Untrusted(String),
+    /// The relay refused the session.
+    Refused(RefuseReason),
+    /// The relay ended the session.
+    Bye(ByeReason),
+    /// The connection broke.
+    ConnectionLost(String),
+    /// The relay sent something this app cannot read, or speaks another protocol.
+    Protocol(String),
+    /// Local networking failed (no socket could be opened).
+    Local(String),
+}
+
+impl Problem {
+    /// True when retrying cannot help and the engine stops.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            Self::PinMismatch | Self::Untrusted(_) | Self::Protocol(_) => true,
+            Self::Refused(reason) => !matches!(
+                reason,
+                RefuseReason::RelayFull | RefuseReason::HelloTimeout
+            ),
+            Self::Bye(ByeReason::Replaced) => true,
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Resolve(e) => write!(f, "cannot find the relay's address: {e}"),
+            Self::Unreachable => f.write_str("the relay does not answer"),
+            Self::PinMismatch => f.write_str(
+                "the relay's certificate does not match the invite: it may be another server",
+            ),
+            Self::Untrusted(e) => write!(f, "the relay's certificate is not trusted: {e}"),
+            Self::Refused(r) => write!(f, "the relay refused to let you in: {r}"),
+            Self::Bye(r) => write!(f, "the relay ended the session: {r}"),
+            Self::ConnectionLost(e) => write!(f, "the connection was lost: {e}"),
+            Self::Protocol(e) => write!(f, "the relay speaks differently: {e}"),
+            Self::Local(e) => write!(f, "networking on this device failed: {e}"),
+        }
+    }
+}
+
+/// What the engine reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// The connection state changed.
+    Status(Status),
+    /// Joined the room: the name the relay registered and the log position at joining.
+    /// Backlog events follow as [`Event::Room`]. `gap` means events were missed because
+    /// the relay no longer had them.
+    Welcome {
+        /// Registered display name.
+        name: String,
+        /// Last seq published when joining.
+        last_seq: Seq,
+        /// Events between the last seen seq and the backlog are lost.
+        gap: bool,
+    },
+    /// Who is online now (sorted).
+    Members(Vec<String>),
+    /// An event of the room's log, in order, each seq once.
+    Room(RoomEvent),
+    /// A text entered the outbox with this id (also for [`Command::Retry`]).
+    Queued(Outgoing),
+    /// The relay stored a message of ours.
+    Acked {
+        /// The message.
+        id: ClientMsgId,
+        /// Its place in the log.
+        seq: Seq,
+    },
+    /// The relay (or the engine, for limits it knows) rejected a message of ours. It left
+    /// the outbox; [`Command::Retry`] queues it again.
+    Rejected {
+        /// The message.
+        id: ClientMsgId,
+        /// Why.
+        reason: RejectReason,
+    },
+    /// The state to persist changed (outbox, counter or last seq).
+    Saved(EngineState),
+}
+
+/// Handle to a running engine. Dropping every handle stops the engine.
+#[derive(Clone, Debug)]
+pub struct Engine {
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+impl Engine {
+    /// Sends a command; false when the engine has stopped.
+    pub fn send(&self, command: Command) -> bool {
+        self.commands.send(command).is_ok()
+    }
+}
+
+/// Starts an engine on the current tokio runtime.
+pub fn start(config: EngineConfig) -> (Engine, mpsc::UnboundedReceiver<Event>) {
+    let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+    let (ev_tx, ev_rx) = mpsc::unbounded_channel();
+    let runner = Runner::new(config, cmd_rx, ev_tx);
+    tokio::spawn(runner.run());
+    (Engine { commands: cmd_tx }, ev_rx)
+}
+
+/// How a connected session ended.
+enum End {
+    /// Connect again after a backoff.
+    Retry(Problem),
+    /// Connect again at once (a user request).
+    Now,
+    /// Stop until told otherwise, showing this status.
+    Halt(Status),
+    /// Every handle was dropped.
+    Gone,
+}
+
+/// What a command asks of the connection loop while not connected.
+enum Wake {
+    /// Nothing changes.
+    Stay,
+    /// Try to connect now.
+    Connect,
+    /// Go offline.
+    Disconnect,
+    /// Every handle was dropped.
+    Gone,
+}
+
+struct Connected {
+    conn: quinn::Connection,
+    send: quinn::SendStream,
+    recv: quinn::RecvStream,
+    welcome: Welcome,
+}
+
+/// Local mirror of the relay's token bucket, slightly slower, for pacing the outbox.
+struct Pacer {
+    tokens: f64,
+    burst: f64,
+    per_second: f64,
+    at: Instant,
+}
+
+impl Pacer {
+    fn new(rate: RateLimit) -> Self {
+        let burst = f64::from(rate.burst.saturating_sub(2).max(1));
+        Self {
+            tokens: burst,
+            burst,
+            per_second: f64::from(rate.per_second.max(1)) * 0.8,
+            at: Instant::now(),
+        }
+    }
+
+    fn refill(&mut self) {
+        let now = Instant::now();
+        self.tokens = (self.tokens + (now - self.at).as_secs_f64() * self.per_second).min(self.burst);
+        self.at = now;
+    }
+
+    fn take(&mut self) -> bool {
+        self.refill();
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// When the next token is there.
+    fn next(&self) -> Instant {
+        self.at + Duration::from_secs_f64((1.0 - self.tokens).max(0.0) / self.per_second)
+    }
+}
+
+struct Runner {
+    config: EngineConfig,
+    commands: mpsc::UnboundedReceiver<Command>,
+    events: mpsc::UnboundedSender<Event>,
+    endpoint: Option<quinn::Endpoint>,
+    /// Texts of rejected messages, for [`Command::Retry`].
+    rejected: Vec<Outgoing>,
+    members: BTreeSet<String>,
+    /// How many outbox entries (from the front) went out on this connection.
+    sent: usize,
+    /// last_seq changed since the last [`Event::Saved`].
+    dirty: bool,
+}
+
+impl Runner {
+    fn new(
+        config: EngineConfig,
+        commands: mpsc::UnboundedReceiver<Command>,
+        events: mpsc::UnboundedSender<Event>,
+    ) -> Self {
+        Self {
+            config,
+            commands,
+            events,
+            endpoint: None,
+            rejected: Vec::new(),
+            members: BTreeSet::new(),
+            sent: 0,
+            dirty: false,
+        }
+    }
+
+    fn emit(&self, event: Event) {
+        // The receiver may be gone while handles remain; that is not an error here.
+        let _ = self.events.send(event);
+    }
+
+    fn save(&mut self) {
+        self.dirty = false;
+        self.emit(Event::Saved(self.config.state.clone()));
+    }
+
+    async fn run(mut self) {
+        let mut attempt = 0u32;
+        let mut problem: Option<Problem> = None;
+        loop {
+            if let Some(p) = problem.take() {
+                attempt += 1;
+                let exp = self
+                    .config
+                    .backoff_initial
+                    .saturating_mul(1u32 << (attempt - 1).min(16));
+                let capped = exp.min(self.config.backoff_max);
+                // Full jitter on the upper half: spreads clients after a relay restart.
+                let delay = capped.mul_f64(0.5 + rand::random::<f64>() * 0.5);
+                self.emit(Event::Status(Status::Reconnecting {
+                    attempt,
+                    retry_in: delay,
+                    problem: p,
+                }));
+                let sleep = tokio::time::sleep(delay);
+                tokio::pin!(sleep);
+                let wake = loop {
+                    tokio::select! {
+                        _ = &mut sleep => break Wake::Connect,
+                        cmd = self.commands.recv() => match self.offline_command(cmd) {
+                            Wake::Stay => continue,
+                            other => break other,
+                        },
+                    }
+                };
+                match wake {
+                    Wake::Gone => return,
+                    Wake::Disconnect => {
+                        if !self.halt(Status::Disconnected).await {
+                            return;
+                        }
+                        attempt = 0;
+                    }
+                    Wake::Connect | Wake::Stay => {}
+                }
+            }
+            if attempt == 0 {
+                self.emit(Event::Status(Status::Connecting));
+            }
+            let end = match self.connect().await {
+                Ok(Some(connected)) => {
+                    attempt = 0;
+                    self.session(connected).await
+                }
+                Ok(None) => End::Halt(Status::Disconnected),
+                Err(None) => End::Gone,
+                Err(Some(p)) if p.is_permanent() => End::Halt(Status::Failed(p)),
+                Err(Some(p)) => End::Retry(p),
+            };
+            if self.dirty {
+                self.save();
+            }
+            match end {
+                End::Retry(p) => problem = Some(p),
+                End::Now => attempt = 0,
+                End::Halt(status) => {
+                    if !self.halt(status).await {
+                        return;
+                    }
+                    attempt = 0;
+                }
+                End::Gone => return,
+            }
+        }
+    }
+
+    /// Stays offline with `status` until a command asks to connect. False: handles gone.
+    async fn halt(&mut self, status: Status) -> bool {
+        self.emit(Event::Status(status));
+        loop {
+            let cmd = self.commands.recv().await;
+            match self.offline_command(cmd) {
+                Wake::Gone => return false,
+                Wake::Connect => return true,
+                Wake::Stay | Wake::Disconnect => {}
+            }
+        }
+    }
+
+    /// Applies a command that needs no connection; tells what the loop should do.
+    fn offline_command(&mut self, cmd: Option<Command>) -> Wake {
+        match cmd {
+            None => Wake::Gone,
+            Some(Command::Send(text)) => {
+                self.queue(text);
+                Wake::Stay
+            }
+            Some(Command::Retry(id)) => {
+                self.retry(id);
+                Wake::Stay
+            }
+            Some(Command::SetName(name)) => {
+                self.config.name = name;
+                Wake::Stay
+            }
+            Some(Command::Disconnect) => Wake::Disconnect,
+            Some(Command::ReconnectNow) | Some(Command::NetworkChanged) => Wake::Connect,
+        }
+    }
+
+    fn queue(&mut self, text: String) {
+        let state = &mut self.config.state;
+        let out = Outgoing {
+            id: ClientMsgId {
+                install: state.install,
+                counter: state.next_counter,
+            },
+            text,
+        };
+        state.next_counter += 1;
+        self.emit(Event::Queued(out.clone()));
+        if let Err(reason) = validate_text(&out.text) {
+            self.emit(Event::Rejected { id: out.id, reason });
+            self.rejected.push(out);
+        } else {
+            self.config.state.outbox.push(out);
+        }
+        self.save();
+    }
+
+    fn retry(&mut self, id: ClientMsgId) {
+        if let Some(at) = self.rejected.iter().position(|o| o.id == id) {
+            let out = self.rejected.remove(at);
+            self.emit(Event::Queued(out.clone()));
+            if let Err(reason) = validate_text(&out.text) {
+                self.emit(Event::Rejected { id, reason });
+                self.rejected.push(out);
+                return;
+            }
+            self.config.state.outbox.push(out);
+            self.save();
+        }
+    }
+
+    /// Removes an outbox entry; returns it when it was there.
+    fn take_from_outbox(&mut self, id: ClientMsgId) -> Option<Outgoing> {
+        let at = self.config.state.outbox.iter().position(|o| o.id == id)?;
+        if at < self.sent {
+            self.sent -= 1;
+        }
+        Some(self.config.state.outbox.remove(at))
+    }
+
+    fn endpoint_for(&mut self, addr: SocketAddr) -> Result<quinn::Endpoint, Problem> {
+        if let Some(ep) = &self.endpoint {
+            let same_family = ep
+                .local_addr()
+                .map(|l| l.is_ipv4() == addr.is_ipv4())
+                .unwrap_or(false);
+            if same_family {
+                return Ok(ep.clone());
+            }
+        }
+        let ep = quinn::Endpoint::client(unspecified(addr)).map_err(|e| Problem::Local(e.to_string()))?;
+        self.endpoint = Some(ep.clone());
+        Ok(ep)
+    }
+
+    /// One connection attempt, while still obeying commands. `Ok(None)`: the user
+    /// disconnected; `Err(None)`: every handle was dropped.
+    async fn connect(&mut self) -> Result<Option<Connected>, Option<Problem>> {
+        let invite = self.config.invite.clone();
+        let hello = codec::encode(&ClientFrame::Hello(Hello {
+            version: PROTOCOL_VERSION,
+            name: self.config.name.clone(),
+            install: self.config.state.install,
+            room_key: invite.room_key.clone(),
+            resume_after: self.config.state.last_seq,
+        }))
+        .map_err(|e| Some(Problem::Protocol(e.to_string())))?;
+        let client_config =
+            tls::client_config(invite.trust()).map_err(|e| Some(Problem::Local(e.to_string())))?;
+        let addr = tokio::time::timeout(self.config.connect_timeout, resolve(&invite))
+            .await
+            .map_err(|_| Some(Problem::Unreachable))?
+            .map_err(Some)?;
+        let endpoint = self.endpoint_for(addr).map_err(Some)?;
+        let attempt = tokio::time::timeout(
+            self.config.connect_timeout,
+            handshake(endpoint, client_config, addr, invite.host.clone(), hello),
+        );
+        tokio::pin!(attempt);
+        loop {
+            tokio::select! {
+                result = &mut attempt => {
+                    return match result {
+                        Ok(Ok(c)) => Ok(Some(c)),
+                        Ok(Err(p)) => Err(Some(p)),
+                        Err(_) => Err(Some(Problem::Unreachable)),
+                    };
+                }
+                cmd = self.commands.recv() => match self.offline_command(cmd) {
+                    Wake::Gone => return Err(None),
+                    Wake::Disconnect => return Ok(None),
+                    Wake::Stay | Wake::Connect => {}
+                },
+            }
+        }
+    }
+
+    async fn session(&mut self, c: Connected) -> End {
+        let Connected {
+            conn,
+            mut send,
+            recv,
+            welcome,
+        } = c;
+        let (frames_tx, mut frames) = mpsc::channel(256);
+        let reader = tokio::spawn(read_loop(recv, frames_tx));
+        let mut pacer = Pacer::new(welcome.rate);
+        self.sent = 0;
+        self.members = welcome.members.iter().cloned().collect();
+        self.emit(Event::Welcome {
+            name: welcome.name.clone(),
+            last_seq: welcome.last_seq,
+            gap: welcome.gap,
+        });
+        self.emit(Event::Members(self.members.iter().cloned().collect()));
+        self.emit(Event::Status(Status::Connected));
+        for event in welcome.backlog {
+            self.room_event(event);
+        }
+        let mut save_tick = tokio::time::interval(Duration::from_secs(1));
+        let end = loop {
+            if let Err(p) = self.flush(&mut send, &mut pacer).await {
+                break End::Retry(p);
+            }
+            let pacing = self.sent < self.config.state.outbox.len();
+            let next_token = tokio::time::Instant::from_std(pacer.next());
+            tokio::select! {
+                frame = frames.recv() => match frame {
+                    Some(Ok(frame)) => {
+                        if let Some(end) = self.server_frame(frame) {
+                            break end;
+                        }
+                    }
+                    Some(Err(CodecError::Closed)) | None => {
+                        break End::Retry(lost(&conn));
+                    }
+                    Some(Err(CodecError::Stream(_))) => break End::Retry(lost(&conn)),
+                    Some(Err(e)) => break End::Retry(Problem::Protocol(e.to_string())),
+                },
+                cmd = self.commands.recv() => match cmd {
+                    None => break End::Gone,
+                    Some(Command::Disconnect) => {
+                        if let Ok(leave) = codec::encode(&ClientFrame::Leave) {
+                            let _ = send.write_all(&leave).await;
+                            let _ = send.finish();
+                        }
+                        break End::Halt(Status::Disconnected);
+                    }
+                    Some(Command::ReconnectNow) => break End::Now,
+                    Some(Command::NetworkChanged) => {
+                        if let Err(p) = self.rebind() {
+                            tracing::warn!("rebind failed: {p}");
+                            break End::Retry(p);
+                        }
+                    }
+                    Some(Command::Send(text)) => self.queue(text),
+                    Some(Command::Retry(id)) => self.retry(id),
+                    Some(Command::SetName(name)) => self.config.name = name,
+                },
+                _ = tokio::time::sleep_until(next_token), if pacing => {}
+                _ = save_tick.tick() => {
+                    if self.dirty {
+                        self.save();
+                    }
+                }
+            }
+        };
+        reader.abort();
+        conn.close(0u32.into(), b"bye");
+        end
+    }
+
+    /// Writes outbox entries not yet sent on this connection, as the pacer allows.
+    async fn flush(&mut self, send: &mut quinn::SendStream, pacer: &mut Pacer) -> Result<(), Problem> {
+        while self.sent < self.config.state.outbox.len() && pacer.take() {
+            let out = &self.config.state.outbox[self.sent];
+            let frame = codec::encode(&ClientFrame::Send {
+                id: out.id,
+                text: out.text.clone(),
+            })
+            .map_err(|e| Problem::Protocol(e.to_string()))?;
+            write(send, &frame).await?;
+            self.sent += 1;
+        }
+        Ok(())
+    }
+
+    fn rebind(&mut self) -> Result<(), Problem> {
+        let Some(endpoint) = &self.endpoint else {
+            return Ok(());
+        };
+        let local = endpoint.local_addr().map_err(|e| Problem::Local(e.to_string()))?;
+        let socket = std::net::UdpSocket::bind(unspecified(local))
+            .map_err(|e| Problem::Local(e.to_string()))?;
+        endpoint.rebind(socket).map_err(|e| Problem::Local(e.to_string()))
+    }
+
+    /// Handles one frame; `Some` ends the session.
+    fn server_frame(&mut self, frame: ServerFrame) -> Option<End> {
+        match frame {
+            ServerFrame::Event(event) => self.room_event(event),
+            ServerFrame::Members(names) => {
+                self.members.extend(names);
+                self.emit(Event::Members(self.members.iter().cloned().collect()));
+            }
+            ServerFrame::Ack { id, seq } => {
+                if self.take_from_outbox(id).is_some() {
+                    self.emit(Event::Acked { id, seq });
+                    self.save();
+                }
+            }
+            ServerFrame::Rejected { id, reason } => {
+                if let Some(out) = self.take_from_outbox(id) {
+                    self.rejected.push(out);
+                    self.emit(Event::Rejected { id, reason });
+                    self.save();
+                }
+            }
+            ServerFrame::Refused(reason) => {
+                let p = Problem::Refused(reason);
+                return Some(if p.is_permanent() {
+                    End::Halt(Status::Failed(p))
+                } else {
+                    End::Retry(p)
+                });
+            }
+            ServerFrame::Bye(ByeReason::Left) => return Some(End::Halt(Status::Disconnected)),
+            ServerFrame::Bye(reason) => {
+                let p = Problem::Bye(reason);
+                return Some(if p.is_permanent() {
+                    End::Halt(Status::Failed(p))
+                } else {
+                    End::Retry(p)
+                });
+            }
+            ServerFrame::Welcome(_) => {
+                return Some(End::Retry(Problem::Protocol("a second welcome".into())))
+            }
+        }
+        None
+    }
+
+    fn room_event(&mut self, event: RoomEvent) {
+        if self.config.state.last_seq.is_some_and(|last| event.seq <= last) {
+            return; // Already seen (resume overlap).
+        }
+        self.config.state.last_seq = Some(event.seq);
+        self.dirty = true;
+        match &event.kind {
+            EventKind::Joined { name } => {
+                self.members.insert(name.clone());
+                self.emit(Event::Members(self.members.iter().cloned().collect()));
+            }
+            EventKind::Left { name, .. } => {
+                self.members.remove(name);
+                self.emit(Event::Members(self.members.iter().cloned().collect()));
+            }
+            EventKind::Message { .. } => {}
+        }
+        let own = match &event.kind {
+            EventKind::Message { id, .. } if id.install == self.config.state.install => Some(*id),
+            _ => None,
+        };
+        let seq = event.seq;
+        self.emit(Event::Room(event));
+        // Our own message came back: it is stored even if the ack is still on its way
+        // (or was lost with an earlier connection).
+        if let Some(id) = own {
+            if self.take_from_outbox(id).is_some() {
+                self.emit(Event::Acked { id, seq });
+                self.save();
+            }
+        }
+    }
+}
+
+fn unspecified(like: SocketAddr) -> SocketAddr {
+    if like.is_ipv4() {
+        SocketAddr::from(([0, 0, 0, 0], 0))
+    } else {
+        SocketAddr::from(([0u16; 8], 0))
+    }
+}
+
+async fn resolve(invite: &Invite) -> Result<SocketAddr, Problem> {
+    let authority = invite.authority();
+    if let Ok(mut addrs) = authority.to_socket_addrs() {
+        // Literal addresses resolve without a lookup.
+        if let Some(addr) = addrs.next() {
+            return Ok(addr);
+        }
+    }
+    let found = tokio::net::lookup_host(&authority)
+        .await
+        .map_err(|e| Problem::Resolve(e.to_string()))?
+        .next();
+    found.ok_or_else(|| Problem::Resolve(format!("no address for {}", invite.host)))
+}
+
+async fn handshake(
+    endpoint: quinn::Endpoint,
+    config: quinn::ClientConfig,
+    addr: SocketAddr,
+    server_name: String,
+    hello: Bytes,
+) -> Result<Connected, Problem> {
+    let conn = endpoint
+        .connect_with(config, addr, &server_name)
+        .map_err(|e| Problem::Local(e.to_string()))?
+        .await
+        .map_err(|e| connection_problem(&e))?;
+    let (mut send, mut recv) = conn.open_bi().await.map_err(|e| connection_problem(&e))?;
+    write(&mut send, &hello).await?;
+    let mut buf = Vec::new();
+    match codec::read_frame::<ServerFrame>(&mut recv, &mut buf).await {
+        Ok(ServerFrame::Welcome(welcome)) => Ok(Connected {
+            conn,
+            send,
+            recv,
+            welcome,
+        }),
+        Ok(ServerFrame::Refused(reason)) => {
+            conn.close(0u32.into(), b"refused");
+            Err(Problem::Refused(reason))
+        }
+        Ok(ServerFrame::Bye(reason)) => Err(Problem::Bye(reason)),
+        Ok(other) => Err(Problem::Protocol(format!("expected a welcome, got {other:?}"))),
+        Err(CodecError::Closed) | Err(CodecError::Stream(_)) => Err(lost(&conn)),
+        Err(e) => Err(Problem::Protocol(e.to_string())),
+    }
+}
+
+async fn write(send: &mut quinn::SendStream, frame: &[u8]) -> Result<(), Problem> {
+    send.write_all(frame).await.map_err(|e| match e {
+        quinn::WriteError::ConnectionLost(e) => connection_problem(&e),
+        other => Problem::ConnectionLost(other.to_string()),
+    })
+}
+
+async fn read_loop(
+    mut recv: quinn::RecvStream,
+    frames: mpsc::Sender<Result<ServerFrame, CodecError>>,
+) {
+    let mut buf = Vec::new();
+    loop {
+        let frame = codec::read_frame::<ServerFrame>(&mut recv, &mut buf).await;
+        let done = frame.is_err();
+        if frames.send(frame).await.is_err() || done {
+            return;
+        }
+    }
+}
+
+/// Why a connection that was working is no longer.
+fn lost(conn: &quinn::Connection) -> Problem {
+    match conn.close_reason() {
+        Some(e) => connection_problem(&e),
+        None => Problem::ConnectionLost("the relay closed the stream".into()),
+    }
+}
+
+fn connection_problem(e: &quinn::ConnectionError) -> Problem {
+    use quinn::ConnectionError as E;
+    match e {
+        E::TimedOut => Problem::Unreachable,
+        E::TransportError(t) => {
+            let text = t.to_string();
+            if text.contains(PIN_MISMATCH_MARKER) {
+                Problem::PinMismatch
+            } else if text.contains("certificate") {
+                Problem::Untrusted(text)
+            } else if text.contains("protocol") {
+                Problem::Protocol(text)
+            } else {
+                Problem::ConnectionLost(text)
+            }
+        }
+        E::ConnectionClosed(close) if close.error_code.to_string().contains("no_application_protocol")
+            || close.to_string().contains("protocol") =>
+        {
+            Problem::Protocol(close.to_string())
+        }
+        E::Reset => Problem::ConnectionLost("the relay restarted".into()),
+        E::VersionMismatch => Problem::Protocol("QUIC version mismatch".into()),
+        other => Problem::ConnectionLost(other.to_string()),
+    }
+}

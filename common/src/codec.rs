@@ -200,6 +200,7 @@ mod tests {
                 ],
                 last_seq: 2,
                 gap: false,
+                rate: RateLimit::default(),
             }),
             ServerFrame::Members(vec!["Carla".into()]),
             ServerFrame::Event(event(9)),

@@ -105,6 +105,26 @@ pub struct Welcome {
     pub last_seq: Seq,
     /// True when `resume_after` was older than the relay's log, so events were lost.
     pub gap: bool,
+    /// The relay's per-client rate limit, so a client can pace itself under it.
+    pub rate: RateLimit,
+}
+
+/// A token bucket: `burst` messages at once, refilled at `per_second`.
+#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Debug)]
+pub struct RateLimit {
+    /// Messages refilled per second.
+    pub per_second: u32,
+    /// Most messages accepted at once.
+    pub burst: u32,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        Self {
+            per_second: 10,
+            burst: 30,
+        }
+    }
 }
 
 /// Frames the relay sends.
