@@ -870,6 +870,14 @@ fn connection_problem(e: &quinn::ConnectionError) -> Problem {
         {
             Problem::Protocol(close.to_string())
         }
+        E::ApplicationClosed(close) => {
+            match ByeReason::from_close_code(close.error_code.into_inner()) {
+                Some(ByeReason::Left) | None => {
+                    Problem::ConnectionLost(String::from_utf8_lossy(&close.reason).into_owned())
+                }
+                Some(reason) => Problem::Bye(reason),
+            }
+        }
         E::Reset => Problem::ConnectionLost("the relay restarted".into()),
         E::VersionMismatch => Problem::Protocol("QUIC version mismatch".into()),
         other => Problem::ConnectionLost(other.to_string()),

@@ -260,6 +260,32 @@ pub enum ByeReason {
     Left,
 }
 
+impl ByeReason {
+    /// The QUIC application close code carrying this reason, for sessions the relay
+    /// ends by closing the connection (a client that does not read cannot get a frame).
+    pub fn close_code(self) -> u32 {
+        match self {
+            Self::Left => 0,
+            Self::Shutdown => 1,
+            Self::Replaced => 2,
+            Self::TooSlow => 3,
+            Self::ProtocolError => 4,
+        }
+    }
+
+    /// The reason behind a close code, if it is one of [`ByeReason::close_code`]'s.
+    pub fn from_close_code(code: u64) -> Option<Self> {
+        Some(match code {
+            0 => Self::Left,
+            1 => Self::Shutdown,
+            2 => Self::Replaced,
+            3 => Self::TooSlow,
+            4 => Self::ProtocolError,
+            _ => return None,
+        })
+    }
+}
+
 /// What is wrong with a display name.
 #[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Debug)]
 pub enum NameError {

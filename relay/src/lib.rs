@@ -1,1 +1,328 @@
-//! x
+//! Piazza's relay: a QUIC room server. Every client opens one bidirectional stream; every
+//! message goes to every member of the room, the sender included, in one order for all.
+//!
+//! # Layout
+//! - [`Relay`] / [`RelayConfig`] (this file): start on an address with a data directory,
+//!   accept connections (refusing or retrying under floods), shut down gracefully. Tests
+//!   and benchmarks start it in-process on `127.0.0.1:0`.
+//! - [`session`]: one task per connection: hello, reader loop, batched writer.
+//! - [`room`]: members, sequencer, history, fan-out, slow-consumer eviction; the seam of
+//!   the room's log.
+//! - [`store`]: the durable log in redb, written in group commits.
+//! - [`limits`]: configurable limits and the per-client token bucket.
+//!
+//! The `piazza-relay` binary (`src/main.rs`) wraps this with a CLI, logs and signals.
+
+pub mod limits;
+pub mod room;
+pub mod session;
+pub mod store;
+
+use std::{
+    fs,
+    io::Write,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    sync::{atomic::Ordering, Arc},
+    time::Duration,
+};
+
+use common::{invite::Invite, protocol::ByeReason, tls::Fingerprint};
+use tokio::{sync::watch, task::JoinSet};
+
+pub use limits::Limits;
+use room::{Room, Stats};
+
+/// File name of the log inside the data directory.
+pub const LOG_FILE: &str = "piazza.redb";
+/// File name of the stateless-reset secret inside the data directory.
+pub const RESET_KEY_FILE: &str = "reset.key";
+
+/// Everything a relay needs to start.
+#[derive(Clone, Debug)]
+pub struct RelayConfig {
+    /// UDP address to listen on.
+    pub listen: SocketAddr,
+    /// Where the log, certificate and secrets live.
+    pub data_dir: PathBuf,
+    /// A certificate chain and key (PEM) to use instead of the generated one.
+    pub cert: Option<(PathBuf, PathBuf)>,
+    /// Names and addresses for a generated certificate; the first goes in the invite
+    /// when listening on an unspecified address.
+    pub hosts: Vec<String>,
+    /// A secret the invite must carry to join.
+    pub room_key: Option<String>,
+    /// Limits.
+    pub limits: Limits,
+    /// Fault injection for tests: store messages but never acknowledge them, as if
+    /// the relay died between storing and acknowledging.
+    #[doc(hidden)]
+    pub lose_acks: bool,
+}
+
+impl RelayConfig {
+    /// Defaults: `0.0.0.0:4433`, a certificate for localhost, no room key.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            listen: SocketAddr::from(([0, 0, 0, 0], common::invite::DEFAULT_PORT)),
+            data_dir: data_dir.into(),
+            cert: None,
+            hosts: vec!["127.0.0.1".into(), "localhost".into()],
+            room_key: None,
+            limits: Limits::default(),
+            lose_acks: false,
+        }
+    }
+
+    /// Like [`RelayConfig::new`] on `127.0.0.1:0`, for tests.
+    pub fn for_tests(data_dir: &Path) -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            ..Self::new(data_dir)
+        }
+    }
+}
+
+/// Why a relay could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    /// The certificate could not be made or loaded.
+    #[error("certificate: {0}")]
+    Cert(#[from] certs::CertError),
+    /// The log could not be opened (is another relay using this data directory?).
+    #[error("the message log {path}: {source}")]
+    Store {
+        /// The log file.
+        path: PathBuf,
+        /// What redb said.
+        source: store::StoreError,
+    },
+    /// TLS configuration failed.
+    #[error("{0}")]
+    Tls(#[from] common::tls::TlsError),
+    /// Files or sockets.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+/// What every session shares.
+pub(crate) struct Shared {
+    pub(crate) room: Arc<Room>,
+    pub(crate) limits: Limits,
+    pub(crate) room_key: Option<String>,
+}
+
+/// Counters of a running relay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RelayStats {
+    /// Sessions that joined since start (a takeover or reconnect counts again).
+    pub joined: u64,
+    /// Messages sequenced since start.
+    pub messages: u64,
+    /// Members evicted as too slow.
+    pub evicted_slow: u64,
+    /// Group commits.
+    pub commits: u64,
+    /// Members online now.
+    pub online: usize,
+    /// Last seq of the log.
+    pub last_seq: u64,
+}
+
+/// A running relay.
+pub struct Relay {
+    endpoint: quinn::Endpoint,
+    shared: Arc<Shared>,
+    stats: Arc<Stats>,
+    stop: watch::Sender<bool>,
+    accept: tokio::task::JoinHandle<()>,
+    invite: Invite,
+    fingerprint: Fingerprint,
+}
+
+impl Relay {
+    /// Opens the data directory (creating certificate and secrets on first start) and
+    /// starts listening.
+    pub async fn start(config: RelayConfig) -> Result<Relay, RelayError> {
+        let io = |what: &str| {
+            let what = what.to_owned();
+            move |source| RelayError::Io { what, source }
+        };
+        fs::create_dir_all(&config.data_dir)
+            .map_err(io(&format!("creating {}", config.data_dir.display())))?;
+        let cert = match &config.cert {
+            Some((cert, key)) => certs::RelayCert::load_files(cert, key)?,
+            None => load_or_generate_cert(&config.data_dir, &config.hosts)?,
+        };
+        let fingerprint = cert.fingerprint();
+        let server_config = common::tls::server_config(cert.chain.clone(), cert.key())?;
+
+        let log_path = config.data_dir.join(LOG_FILE);
+        let store = store::Store::open(&log_path).map_err(|source| RelayError::Store {
+            path: log_path.clone(),
+            source,
+        })?;
+        let stats = Arc::new(Stats::default());
+        let room = Room::open(store, config.limits.clone(), stats.clone(), config.lose_acks)
+            .map_err(|source| RelayError::Store {
+                path: log_path,
+                source,
+            })?;
+
+        let reset_key = load_or_create_secret(&config.data_dir.join(RESET_KEY_FILE))
+            .map_err(io("reading the reset key"))?;
+        let endpoint_config = quinn::EndpointConfig::new(Arc::new(ring::hmac::Key::new(
+            ring::hmac::HMAC_SHA256,
+            &reset_key,
+        )));
+        let socket = std::net::UdpSocket::bind(config.listen)
+            .map_err(io(&format!("listening on {}", config.listen)))?;
+        let endpoint = quinn::Endpoint::new(
+            endpoint_config,
+            Some(server_config),
+            socket,
+            Arc::new(quinn::TokioRuntime),
+        )
+        .map_err(io("starting QUIC"))?;
+        let addr = endpoint.local_addr().map_err(io("reading the local address"))?;
+        let host = if addr.ip().is_unspecified() {
+            config.hosts.first().cloned().unwrap_or_else(|| "127.0.0.1".into())
+        } else {
+            addr.ip().to_string()
+        };
+        let invite = Invite {
+            host,
+            port: addr.port(),
+            fingerprint: Some(fingerprint),
+            room_key: config.room_key.clone(),
+        };
+        let shared = Arc::new(Shared {
+            room,
+            limits: config.limits.clone(),
+            room_key: config.room_key.clone(),
+        });
+        let (stop, stopped) = watch::channel(false);
+        let accept = tokio::spawn(accept_loop(endpoint.clone(), shared.clone(), stopped));
+        tracing::info!(%addr, %fingerprint, "relay listening");
+        Ok(Relay {
+            endpoint,
+            shared,
+            stats,
+            stop,
+            accept,
+            invite,
+            fingerprint,
+        })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.endpoint.local_addr().expect("bound socket")
+    }
+
+    /// The invite for this relay (pinned certificate, room key if any).
+    pub fn invite(&self) -> Invite {
+        self.invite.clone()
+    }
+
+    /// The certificate fingerprint clients pin.
+    pub fn fingerprint(&self) -> Fingerprint {
+        self.fingerprint
+    }
+
+    /// Current counters.
+    pub fn stats(&self) -> RelayStats {
+        RelayStats {
+            joined: self.stats.joined.load(Ordering::Relaxed),
+            messages: self.stats.messages.load(Ordering::Relaxed),
+            evicted_slow: self.stats.evicted_slow.load(Ordering::Relaxed),
+            commits: self.stats.commits.load(Ordering::Relaxed),
+            online: self.shared.room.member_count(),
+            last_seq: self.shared.room.last_seq(),
+        }
+    }
+
+    /// Graceful shutdown: stop accepting, make everything sequenced durable, say bye to
+    /// every client, let their writers drain, close. Takes at most a few seconds.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        self.shared.room.shutdown().await;
+        let _ = self.accept.await;
+        self.endpoint.close(
+            ByeReason::Shutdown.close_code().into(),
+            b"relay shutting down",
+        );
+        let _ = tokio::time::timeout(Duration::from_secs(2), self.endpoint.wait_idle()).await;
+        tracing::info!("relay stopped");
+    }
+}
+
+async fn accept_loop(
+    endpoint: quinn::Endpoint,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut sessions = JoinSet::new();
+    loop {
+        let incoming = tokio::select! {
+            incoming = endpoint.accept() => incoming,
+            _ = stop.changed() => break,
+            Some(_) = sessions.join_next(), if !sessions.is_empty() => continue,
+        };
+        let Some(incoming) = incoming else { break };
+        let open = sessions.len();
+        if open >= shared.limits.max_clients + shared.limits.handshake_flood {
+            tracing::warn!(open, "connection refused: relay full");
+            incoming.refuse();
+        } else if open >= shared.limits.handshake_flood && !incoming.remote_address_validated() {
+            // Under a flood, make clients prove their address before spending a handshake.
+            if let Err(e) = incoming.retry() {
+                e.into_incoming().ignore();
+            }
+        } else {
+            sessions.spawn(session::serve(incoming, shared.clone()));
+        }
+    }
+    // Give sessions their drain time after the room said bye.
+    let _ = tokio::time::timeout(Duration::from_secs(4), async {
+        while sessions.join_next().await.is_some() {}
+    })
+    .await;
+    sessions.abort_all();
+}
+
+fn load_or_generate_cert(dir: &Path, hosts: &[String]) -> Result<certs::RelayCert, RelayError> {
+    if dir.join(certs::CERT_FILE).exists() {
+        return Ok(certs::RelayCert::load(dir)?);
+    }
+    let cert = certs::generate(hosts)?;
+    cert.save(dir, false)?;
+    tracing::info!(fingerprint = %cert.fingerprint(), "generated a self-signed certificate");
+    Ok(cert)
+}
+
+fn load_or_create_secret(path: &Path) -> std::io::Result<Vec<u8>> {
+    match fs::read(path) {
+        Ok(bytes) if bytes.len() == 32 => return Ok(bytes),
+        Ok(_) => tracing::warn!("{} is malformed; making a new one", path.display()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let secret: [u8; 32] = rand::random();
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(&secret)?;
+    file.sync_all()?;
+    Ok(secret.to_vec())
+}

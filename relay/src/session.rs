@@ -1,0 +1,209 @@
+//! One task per connection: handshake, hello, then a reader loop feeding the room while a
+//! writer task drains the member's queue, writing whatever is queued in one go.
+
+use std::{sync::Arc, time::Duration};
+
+use bytes::Bytes;
+use common::{
+    codec::{self, CodecError},
+    protocol::{
+        validate_name, validate_text, ByeReason, ClientFrame, Hello, LeaveReason, RefuseReason,
+        ServerFrame, PROTOCOL_VERSION,
+    },
+};
+use tokio::time::{timeout, timeout_at, Instant};
+
+use crate::{
+    limits::TokenBucket,
+    room::{MemberRef, Outq},
+    Shared,
+};
+
+/// How long a closing session may take to get its last frames out.
+const DRAIN: Duration = Duration::from_secs(3);
+
+/// Serves one incoming connection to its end.
+pub(crate) async fn serve(incoming: quinn::Incoming, shared: Arc<Shared>) {
+    let deadline = Instant::now() + shared.limits.hello_timeout;
+    let conn = match timeout_at(deadline, incoming).await {
+        Ok(Ok(conn)) => conn,
+        Ok(Err(e)) => {
+            tracing::debug!("handshake failed: {e}");
+            return;
+        }
+        Err(_) => {
+            tracing::debug!("handshake timed out");
+            return;
+        }
+    };
+    let remote = conn.remote_address();
+    let (send, mut recv) = match timeout_at(deadline, conn.accept_bi()).await {
+        Ok(Ok(streams)) => streams,
+        Ok(Err(e)) => {
+            tracing::debug!(%remote, "no stream opened: {e}");
+            return;
+        }
+        Err(_) => {
+            conn.close(
+                ByeReason::ProtocolError.close_code().into(),
+                b"no hello in time",
+            );
+            return;
+        }
+    };
+    let mut buf = Vec::new();
+    let hello = match timeout_at(deadline, codec::read_frame::<ClientFrame>(&mut recv, &mut buf)).await
+    {
+        Ok(Ok(ClientFrame::Hello(hello))) => hello,
+        Ok(Ok(_)) | Ok(Err(CodecError::Malformed(_) | CodecError::Oversized { .. } | CodecError::Truncated { .. })) => {
+            return refuse(conn, send, RefuseReason::ProtocolError).await;
+        }
+        Ok(Err(e)) => {
+            tracing::debug!(%remote, "stream ended before hello: {e}");
+            return;
+        }
+        Err(_) => return refuse(conn, send, RefuseReason::HelloTimeout).await,
+    };
+    let name = match admit(&hello, &shared) {
+        Ok(name) => name,
+        Err(reason) => return refuse(conn, send, reason).await,
+    };
+    let member = match shared.room.join(name, &hello, &conn) {
+        Ok(member) => member,
+        Err(reason) => return refuse(conn, send, reason).await,
+    };
+    tracing::info!(%remote, name = %member.name, "joined");
+
+    let writer = tokio::spawn(write_loop(send, member.queue.clone()));
+    let reason = read_loop(&mut recv, &hello, &member, &shared).await;
+    tracing::info!(%remote, name = %member.name, ?reason, "session ended");
+    shared.room.leave(&member, reason);
+    let bye = match reason {
+        LeaveReason::ProtocolError => Some(ByeReason::ProtocolError),
+        _ => None,
+    };
+    member
+        .queue
+        .close(bye.map(|b| codec::encode(&ServerFrame::Bye(b)).expect("small frame")));
+    let _ = timeout(DRAIN, writer).await;
+    let code = bye.unwrap_or(ByeReason::Left).close_code();
+    conn.close(code.into(), b"");
+}
+
+/// Checks a hello against the relay's rules; the trimmed name on success.
+fn admit(hello: &Hello, shared: &Shared) -> Result<String, RefuseReason> {
+    if hello.version != PROTOCOL_VERSION {
+        return Err(RefuseReason::VersionMismatch {
+            relay: PROTOCOL_VERSION,
+        });
+    }
+    if let Some(key) = &shared.room_key {
+        match &hello.room_key {
+            None => return Err(RefuseReason::RoomKeyRequired),
+            Some(given) if !constant_time_eq(given.as_bytes(), key.as_bytes()) => {
+                return Err(RefuseReason::RoomKeyWrong)
+            }
+            Some(_) => {}
+        }
+    }
+    validate_name(&hello.name).map_err(RefuseReason::BadName)
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Reads the member's frames until the session ends; returns why it ended.
+async fn read_loop(
+    recv: &mut quinn::RecvStream,
+    hello: &Hello,
+    member: &MemberRef,
+    shared: &Shared,
+) -> LeaveReason {
+    let mut buf = Vec::new();
+    let mut bucket = TokenBucket::new(shared.limits.rate);
+    loop {
+        let frame = match codec::read_frame::<ClientFrame>(recv, &mut buf).await {
+            Ok(frame) => frame,
+            Err(CodecError::Closed) | Err(CodecError::Stream(_)) => {
+                return LeaveReason::ConnectionLost
+            }
+            Err(e) => {
+                tracing::warn!(name = %member.name, "unreadable frame: {e}");
+                return LeaveReason::ProtocolError;
+            }
+        };
+        match frame {
+            ClientFrame::Send { id, text } => {
+                if id.install != hello.install {
+                    tracing::warn!(name = %member.name, "message id of another install");
+                    return LeaveReason::ProtocolError;
+                }
+                let reject = |reason| {
+                    member.queue.push_always(
+                        codec::encode(&ServerFrame::Rejected { id, reason }).expect("small frame"),
+                    )
+                };
+                if let Err(reason) = validate_text(&text) {
+                    reject(reason);
+                    continue;
+                }
+                if shared.room.maybe_seen(id) {
+                    if let Some(seq) = shared.room.stored_seq(id) {
+                        // A resend of a stored message: ack again, publish nothing.
+                        member
+                            .queue
+                            .push_always(ack_frame(id, seq));
+                        continue;
+                    }
+                }
+                if !bucket.take() {
+                    reject(common::protocol::RejectReason::RateLimited);
+                    continue;
+                }
+                shared.room.submit(member, id, text);
+            }
+            ClientFrame::Leave => return LeaveReason::Left,
+            ClientFrame::Hello(_) => {
+                tracing::warn!(name = %member.name, "second hello");
+                return LeaveReason::ProtocolError;
+            }
+        }
+    }
+}
+
+fn ack_frame(id: common::protocol::ClientMsgId, seq: u64) -> Bytes {
+    codec::encode(&ServerFrame::Ack { id, seq }).expect("small frame")
+}
+
+/// Writes queued frames, all that are queued in one write, until the queue closes.
+async fn write_loop(mut send: quinn::SendStream, queue: Arc<Outq>) {
+    let mut batch = Vec::new();
+    loop {
+        let open = queue.next_batch(&mut batch).await;
+        if !batch.is_empty() {
+            if send.write_all_chunks(&mut batch).await.is_err() {
+                return;
+            }
+            batch.clear();
+        }
+        if !open {
+            let _ = send.finish();
+            // Wait until the client has the last frames (or gives up on them).
+            let _ = timeout(DRAIN, send.stopped()).await;
+            return;
+        }
+    }
+}
+
+/// Tells the client why it cannot join, then closes.
+async fn refuse(conn: quinn::Connection, mut send: quinn::SendStream, reason: RefuseReason) {
+    tracing::info!(remote = %conn.remote_address(), %reason, "refused");
+    if let Ok(frame) = codec::encode(&ServerFrame::Refused(reason)) {
+        let _ = send.write_all(&frame).await;
+        let _ = send.finish();
+    }
+    // The client closes once it has read the refusal; do not wait forever.
+    let _ = timeout(DRAIN, conn.closed()).await;
+    conn.close(ByeReason::Left.close_code().into(), b"refused");
+}
