@@ -141,7 +141,7 @@ pub fn transport_config(client: bool) -> quinn::TransportConfig {
         // A client sends small frames; one maximal frame plus slack is enough.
         t.stream_receive_window((128u32 * 1024).into());
         t.receive_window((256u32 * 1024).into());
-        t.send_window(1024 * 1024);
+        t.send_window(512 * 1024);
     }
     t
 }

@@ -140,7 +140,7 @@ pub struct Relay {
     shared: Arc<Shared>,
     stats: Arc<Stats>,
     stop: watch::Sender<bool>,
-    accept: tokio::task::JoinHandle<()>,
+    accept: tokio::task::JoinHandle<JoinSet<()>>,
     invite: Invite,
     fingerprint: Fingerprint,
 }
@@ -180,7 +180,8 @@ impl Relay {
             ring::hmac::HMAC_SHA256,
             &reset_key,
         )));
-        let socket = std::net::UdpSocket::bind(config.listen)
+        let socket = bind(config.listen)
+            .await
             .map_err(io(&format!("listening on {}", config.listen)))?;
         let endpoint = quinn::Endpoint::new(
             endpoint_config,
@@ -251,12 +252,27 @@ impl Relay {
     /// every client, let their writers drain, close. Takes at most a few seconds.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
-        self.shared.room.shutdown().await;
-        let _ = self.accept.await;
+        let mut sessions = self.accept.await.unwrap_or_default();
+        let queues = self.shared.room.shutdown().await;
+        // Let writers get the bye (and anything before it) out.
+        let drained = tokio::time::timeout(Duration::from_secs(2), async {
+            while !queues.iter().all(|q| q.is_finished()) {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!("some clients did not take their last frames in time");
+        }
         self.endpoint.close(
             ByeReason::Shutdown.close_code().into(),
             b"relay shutting down",
         );
+        let _ = tokio::time::timeout(Duration::from_secs(2), async {
+            while sessions.join_next().await.is_some() {}
+        })
+        .await;
+        sessions.abort_all();
         let _ = tokio::time::timeout(Duration::from_secs(2), self.endpoint.wait_idle()).await;
         tracing::info!("relay stopped");
     }
@@ -266,7 +282,7 @@ async fn accept_loop(
     endpoint: quinn::Endpoint,
     shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
-) {
+) -> JoinSet<()> {
     let mut sessions = JoinSet::new();
     loop {
         let incoming = tokio::select! {
@@ -288,12 +304,22 @@ async fn accept_loop(
             sessions.spawn(session::serve(incoming, shared.clone()));
         }
     }
-    // Give sessions their drain time after the room said bye.
-    let _ = tokio::time::timeout(Duration::from_secs(4), async {
-        while sessions.join_next().await.is_some() {}
-    })
-    .await;
-    sessions.abort_all();
+    sessions
+}
+
+/// Binds the UDP socket, retrying briefly while a previous relay on the same address
+/// (a restart) is still letting go of it.
+async fn bind(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
+    let mut tries = 0;
+    loop {
+        match std::net::UdpSocket::bind(addr) {
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && addr.port() != 0 && tries < 30 => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            other => return other,
+        }
+    }
 }
 
 fn load_or_generate_cert(dir: &Path, hosts: &[String]) -> Result<certs::RelayCert, RelayError> {

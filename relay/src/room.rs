@@ -45,6 +45,7 @@ pub struct Outq {
     state: Mutex<OutqState>,
     notify: Notify,
     cap: usize,
+    finished: std::sync::atomic::AtomicBool,
 }
 
 struct OutqState {
@@ -62,7 +63,18 @@ impl Outq {
             }),
             notify: Notify::new(),
             cap,
+            finished: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Marks the queue's writer as done (everything written, or the stream failed).
+    pub fn set_finished(&self) {
+        self.finished.store(true, Ordering::Release);
+    }
+
+    /// True once the writer is done.
+    pub fn is_finished(&self) -> bool {
+        self.finished.load(Ordering::Acquire)
     }
 
     /// Queues a frame; false when the queue is full or closed.
@@ -575,8 +587,9 @@ impl Room {
     }
 
     /// Stops admitting and sequencing, says bye to every member and waits until every
-    /// event sequenced so far is durable and published.
-    pub async fn shutdown(&self) {
+    /// event sequenced so far is durable and published. Returns the members' queues, whose
+    /// writers are now draining.
+    pub async fn shutdown(&self) -> Vec<Arc<Outq>> {
         let (done_tx, done_rx) = oneshot::channel();
         {
             let mut s = self.state.lock().unwrap();
@@ -585,11 +598,16 @@ impl Room {
             s.closed = true;
         }
         let _ = done_rx.await;
-        let s = self.state.lock().unwrap();
+        let mut s = self.state.lock().unwrap();
         let bye = encode(&ServerFrame::Bye(ByeReason::Shutdown));
-        for m in s.members.values() {
-            m.queue.close(Some(bye.clone()));
-        }
+        s.by_install.clear();
+        s.members
+            .drain()
+            .map(|(_, m)| {
+                m.queue.close(Some(bye.clone()));
+                m.queue
+            })
+            .collect()
     }
 }
 

@@ -177,7 +177,12 @@ fn ack_frame(id: common::protocol::ClientMsgId, seq: u64) -> Bytes {
 }
 
 /// Writes queued frames, all that are queued in one write, until the queue closes.
-async fn write_loop(mut send: quinn::SendStream, queue: Arc<Outq>) {
+async fn write_loop(send: quinn::SendStream, queue: Arc<Outq>) {
+    write_all(send, &queue).await;
+    queue.set_finished();
+}
+
+async fn write_all(mut send: quinn::SendStream, queue: &Outq) {
     let mut batch = Vec::new();
     loop {
         let open = queue.next_batch(&mut batch).await;

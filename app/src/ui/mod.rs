@@ -1,0 +1,40 @@
+//! The shared components: functions of state plus callbacks, the same on desktop and
+//! phone (the layout adapts through CSS media queries).
+//!
+//! - [`NamePrompt`]: name and invite, validated, and the join button.
+//! - [`MessageList`]: the timeline with senders, times, delivery states and notices.
+//! - [`Composer`]: the message field with the "Invia" button.
+//! - [`StatusBanner`]: connection problems in plain words, with a way out.
+//! - [`MemberList`]: who is online.
+
+mod composer;
+mod member_list;
+mod message_list;
+mod name_prompt;
+mod status_banner;
+
+pub use composer::Composer;
+pub use member_list::MemberList;
+pub use message_list::{format_day, format_time, MessageList};
+pub use name_prompt::NamePrompt;
+pub use status_banner::StatusBanner;
+
+/// A stable hue (0..360) for a name, so each person keeps one colour.
+pub fn name_hue(name: &str) -> u32 {
+    // FNV-1a over the lower-cased name: stable across runs and platforms.
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in name.to_lowercase().bytes() {
+        hash ^= u32::from(byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    hash % 360
+}
+
+/// The first letter of a name, upper-cased, for an avatar.
+pub fn initial(name: &str) -> String {
+    name.trim()
+        .chars()
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_else(|| "?".into())
+}

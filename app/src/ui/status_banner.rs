@@ -1,0 +1,103 @@
+use common::{
+    client::{Problem, Status},
+    protocol::RefuseReason,
+};
+use dioxus::prelude::*;
+
+use crate::{i18n::Lang, state::StatusView};
+
+/// Which way out a failure offers besides trying again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fix {
+    Name,
+    Invite,
+    None,
+}
+
+fn fix_for(problem: &Problem) -> Fix {
+    match problem {
+        Problem::Refused(RefuseReason::NameTaken | RefuseReason::BadName(_)) => Fix::Name,
+        Problem::Refused(RefuseReason::RoomKeyRequired | RefuseReason::RoomKeyWrong)
+        | Problem::PinMismatch
+        | Problem::Untrusted(_)
+        | Problem::Resolve(_) => Fix::Invite,
+        _ => Fix::None,
+    }
+}
+
+/// The connection state in plain words: connecting, connected, reconnecting in N s
+/// (with the reason), or failed with the reason and a way out (try again, change
+/// name, change invite). Carries `data-status` for tests and styling.
+#[component]
+pub fn StatusBanner(
+    /// Interface language.
+    lang: Lang,
+    /// The status and when it was reported.
+    status: StatusView,
+    /// Now, ms since the Unix epoch (for the countdown).
+    now_ms: u64,
+    /// Own messages waiting for the connection.
+    #[props(default)]
+    waiting: usize,
+    /// Connect now.
+    on_reconnect: EventHandler<()>,
+    /// Go back to the join screen to change name or invite.
+    on_change: EventHandler<()>,
+) -> Element {
+    let (kind, text, fix, button) = match &status.status {
+        Status::Connecting => ("connecting", lang.connecting().to_owned(), Fix::None, None),
+        Status::Connected => ("connected", lang.connected().to_owned(), Fix::None, None),
+        Status::Reconnecting { problem, .. } => (
+            "reconnecting",
+            lang.reconnecting(problem, status.retry_in_secs(now_ms).unwrap_or(0)),
+            Fix::None,
+            Some(lang.reconnect_now()),
+        ),
+        Status::Failed(problem) => (
+            "failed",
+            lang.problem(problem),
+            fix_for(problem),
+            Some(lang.try_again()),
+        ),
+        Status::Disconnected => (
+            "disconnected",
+            lang.disconnected().to_owned(),
+            Fix::None,
+            Some(lang.reconnect_now()),
+        ),
+    };
+    let busy = kind == "connecting" || kind == "reconnecting";
+    rsx! {
+        div {
+            class: "banner {kind}",
+            id: "status",
+            role: "status",
+            "data-status": kind,
+            div { class: "banner-text",
+                if busy {
+                    span { class: "icon spinner", "aria-hidden": "true" }
+                }
+                span { class: "banner-message", "{text}" }
+                if waiting > 0 && kind != "connected" {
+                    span { class: "banner-waiting", "{lang.waiting_messages(waiting)}" }
+                }
+            }
+            div { class: "banner-actions",
+                match fix {
+                    Fix::Name => rsx! {
+                        button { class: "primary", id: "change-name",
+                            onclick: move |_| on_change.call(()), "{lang.change_name()}" }
+                    },
+                    Fix::Invite => rsx! {
+                        button { class: "primary", id: "change-invite",
+                            onclick: move |_| on_change.call(()), "{lang.change_relay()}" }
+                    },
+                    Fix::None => rsx! {},
+                }
+                if let Some(label) = button {
+                    button { id: "reconnect", onclick: move |_| on_reconnect.call(()), "{label}" }
+                }
+            }
+        }
+    }
+}

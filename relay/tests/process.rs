@@ -1,0 +1,121 @@
+//! The `piazza-relay` binary as an operator runs it: first start, SIGKILL, SIGTERM.
+
+mod support;
+
+use std::{
+    io::{BufRead, BufReader},
+    path::Path,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use common::{invite::Invite, protocol::*};
+use support::*;
+
+/// Starts the binary on a free loopback port; returns it and the invite it printed.
+fn spawn_relay(dir: &Path, listen: &str) -> (Child, Invite) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_piazza-relay"))
+        .args(["--listen", listen, "--data-dir"])
+        .arg(dir)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let invite = loop {
+        let line = lines.next().expect("relay printed its invite").unwrap();
+        if let Some(rest) = line.strip_prefix("invite:") {
+            break rest.trim().parse::<Invite>().unwrap();
+        }
+    };
+    // Keep draining stdout so the relay never blocks on it.
+    std::thread::spawn(move || for _ in lines {});
+    (child, invite)
+}
+
+fn kill(child: &mut Child, signal: &str) {
+    let status = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[tokio::test]
+async fn every_acked_message_survives_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, invite) = spawn_relay(dir.path(), "127.0.0.1:0");
+    assert!(invite.fingerprint.is_some());
+    let (mut a, _) = join(&invite, "Anna").await;
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        ids.push(a.say(&format!("durevole {i}")).await);
+    }
+    let acked = a.outcomes(&ids).await;
+    // Killed right after the last ack: no chance to flush anything more.
+    kill(&mut child, "-KILL");
+    child.wait().unwrap();
+
+    let (mut child, invite2) = spawn_relay(dir.path(), &invite.authority());
+    assert_eq!(invite2.fingerprint, invite.fingerprint, "the certificate is kept");
+    let (_b, w) = join_as(&invite2, "Bruno", InstallId::random(), Some(0)).await;
+    let stored: Vec<(Seq, String)> = w
+        .backlog
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Message { text, .. } => Some((e.seq, text.clone())),
+            _ => None,
+        })
+        .collect();
+    let expected: Vec<(Seq, String)> = acked
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (*r.as_ref().unwrap(), format!("durevole {i}")))
+        .collect();
+    assert_eq!(stored, expected);
+    kill(&mut child, "-KILL");
+    child.wait().unwrap();
+}
+
+#[tokio::test]
+async fn sigterm_says_bye_and_exits_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, invite) = spawn_relay(dir.path(), "127.0.0.1:0");
+    let (mut a, _) = join(&invite, "Anna").await;
+    let id = a.say("prima di chiudere").await;
+    a.ack_of(id).await.unwrap();
+    let start = Instant::now();
+    kill(&mut child, "-TERM");
+    let frames = a.drain().await;
+    assert!(frames.contains(&ServerFrame::Bye(ByeReason::Shutdown)), "{frames:?}");
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "relay did not exit");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn help_and_clear_errors() {
+    let out = Command::new(env!("CARGO_BIN_EXE_piazza-relay"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    for flag in ["--listen", "--data-dir", "--cert", "--room-key", "--max-clients", "--rate"] {
+        assert!(text.contains(flag), "{flag} missing from --help");
+    }
+    // A data dir that cannot be created is reported with the path.
+    let out = Command::new(env!("CARGO_BIN_EXE_piazza-relay"))
+        .args(["--listen", "127.0.0.1:0", "--data-dir", "/proc/piazza-cannot-exist"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("/proc/piazza-cannot-exist"), "{err}");
+}

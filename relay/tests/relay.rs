@@ -1,0 +1,482 @@
+//! The relay in-process on 127.0.0.1:0 with real QUIC clients speaking the protocol.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use common::protocol::*;
+use relay::{Limits, RelayConfig};
+use support::*;
+
+#[tokio::test]
+async fn every_message_reaches_everyone_in_one_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = start(dir.path()).await;
+    let invite = relay.invite();
+    let (mut a, wa) = join(&invite, "Anna").await;
+    let (mut b, _) = join(&invite, "Bruno").await;
+    let (mut c, wc) = join(&invite, "Carla").await;
+    assert_eq!(wa.name, "Anna");
+    assert_eq!(wc.members, vec!["Anna", "Bruno", "Carla"]);
+    assert_eq!(wc.rate, RateLimit::default());
+
+    // Interleave senders; everyone, senders included, sees the same sequence.
+    a.say("ciao da Anna").await;
+    b.say("ciao da Bruno").await;
+    c.say("ciao da Carla").await;
+    a.say("di nuovo Anna").await;
+    let mut seen = Vec::new();
+    for client in [&mut a, &mut b, &mut c] {
+        let mut got = Vec::new();
+        while got.len() < 4 {
+            got.push(client.next_message().await);
+        }
+        seen.push(got);
+    }
+    assert_eq!(seen[0], seen[1]);
+    assert_eq!(seen[1], seen[2]);
+    let texts: Vec<&str> = seen[0].iter().map(|m| m.2.as_str()).collect();
+    assert!(texts.contains(&"ciao da Bruno") && texts.contains(&"di nuovo Anna"));
+    for (seq, sender, text) in &seen[0] {
+        assert!(text.contains(sender.as_str()) || sender == "Anna", "{seq} {sender} {text}");
+    }
+    let seqs: Vec<Seq> = seen[0].iter().map(|m| m.0).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    // Senders get acks with the seq everyone saw.
+    let (mut d, w) = join(&invite, "Dario").await;
+    let backlog: Vec<String> = w
+        .backlog
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Message { text, .. } => Some(text.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(backlog.len(), 4, "a newcomer gets the recent history");
+    let id = d.say("sono arrivato").await;
+    let seq = d.ack_of(id).await.unwrap();
+    let (seen_seq, sender, _) = a.next_message().await;
+    assert_eq!((seen_seq, sender.as_str()), (seq, "Dario"));
+    relay.shutdown().await;
+}
+
+#[tokio::test]
+async fn names_room_keys_and_takeover() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = RelayConfig::for_tests(dir.path());
+    config.room_key = Some("segreto".into());
+    let relay = start_with(config).await;
+    let invite = relay.invite();
+    assert_eq!(invite.room_key.as_deref(), Some("segreto"));
+
+    let install = InstallId::random();
+    let (anna, _) = join_as(&invite, "Anna", install, None).await;
+
+    let (_, f) = connect_with(&invite, hello("anna", InstallId::random(), Some("segreto"), None)).await;
+    assert_eq!(f, ServerFrame::Refused(RefuseReason::NameTaken), "names are unique ignoring case");
+    let (_, f) = connect_with(&invite, hello("Bruno", InstallId::random(), Some("sbagliato"), None)).await;
+    assert_eq!(f, ServerFrame::Refused(RefuseReason::RoomKeyWrong));
+    let (_, f) = connect_with(&invite, hello("Bruno", InstallId::random(), None, None)).await;
+    assert_eq!(f, ServerFrame::Refused(RefuseReason::RoomKeyRequired));
+    let (_, f) = connect_with(&invite, hello("  ", InstallId::random(), Some("segreto"), None)).await;
+    assert_eq!(f, ServerFrame::Refused(RefuseReason::BadName(NameError::Empty)));
+    let (_, f) = connect_with(&invite, hello("a\u{7}b", InstallId::random(), Some("segreto"), None)).await;
+    assert_eq!(f, ServerFrame::Refused(RefuseReason::BadName(NameError::ControlCharacter)));
+    let mut old = hello("Vecchio", InstallId::random(), Some("segreto"), None);
+    old.version = 0;
+    let (_, f) = connect_with(&invite, old).await;
+    assert_eq!(f, ServerFrame::Refused(RefuseReason::VersionMismatch { relay: PROTOCOL_VERSION }));
+
+    // The same install connecting again takes the name over at once.
+    let (mut anna2, w) = join_as(&invite, "Anna", install, None).await;
+    assert_eq!(w.members, vec!["Anna"]);
+    let closed = tokio::time::timeout(WAIT, anna.conn.closed()).await.unwrap();
+    match closed {
+        quinn::ConnectionError::ApplicationClosed(c) => {
+            assert_eq!(
+                ByeReason::from_close_code(c.error_code.into_inner()),
+                Some(ByeReason::Replaced)
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    let id = anna2.say("ancora qui").await;
+    assert!(anna2.ack_of(id).await.is_ok());
+    assert_eq!(relay.stats().online, 1);
+    relay.shutdown().await;
+}
+
+#[tokio::test]
+async fn garbage_oversize_and_vanishing_clients_leave_others_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = start(dir.path()).await;
+    let invite = relay.invite();
+    let (mut a, _) = join(&invite, "Anna").await;
+    let (mut b, _) = join(&invite, "Bruno").await;
+
+    // Garbage behind a valid length prefix.
+    let (mut g, _) = join(&invite, "Garbage").await;
+    g.write_raw(&[0, 0, 0, 5, 0xff, 0xfe, 0xfd, 0xfc, 0xfb]).await;
+    let frames = g.drain().await;
+    assert!(
+        frames.contains(&ServerFrame::Bye(ByeReason::ProtocolError)),
+        "{frames:?}"
+    );
+
+    // A length prefix beyond the limit.
+    let (mut o, _) = join(&invite, "Oversize").await;
+    o.write_raw(&((MAX_FRAME_BYTES as u32) + 1).to_be_bytes()).await;
+    let frames = o.drain().await;
+    assert!(frames.contains(&ServerFrame::Bye(ByeReason::ProtocolError)));
+
+    // Half a frame, then the client vanishes without closing anything.
+    let (mut v, _) = join(&invite, "Vanish").await;
+    let frame = bytes(&ClientFrame::Send {
+        id: v.next_id(),
+        text: "a metà".into(),
+    });
+    v.write_raw(&frame[..frame.len() / 2]).await;
+    v.send.reset(0u32.into()).unwrap();
+    drop(v);
+
+    // Garbage as the very first frame is refused.
+    let (_, f) = {
+        let endpoint = endpoint();
+        let config = common::tls::client_config(invite.trust()).unwrap();
+        let conn = endpoint
+            .connect_with(config, relay.addr(), "localhost")
+            .unwrap()
+            .await
+            .unwrap();
+        let (mut send, mut recv) = conn.open_bi().await.unwrap();
+        send.write_all(&[0, 0, 0, 3, 9, 9, 9]).await.unwrap();
+        let mut buf = Vec::new();
+        let f: ServerFrame = common::codec::read_frame(&mut recv, &mut buf).await.unwrap();
+        ((), f)
+    };
+    assert_eq!(f, ServerFrame::Refused(RefuseReason::ProtocolError));
+
+    // The others keep chatting.
+    let id = a.say("siete ancora lì?").await;
+    assert!(a.ack_of(id).await.is_ok());
+    assert_eq!(b.next_message().await.2, "siete ancora lì?");
+    let id = b.say("sì").await;
+    assert!(b.ack_of(id).await.is_ok());
+    assert_eq!(a.next_message().await.2, "sì");
+    // The bad ones are gone from the room.
+    let deadline = Instant::now() + WAIT;
+    while relay.stats().online != 2 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(relay.stats().online, 2);
+    relay.shutdown().await;
+}
+
+#[tokio::test]
+async fn rate_limit_rejects_the_excess_and_the_session_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = RelayConfig::for_tests(dir.path());
+    config.limits.rate = RateLimit {
+        per_second: 2,
+        burst: 3,
+    };
+    let relay = start_with(config).await;
+    let (mut a, w) = join(&relay.invite(), "Anna").await;
+    assert_eq!(w.rate.burst, 3);
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(a.say(&format!("messaggio {i}")).await);
+    }
+    let results = a.outcomes(&ids).await;
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 3, "{results:?}");
+    assert!(results[3..]
+        .iter()
+        .all(|r| *r == Err(RejectReason::RateLimited)));
+    // Empty and oversized texts are rejected with their reasons.
+    let id = a.say("   ").await;
+    assert_eq!(a.ack_of(id).await, Err(RejectReason::EmptyText));
+    let id = a.say(&"x".repeat(MAX_TEXT_CHARS + 1)).await;
+    assert_eq!(a.ack_of(id).await, Err(RejectReason::TextTooLong));
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let id = a.say("dopo una pausa").await;
+    assert!(a.ack_of(id).await.is_ok(), "the session stays usable");
+    relay.shutdown().await;
+}
+
+#[tokio::test]
+async fn resending_a_stored_id_acks_again_without_a_second_broadcast() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = start(dir.path()).await;
+    let invite = relay.invite();
+    let (mut a, _) = join(&invite, "Anna").await;
+    let (mut b, _) = join(&invite, "Bruno").await;
+    let (mut observer, _) = join(&invite, "Osservatore").await;
+    let id = a.say("una volta sola").await;
+    let seq = a.ack_of(id).await.unwrap();
+    a.send_frame(&ClientFrame::Send {
+        id,
+        text: "una volta sola".into(),
+    })
+    .await;
+    assert_eq!(a.ack_of(id).await, Ok(seq));
+    let next = b.say("dopo").await;
+    b.ack_of(next).await.unwrap();
+    let mut texts = Vec::new();
+    loop {
+        let (_, _, text) = observer.next_message().await;
+        texts.push(text.clone());
+        if text == "dopo" {
+            break;
+        }
+    }
+    assert_eq!(texts, vec!["una volta sola", "dopo"]);
+    relay.shutdown().await;
+}
+
+#[tokio::test]
+async fn restart_keeps_history_and_continues_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = start(dir.path()).await;
+    let invite = relay.invite();
+    let (mut a, _) = join(&invite, "Anna").await;
+    let mut acked = Vec::new();
+    for i in 0..5 {
+        let id = a.say(&format!("prima {i}")).await;
+        acked.push(a.ack_of(id).await.unwrap());
+    }
+    let addr = relay.addr();
+    relay.shutdown().await;
+    let rest = a.drain().await;
+    assert!(rest.contains(&ServerFrame::Bye(ByeReason::Shutdown)), "{rest:?}");
+
+    let mut config = RelayConfig::for_tests(dir.path());
+    config.listen = addr;
+    let relay = start_with(config).await;
+    assert_eq!(relay.fingerprint(), invite.fingerprint.unwrap(), "same certificate");
+    let (mut b, w) = join(&relay.invite(), "Bruno").await;
+    let texts: Vec<(Seq, String)> = w
+        .backlog
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Message { text, .. } => Some((e.seq, text.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(texts.iter().map(|t| t.0).collect::<Vec<_>>(), acked);
+    let id = b.say("dopo il riavvio").await;
+    let seq = b.ack_of(id).await.unwrap();
+    assert!(seq > *acked.last().unwrap());
+    relay.shutdown().await;
+}
+
+#[tokio::test]
+async fn resume_replays_exactly_the_missed_events_from_memory_and_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = RelayConfig::for_tests(dir.path());
+    config.limits.history = 5; // Most of the replay must come from disk.
+    config.limits.rate = RateLimit {
+        per_second: 1000,
+        burst: 1000,
+    };
+    let relay = start_with(config).await;
+    let invite = relay.invite();
+    let install = InstallId::random();
+    let (mut a, wa) = join_as(&invite, "Anna", install, None).await;
+    let (mut b, _) = join(&invite, "Bruno").await;
+    let id = b.say("visto").await;
+    let seen = b.ack_of(id).await.unwrap();
+    while a.next_message().await.0 != seen {}
+    assert!(seen > wa.last_seq);
+    a.send_frame(&ClientFrame::Leave).await;
+    a.drain().await;
+
+    let mut missed = Vec::new();
+    for i in 0..20 {
+        let id = b.say(&format!("perso {i}")).await;
+        missed.push(b.ack_of(id).await.unwrap());
+    }
+    let (_back, w) = join_as(&invite, "Anna", install, Some(seen)).await;
+    assert!(!w.gap);
+    let events: Vec<&RoomEvent> = w.backlog.iter().collect();
+    let seqs: Vec<Seq> = events.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs.first(), Some(&(seen + 1)), "starts right after the resume point");
+    assert!(seqs.windows(2).all(|p| p[1] == p[0] + 1), "no gap, no repeat: {seqs:?}");
+    let texts: Vec<Seq> = events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Message { .. }))
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(texts, missed, "exactly the missed messages");
+    assert!(events.iter().any(|e| matches!(&e.kind, EventKind::Left { name, reason: LeaveReason::Left } if name == "Anna")));
+    relay.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_evicted_and_others_keep_their_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = RelayConfig::for_tests(dir.path());
+    config.limits.queue_frames = 512;
+    config.limits.rate = RateLimit {
+        per_second: 1_000_000,
+        burst: 1_000_000,
+    };
+    let relay = start_with(config).await;
+    let invite = relay.invite();
+    let text = "x".repeat(1000);
+    const N: usize = 4000;
+    const CHUNK: usize = 100;
+
+    // Sender and a normal reader; the sender drains its own copies concurrently.
+    let (sender, _) = join(&invite, "Mittente").await;
+    let (mut reader, _) = join(&invite, "Lettore").await;
+    let Raw {
+        send: mut sender_send,
+        recv: mut sender_recv,
+        install,
+        conn: _sender_conn,
+        ..
+    } = sender;
+    let drain_sender = tokio::spawn(async move {
+        let mut buf = Vec::new();
+        while common::codec::read_frame::<ServerFrame>(&mut sender_recv, &mut buf)
+            .await
+            .is_ok()
+        {}
+    });
+    let mut counter = 0;
+    let mut send_all = async |send: &mut quinn::SendStream, n: usize| {
+        for _ in 0..n {
+            counter += 1;
+            let frame = bytes(&ClientFrame::Send {
+                id: ClientMsgId { install, counter },
+                text: text.clone(),
+            });
+            send.write_all(&frame).await.unwrap();
+        }
+    };
+
+    async fn receive(reader: &mut Raw, n: usize) {
+        let mut got = 0;
+        while got < n {
+            match reader.next().await {
+                Some(ServerFrame::Event(RoomEvent {
+                    kind: EventKind::Message { .. },
+                    ..
+                })) => got += 1,
+                Some(_) => {}
+                None => panic!("the reader stopped receiving after {got}"),
+            }
+        }
+    }
+
+    // The sender sends in chunks and waits for the reader to have each chunk: the
+    // reader's rate is the room's rate.
+    let mut phase = async |sender_send: &mut quinn::SendStream, reader: &mut Raw| {
+        let start = Instant::now();
+        for _ in 0..N / CHUNK {
+            send_all(sender_send, CHUNK).await;
+            receive(reader, CHUNK).await;
+        }
+        start.elapsed()
+    };
+    let alone = phase(&mut sender_send, &mut reader).await;
+    // Now someone joins and never reads a byte.
+    let (slow, _) = join(&invite, "Lento").await;
+    let with_slow = phase(&mut sender_send, &mut reader).await;
+    let closed = tokio::time::timeout(WAIT, slow.conn.closed()).await.unwrap();
+    match closed {
+        quinn::ConnectionError::ApplicationClosed(c) => assert_eq!(
+            ByeReason::from_close_code(c.error_code.into_inner()),
+            Some(ByeReason::TooSlow)
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(relay.stats().evicted_slow, 1);
+    // The reader's rate did not collapse: at most 3x slower (noisy machines), usually ~1x.
+    assert!(
+        with_slow < alone * 3 + Duration::from_millis(500),
+        "alone {alone:?}, with a slow member {with_slow:?}"
+    );
+    println!("{N} messages: alone {alone:?}, with a slow member {with_slow:?}");
+    drain_sender.abort();
+    relay.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_clients_each_receive_every_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = start(dir.path()).await;
+    let invite = relay.invite();
+    let mut joins = Vec::new();
+    for i in 0..200 {
+        let invite = invite.clone();
+        joins.push(tokio::spawn(async move { join(&invite, &format!("utente{i}")).await.0 }));
+    }
+    let mut clients = Vec::new();
+    for j in joins {
+        clients.push(j.await.unwrap());
+    }
+    assert_eq!(relay.stats().online, 200);
+    let mut sender = clients.pop().unwrap();
+    for i in 0..5 {
+        let id = sender.say(&format!("a tutti {i}")).await;
+        let _ = id;
+    }
+    let mut checks = Vec::new();
+    for mut c in clients {
+        checks.push(tokio::spawn(async move {
+            let mut texts = Vec::new();
+            while texts.len() < 5 {
+                texts.push(c.next_message().await.2);
+            }
+            texts
+        }));
+    }
+    for check in checks {
+        let texts = check.await.unwrap();
+        assert_eq!(texts, (0..5).map(|i| format!("a tutti {i}")).collect::<Vec<_>>());
+    }
+    relay.shutdown().await;
+}
+
+#[tokio::test]
+async fn limits_are_configurable_and_full_relay_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = RelayConfig::for_tests(dir.path());
+    config.limits = Limits {
+        max_clients: 2,
+        ..Limits::default()
+    };
+    let relay = start_with(config).await;
+    let invite = relay.invite();
+    let _a = join(&invite, "Anna").await;
+    let _b = join(&invite, "Bruno").await;
+    let (_, f) = connect_with(&invite, hello("Carla", InstallId::random(), None, None)).await;
+    assert_eq!(f, ServerFrame::Refused(RefuseReason::RelayFull));
+    relay.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_silent_connection_is_refused_after_the_hello_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = RelayConfig::for_tests(dir.path());
+    config.limits.hello_timeout = Duration::from_millis(300);
+    let relay = start_with(config).await;
+    let endpoint = endpoint();
+    let client = common::tls::client_config(relay.invite().trust()).unwrap();
+    let conn = endpoint
+        .connect_with(client, relay.addr(), "localhost")
+        .unwrap()
+        .await
+        .unwrap();
+    let (mut send, mut recv) = conn.open_bi().await.unwrap();
+    // Opening a stream sends nothing until data flows: send an incomplete prefix.
+    send.write_all(&[0, 0]).await.unwrap();
+    let mut buf = Vec::new();
+    let f: ServerFrame = tokio::time::timeout(WAIT, common::codec::read_frame(&mut recv, &mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(f, ServerFrame::Refused(RefuseReason::HelloTimeout));
+    relay.shutdown().await;
+}
