@@ -93,14 +93,20 @@ pub enum Trust {
 }
 
 /// A certificate whose fingerprint is not the pinned one. Shown to users, so it says
-/// both values.
-#[derive(Debug, thiserror::Error)]
+/// both values; its `Debug` is its message too, because rustls reports it with `Debug`.
+#[derive(thiserror::Error)]
 #[error("the relay's certificate fingerprint {presented} is not the pinned {expected}")]
 pub struct PinMismatch {
     /// The pinned fingerprint.
     pub expected: Fingerprint,
     /// What the relay presented.
     pub presented: Fingerprint,
+}
+
+impl fmt::Debug for PinMismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
 }
 
 /// Marker text in the connection error when a pin did not match, so that a client can

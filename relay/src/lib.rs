@@ -54,8 +54,8 @@ pub struct RelayConfig {
     pub room_key: Option<String>,
     /// Limits.
     pub limits: Limits,
-    /// Fault injection for tests: store messages but never acknowledge them, as if
-    /// the relay died between storing and acknowledging.
+    /// Fault injection for tests: store events but neither publish nor acknowledge
+    /// them, as if the relay died between storing and acknowledging.
     #[doc(hidden)]
     pub lose_acks: bool,
 }

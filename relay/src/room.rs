@@ -200,7 +200,7 @@ pub struct Room {
     store: Store,
     limits: Limits,
     stats: Arc<Stats>,
-    /// Fault injection for tests: store messages but never acknowledge them.
+    /// Fault injection for tests: store events but neither publish nor acknowledge them.
     lose_acks: bool,
 }
 
@@ -522,6 +522,12 @@ impl Room {
         let mut slow = Vec::new();
         for (job, frame) in batch {
             match (job, frame) {
+                (Job::Append { reply, .. }, Some(_)) if self.lose_acks => {
+                    // Fault injection: stored, then "died" before anyone heard of it.
+                    if let Some((_, id)) = reply {
+                        s.pending.remove(&id);
+                    }
+                }
                 (Job::Append { event, reply }, Some(frame)) => {
                     let seq = event.seq;
                     for (key, m) in &s.members {
@@ -540,9 +546,7 @@ impl Room {
                     }
                     if let Some((queue, id)) = reply {
                         s.pending.remove(&id);
-                        if !self.lose_acks {
-                            queue.push_always(encode(&ServerFrame::Ack { id, seq }));
-                        }
+                        queue.push_always(encode(&ServerFrame::Ack { id, seq }));
                     }
                 }
                 (Job::Append { event, reply }, None) => {

@@ -30,8 +30,9 @@ pub fn NamePrompt(
 ) -> Element {
     let mut name = use_signal(|| initial_name.clone());
     let mut invite = use_signal(|| initial_invite.clone());
-    let mut name_touched = use_signal(|| false);
-    let mut invite_touched = use_signal(|| false);
+    // A pre-filled value that is wrong shows its problem right away.
+    let mut name_touched = use_signal(|| !initial_name.is_empty());
+    let mut invite_touched = use_signal(|| !initial_invite.is_empty());
     let mut attempted = use_signal(|| false);
 
     let name_result = validate_name(&name.read());

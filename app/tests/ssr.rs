@@ -1,0 +1,380 @@
+//! Server-side rendering of the shared components (dioxus-ssr): what each one shows
+//! for a given state, in Italian and English.
+
+use std::{rc::Rc, time::Duration};
+
+use app::{
+    i18n::Lang,
+    state::{ChatView, StatusView},
+    ui::{format_time, Composer, MemberList, MessageList, NamePrompt, StatusBanner},
+};
+use common::{
+    client::{Event, Outgoing, Problem, Status},
+    protocol::{
+        ClientMsgId, EventKind, InstallId, LeaveReason, RefuseReason, RejectReason, RoomEvent,
+        MAX_NAME_CHARS,
+    },
+};
+use dioxus::prelude::*;
+
+#[derive(Clone)]
+struct Root(Rc<dyn Fn() -> Element>);
+
+fn root(props: Root) -> Element {
+    (props.0)()
+}
+
+/// Renders what `f` returns inside a real virtual DOM (so hooks and callbacks work).
+fn render(f: impl Fn() -> Element + 'static) -> String {
+    let mut dom = VirtualDom::new_with_props(root, Root(Rc::new(f)));
+    dom.rebuild_in_place();
+    dioxus_ssr::render(&dom)
+}
+
+const ME: InstallId = InstallId([1; 16]);
+const OTHER: InstallId = InstallId([2; 16]);
+/// 2024-03-05 09:07:00 UTC, in ms.
+const AT: u64 = 1_709_629_620_000;
+
+fn id(install: InstallId, counter: u64) -> ClientMsgId {
+    ClientMsgId { install, counter }
+}
+
+fn room_msg(seq: u64, sender: &str, text: &str, id: ClientMsgId) -> Event {
+    Event::Room(RoomEvent {
+        seq,
+        at_ms: AT + seq * 60_000,
+        kind: EventKind::Message {
+            sender: sender.into(),
+            text: text.into(),
+            id,
+        },
+    })
+}
+
+/// A room with: a join, Bruno's message, my delivered message, my queued message, my
+/// rejected message and a leave.
+fn sample_view() -> ChatView {
+    let mut view = ChatView::new(ME, "Anna", &[], AT);
+    let events = [
+        Event::Welcome {
+            name: "Anna".into(),
+            last_seq: 0,
+            gap: false,
+        },
+        Event::Room(RoomEvent {
+            seq: 1,
+            at_ms: AT,
+            kind: EventKind::Joined {
+                name: "Bruno".into(),
+            },
+        }),
+        room_msg(2, "Bruno", "Ciao a tutti!", id(OTHER, 1)),
+        Event::Queued(Outgoing {
+            id: id(ME, 1),
+            text: "Ciao Bruno".into(),
+        }),
+        Event::Acked {
+            id: id(ME, 1),
+            seq: 3,
+        },
+        room_msg(3, "Anna", "Ciao Bruno", id(ME, 1)),
+        Event::Room(RoomEvent {
+            seq: 4,
+            at_ms: AT + 240_000,
+            kind: EventKind::Left {
+                name: "Bruno".into(),
+                reason: LeaveReason::ConnectionLost,
+            },
+        }),
+        Event::Queued(Outgoing {
+            id: id(ME, 2),
+            text: "in coda".into(),
+        }),
+        Event::Queued(Outgoing {
+            id: id(ME, 3),
+            text: "troppo veloce".into(),
+        }),
+        Event::Rejected {
+            id: id(ME, 3),
+            reason: RejectReason::RateLimited,
+        },
+        Event::Members(vec!["Anna".into(), "Bruno".into()]),
+    ];
+    for event in &events {
+        view.apply(event, AT);
+    }
+    view
+}
+
+fn message_list(lang: Lang, view: &ChatView, unseen: usize) -> String {
+    let entries = view.timeline();
+    render(move || {
+        rsx! {
+            MessageList {
+                lang,
+                entries: entries.clone(),
+                unseen,
+                on_retry: |_| {},
+                on_scroll: |_| {},
+                on_jump: |_| {},
+            }
+        }
+    })
+}
+
+/// The `<li …>` element of the message with this text.
+fn row_of<'a>(html: &'a str, text: &str) -> &'a str {
+    let at = html
+        .find(&format!(">{text}<"))
+        .unwrap_or_else(|| panic!("{text:?} not in {html}"));
+    let start = html[..at].rfind("<li").unwrap();
+    let end = at + html[at..].find("</li>").unwrap();
+    &html[start..end]
+}
+
+#[test]
+fn messages_show_sender_time_and_own_marking() {
+    let html = message_list(Lang::En, &sample_view(), 0);
+
+    let theirs = row_of(&html, "Ciao a tutti!");
+    assert!(theirs.contains(r#"class="msg""#), "{theirs}");
+    assert!(theirs.contains(r#"data-own="false""#), "{theirs}");
+    assert!(theirs.contains(">Bruno<"), "{theirs}");
+    assert!(theirs.contains(&format_time(AT + 2 * 60_000)), "{theirs}");
+    assert!(!theirs.contains(r#"class="delivery"#), "{theirs}");
+
+    let mine = row_of(&html, "Ciao Bruno");
+    assert!(mine.contains(r#"class="msg own""#), "{mine}");
+    assert!(mine.contains(r#"data-own="true""#), "{mine}");
+    assert!(mine.contains(">Anna<"), "{mine}");
+    assert!(mine.contains(r#"data-delivery="delivered""#), "{mine}");
+    assert!(mine.contains("Delivered"), "{mine}");
+    assert!(mine.contains(&format_time(AT + 3 * 60_000)), "{mine}");
+}
+
+#[test]
+fn time_is_local_hh_mm() {
+    let time = format_time(AT);
+    assert_eq!(time.len(), 5, "{time}");
+    assert_eq!(&time[2..3], ":");
+    assert!(time.chars().filter(char::is_ascii_digit).count() == 4);
+}
+
+#[test]
+fn queued_and_rejected_states_with_retry() {
+    let html = message_list(Lang::En, &sample_view(), 0);
+    let queued = row_of(&html, "in coda");
+    assert!(queued.contains(r#"data-delivery="queued""#), "{queued}");
+    assert!(queued.contains("Sending…"), "{queued}");
+    assert!(queued.contains(r#"data-own="true""#), "{queued}");
+
+    let rejected = row_of(&html, "troppo veloce");
+    assert!(rejected.contains(r#"data-delivery="rejected""#), "{rejected}");
+    assert!(rejected.contains("Not sent: sending too fast"), "{rejected}");
+    assert!(rejected.contains(">Retry<"), "{rejected}");
+    assert!(!rejected.contains("RateLimited"), "{rejected}");
+}
+
+#[test]
+fn italian_message_list() {
+    let html = message_list(Lang::It, &sample_view(), 3);
+    assert!(html.contains("Bruno è entrato nella piazza"), "{html}");
+    assert!(html.contains("Bruno ha perso la connessione"), "{html}");
+    assert!(row_of(&html, "Ciao Bruno").contains("Consegnato"));
+    assert!(row_of(&html, "in coda").contains("In invio…"));
+    let rejected = row_of(&html, "troppo veloce");
+    assert!(rejected.contains("Non inviato: stai inviando troppo in fretta"), "{rejected}");
+    assert!(rejected.contains(">Riprova<"), "{rejected}");
+    assert!(html.contains("3 nuovi messaggi ↓"), "{html}");
+}
+
+#[test]
+fn english_notices_marker_and_empty_room() {
+    let html = message_list(Lang::En, &sample_view(), 1);
+    assert!(html.contains("Bruno joined"), "{html}");
+    assert!(html.contains("Bruno lost the connection"), "{html}");
+    assert!(html.contains("1 new message ↓"), "{html}");
+
+    let html = message_list(Lang::En, &sample_view(), 0);
+    assert!(!html.contains("new-messages"), "{html}");
+
+    let empty = message_list(Lang::It, &ChatView::new(ME, "Anna", &[], AT), 0);
+    assert!(empty.contains("Ancora nessun messaggio. Saluta!"), "{empty}");
+}
+
+#[test]
+fn text_is_escaped() {
+    let mut view = ChatView::new(ME, "Anna", &[], AT);
+    view.apply(&room_msg(1, "<b>Eve</b>", "<script>x()</script>", id(OTHER, 9)), AT);
+    let html = message_list(Lang::En, &view, 0);
+    assert!(!html.contains("<script>"), "{html}");
+    assert!(html.contains("&#60;script&#62;x()"), "{html}");
+}
+
+#[test]
+fn composer_button_is_invia_in_italian_and_send_in_english() {
+    let it = render(|| rsx! { Composer { lang: Lang::It, on_send: |_| {} } });
+    assert!(it.contains(">Invia<"), "{it}");
+    assert!(it.contains("Scrivi un messaggio…"), "{it}");
+    assert!(it.contains("composer-input"), "{it}");
+    // Uncontrolled: no value attribute on the textarea.
+    assert!(!it.contains("value="), "{it}");
+    // Empty: nothing to send, no counter.
+    assert!(it.contains("disabled"), "{it}");
+    assert!(!it.contains("char-counter"), "{it}");
+
+    let en = render(|| rsx! { Composer { lang: Lang::En, on_send: |_| {} } });
+    assert!(en.contains(">Send<"), "{en}");
+    assert!(en.contains("Write a message…"), "{en}");
+}
+
+fn prompt(lang: Lang, name: &str, invite: &str, error: Option<&str>) -> String {
+    let (name, invite, error) = (name.to_owned(), invite.to_owned(), error.map(str::to_owned));
+    render(move || {
+        rsx! {
+            NamePrompt {
+                lang,
+                initial_name: name.clone(),
+                initial_invite: invite.clone(),
+                error: error.clone(),
+                on_join: |_| {},
+            }
+        }
+    })
+}
+
+#[test]
+fn name_prompt_fields_are_prefilled_and_valid() {
+    let html = prompt(Lang::En, "Giulia", "piazza://127.0.0.1:4433/", None);
+    assert!(html.contains(r#"id="name-input""#), "{html}");
+    assert!(html.contains(r#"value="Giulia""#), "{html}");
+    assert!(html.contains(r#"value="piazza://127.0.0.1:4433/""#), "{html}");
+    assert!(html.contains(">Join<"), "{html}");
+    assert!(!html.contains("field-error"), "{html}");
+
+    let it = prompt(Lang::It, "", "", None);
+    assert!(it.contains("Il tuo nome"), "{it}");
+    assert!(it.contains("Invito del relay"), "{it}");
+    assert!(it.contains(">Entra<"), "{it}");
+    // Empty fields are not scolded before the user tried.
+    assert!(!it.contains("field-error"), "{it}");
+}
+
+#[test]
+fn name_prompt_validation_messages_follow_protocol_limits() {
+    let long = "x".repeat(MAX_NAME_CHARS + 1);
+    let en = prompt(Lang::En, &long, "http://example.org", None);
+    assert!(en.contains("At most 32 characters."), "{en}");
+    assert!(en.contains("33/32"), "{en}");
+    assert!(en.contains("An invite starts with piazza://, not http://."), "{en}");
+
+    let it = prompt(Lang::It, &long, "piazza://host:99999", None);
+    assert!(it.contains("Al massimo 32 caratteri."), "{it}");
+    assert!(it.contains("La porta “99999” non è un numero da 1 a 65535."), "{it}");
+
+    let it = prompt(Lang::It, "a\tb", "piazza://host:4433", None);
+    assert!(it.contains("Il nome non può contenere a capo o tabulazioni."), "{it}");
+}
+
+#[test]
+fn name_prompt_shows_an_outside_error() {
+    let taken = Lang::It.problem(&Problem::Refused(RefuseReason::NameTaken));
+    let html = prompt(Lang::It, "Anna", "127.0.0.1:4433", Some(&taken));
+    assert!(
+        html.contains("Qualcuno nella stanza usa già questo nome: scegline un altro."),
+        "{html}"
+    );
+}
+
+fn banner(lang: Lang, status: Status, since_ms: u64, now_ms: u64, waiting: usize) -> String {
+    render(move || {
+        rsx! {
+            StatusBanner {
+                lang,
+                status: StatusView { status: status.clone(), since_ms },
+                now_ms,
+                waiting,
+                on_reconnect: |_| {},
+                on_change: |_| {},
+            }
+        }
+    })
+}
+
+#[test]
+fn banner_connecting_and_connected() {
+    let html = banner(Lang::En, Status::Connecting, 0, 0, 0);
+    assert!(html.contains(r#"data-status="connecting""#), "{html}");
+    assert!(html.contains("Connecting to the relay…"), "{html}");
+    let html = banner(Lang::It, Status::Connected, 0, 0, 0);
+    assert!(html.contains(r#"data-status="connected""#), "{html}");
+    assert!(html.contains("Connesso"), "{html}");
+}
+
+#[test]
+fn banner_reconnecting_counts_down_in_plain_words() {
+    let status = Status::Reconnecting {
+        attempt: 2,
+        retry_in: Duration::from_secs(8),
+        problem: Problem::ConnectionLost("timed out".into()),
+    };
+    let html = banner(Lang::En, status.clone(), 10_000, 12_500, 2);
+    assert!(html.contains(r#"data-status="reconnecting""#), "{html}");
+    assert!(
+        html.contains("The connection was lost. Reconnecting in 6 s…"),
+        "{html}"
+    );
+    assert!(html.contains("2 messages will be sent when you are back online."), "{html}");
+    assert!(html.contains("Reconnect now"), "{html}");
+    assert!(!html.contains("timed out"), "{html}");
+
+    let html = banner(Lang::It, status, 10_000, 12_500, 1);
+    assert!(
+        html.contains("La connessione si è interrotta. Nuovo tentativo tra 6 s…"),
+        "{html}"
+    );
+    assert!(html.contains("1 messaggio verrà inviato appena torni in linea."), "{html}");
+}
+
+#[test]
+fn banner_failed_name_taken_offers_change_name() {
+    let status = Status::Failed(Problem::Refused(RefuseReason::NameTaken));
+    let html = banner(Lang::En, status.clone(), 0, 0, 0);
+    assert!(html.contains(r#"data-status="failed""#), "{html}");
+    assert!(html.contains("Someone in the room already uses this name"), "{html}");
+    assert!(html.contains(r#"id="change-name""#), "{html}");
+    assert!(html.contains(">Change name<"), "{html}");
+    assert!(html.contains(">Try again<"), "{html}");
+    assert!(!html.contains("NameTaken"), "{html}");
+
+    let html = banner(Lang::It, status, 0, 0, 0);
+    assert!(html.contains(">Cambia nome<"), "{html}");
+    assert!(html.contains(">Riprova<"), "{html}");
+
+    let html = banner(Lang::En, Status::Failed(Problem::PinMismatch), 0, 0, 0);
+    assert!(html.contains(r#"id="change-invite""#), "{html}");
+    assert!(html.contains("may be another server"), "{html}");
+}
+
+#[test]
+fn member_list_marks_me() {
+    let html = render(|| {
+        rsx! {
+            MemberList {
+                lang: Lang::It,
+                members: vec!["Anna".to_owned(), "Bruno".to_owned()],
+                me: Some("anna".to_owned()),
+            }
+        }
+    });
+    assert!(html.contains("In linea"), "{html}");
+    assert!(html.contains(">Bruno<"), "{html}");
+    let anna = &html[html.find(">Anna<").unwrap()..];
+    assert!(anna.contains("(tu)"), "{html}");
+    assert!(html.contains(r#"data-me="true""#), "{html}");
+    assert_eq!(html.matches(r#"data-me="true""#).count(), 1, "{html}");
+
+    let empty = render(|| rsx! { MemberList { lang: Lang::En, members: vec![], me: None } });
+    assert!(empty.contains("Nobody yet"), "{empty}");
+}
