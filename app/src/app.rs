@@ -69,12 +69,17 @@ impl Startup {
             .ok()
             .map(|s| s.trim().to_owned())
             .filter(|s| !s.is_empty());
-        let invite = env_invite.clone().unwrap_or_else(|| settings.invite.clone());
-        let same_relay = env_invite.as_deref().is_none_or(|env| {
-            env.parse::<Invite>().ok() == settings.invite.parse::<Invite>().ok()
-        });
+        let invite = env_invite
+            .clone()
+            .unwrap_or_else(|| settings.invite.clone());
+        let same_relay = env_invite
+            .as_deref()
+            .is_none_or(|env| env.parse::<Invite>().ok() == settings.invite.parse::<Invite>().ok());
         let autojoin = if settings.joined && same_relay {
-            match (validate_name(&settings.name), settings.invite.parse::<Invite>()) {
+            match (
+                validate_name(&settings.name),
+                settings.invite.parse::<Invite>(),
+            ) {
                 (Ok(name), Ok(invite)) => Some((name, invite)),
                 _ => None,
             }
@@ -340,11 +345,7 @@ enum Step {
 }
 
 /// The coroutine: owns the engine, folds its events, persists its state.
-async fn engine_loop(
-    mut intents: UnboundedReceiver<Intent>,
-    shared: Shared,
-    store: Option<Store>,
-) {
+async fn engine_loop(mut intents: UnboundedReceiver<Intent>, shared: Shared, store: Option<Store>) {
     let writer = store.as_ref().map(Store::engine_writer);
     let mut engine_state = store
         .as_ref()

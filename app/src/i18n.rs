@@ -298,9 +298,7 @@ impl Lang {
             (Self::En, RejectReason::RateLimited) => "sending too fast".into(),
             (Self::It, RejectReason::RateLimited) => "stai inviando troppo in fretta".into(),
             (Self::En, RejectReason::StorageFailed) => "the relay could not save it".into(),
-            (Self::It, RejectReason::StorageFailed) => {
-                "il relay non è riuscito a salvarlo".into()
-            }
+            (Self::It, RejectReason::StorageFailed) => "il relay non è riuscito a salvarlo".into(),
         }
     }
 
@@ -588,7 +586,10 @@ mod tests {
             Lang::En
         );
         // An empty override falls through to the locale.
-        assert_eq!(detect(&[("PIAZZA_LANG", ""), ("LANG", "it_IT")], None), Lang::It);
+        assert_eq!(
+            detect(&[("PIAZZA_LANG", ""), ("LANG", "it_IT")], None),
+            Lang::It
+        );
     }
 
     #[test]

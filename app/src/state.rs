@@ -210,8 +210,7 @@ impl ChatView {
         let mut applied = Applied::default();
         match event {
             Event::Status(status) => {
-                if self.status.status != *status || matches!(status, Status::Reconnecting { .. })
-                {
+                if self.status.status != *status || matches!(status, Status::Reconnecting { .. }) {
                     self.status = StatusView {
                         status: status.clone(),
                         since_ms: now_ms,
@@ -593,7 +592,9 @@ mod tests {
             &Event::Room(RoomEvent {
                 seq: 1,
                 at_ms: 0,
-                kind: EventKind::Joined { name: "Bruno".into() },
+                kind: EventKind::Joined {
+                    name: "Bruno".into(),
+                },
             }),
             0,
         );

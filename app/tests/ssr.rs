@@ -170,8 +170,14 @@ fn queued_and_rejected_states_with_retry() {
     assert!(queued.contains(r#"data-own="true""#), "{queued}");
 
     let rejected = row_of(&html, "troppo veloce");
-    assert!(rejected.contains(r#"data-delivery="rejected""#), "{rejected}");
-    assert!(rejected.contains("Not sent: sending too fast"), "{rejected}");
+    assert!(
+        rejected.contains(r#"data-delivery="rejected""#),
+        "{rejected}"
+    );
+    assert!(
+        rejected.contains("Not sent: sending too fast"),
+        "{rejected}"
+    );
     assert!(rejected.contains(">Retry<"), "{rejected}");
     assert!(!rejected.contains("RateLimited"), "{rejected}");
 }
@@ -184,7 +190,10 @@ fn italian_message_list() {
     assert!(row_of(&html, "Ciao Bruno").contains("Consegnato"));
     assert!(row_of(&html, "in coda").contains("In invio…"));
     let rejected = row_of(&html, "troppo veloce");
-    assert!(rejected.contains("Non inviato: stai inviando troppo in fretta"), "{rejected}");
+    assert!(
+        rejected.contains("Non inviato: stai inviando troppo in fretta"),
+        "{rejected}"
+    );
     assert!(rejected.contains(">Riprova<"), "{rejected}");
     assert!(html.contains("3 nuovi messaggi ↓"), "{html}");
 }
@@ -200,13 +209,19 @@ fn english_notices_marker_and_empty_room() {
     assert!(!html.contains("new-messages"), "{html}");
 
     let empty = message_list(Lang::It, &ChatView::new(ME, "Anna", &[], AT), 0);
-    assert!(empty.contains("Ancora nessun messaggio. Saluta!"), "{empty}");
+    assert!(
+        empty.contains("Ancora nessun messaggio. Saluta!"),
+        "{empty}"
+    );
 }
 
 #[test]
 fn text_is_escaped() {
     let mut view = ChatView::new(ME, "Anna", &[], AT);
-    view.apply(&room_msg(1, "<b>Eve</b>", "<script>x()</script>", id(OTHER, 9)), AT);
+    view.apply(
+        &room_msg(1, "<b>Eve</b>", "<script>x()</script>", id(OTHER, 9)),
+        AT,
+    );
     let html = message_list(Lang::En, &view, 0);
     assert!(!html.contains("<script>"), "{html}");
     assert!(html.contains("&#60;script&#62;x()"), "{html}");
@@ -249,7 +264,10 @@ fn name_prompt_fields_are_prefilled_and_valid() {
     let html = prompt(Lang::En, "Giulia", "piazza://127.0.0.1:4433/", None);
     assert!(html.contains(r#"id="name-input""#), "{html}");
     assert!(html.contains(r#"value="Giulia""#), "{html}");
-    assert!(html.contains(r#"value="piazza://127.0.0.1:4433/""#), "{html}");
+    assert!(
+        html.contains(r#"value="piazza://127.0.0.1:4433/""#),
+        "{html}"
+    );
     assert!(html.contains(">Join<"), "{html}");
     assert!(!html.contains("field-error"), "{html}");
 
@@ -267,14 +285,23 @@ fn name_prompt_validation_messages_follow_protocol_limits() {
     let en = prompt(Lang::En, &long, "http://example.org", None);
     assert!(en.contains("At most 32 characters."), "{en}");
     assert!(en.contains("33/32"), "{en}");
-    assert!(en.contains("An invite starts with piazza://, not http://."), "{en}");
+    assert!(
+        en.contains("An invite starts with piazza://, not http://."),
+        "{en}"
+    );
 
     let it = prompt(Lang::It, &long, "piazza://host:99999", None);
     assert!(it.contains("Al massimo 32 caratteri."), "{it}");
-    assert!(it.contains("La porta “99999” non è un numero da 1 a 65535."), "{it}");
+    assert!(
+        it.contains("La porta “99999” non è un numero da 1 a 65535."),
+        "{it}"
+    );
 
     let it = prompt(Lang::It, "a\tb", "piazza://host:4433", None);
-    assert!(it.contains("Il nome non può contenere a capo o tabulazioni."), "{it}");
+    assert!(
+        it.contains("Il nome non può contenere a capo o tabulazioni."),
+        "{it}"
+    );
 }
 
 #[test]
@@ -325,7 +352,10 @@ fn banner_reconnecting_counts_down_in_plain_words() {
         html.contains("The connection was lost. Reconnecting in 6 s…"),
         "{html}"
     );
-    assert!(html.contains("2 messages will be sent when you are back online."), "{html}");
+    assert!(
+        html.contains("2 messages will be sent when you are back online."),
+        "{html}"
+    );
     assert!(html.contains("Reconnect now"), "{html}");
     assert!(!html.contains("timed out"), "{html}");
 
@@ -334,7 +364,10 @@ fn banner_reconnecting_counts_down_in_plain_words() {
         html.contains("La connessione si è interrotta. Nuovo tentativo tra 6 s…"),
         "{html}"
     );
-    assert!(html.contains("1 messaggio verrà inviato appena torni in linea."), "{html}");
+    assert!(
+        html.contains("1 messaggio verrà inviato appena torni in linea."),
+        "{html}"
+    );
 }
 
 #[test]
@@ -342,7 +375,10 @@ fn banner_failed_name_taken_offers_change_name() {
     let status = Status::Failed(Problem::Refused(RefuseReason::NameTaken));
     let html = banner(Lang::En, status.clone(), 0, 0, 0);
     assert!(html.contains(r#"data-status="failed""#), "{html}");
-    assert!(html.contains("Someone in the room already uses this name"), "{html}");
+    assert!(
+        html.contains("Someone in the room already uses this name"),
+        "{html}"
+    );
     assert!(html.contains(r#"id="change-name""#), "{html}");
     assert!(html.contains(">Change name<"), "{html}");
     assert!(html.contains(">Try again<"), "{html}");

@@ -10,16 +10,35 @@ fn certs_cli() -> Command {
 fn new_prints_fingerprint_and_invite_then_refuses_to_overwrite() {
     let dir = tempfile::tempdir().unwrap();
     let out = certs_cli()
-        .args(["new", "--host", "chat.example.org", "--host", "127.0.0.1", "--out"])
+        .args([
+            "new",
+            "--host",
+            "chat.example.org",
+            "--host",
+            "127.0.0.1",
+            "--out",
+        ])
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
-    let fp_line = stdout.lines().find(|l| l.starts_with("fingerprint:")).unwrap();
+    let fp_line = stdout
+        .lines()
+        .find(|l| l.starts_with("fingerprint:"))
+        .unwrap();
     let fp = fp_line.split_whitespace().last().unwrap();
     let invite_line = stdout.lines().find(|l| l.starts_with("invite:")).unwrap();
-    let invite: common::invite::Invite = invite_line.split_whitespace().last().unwrap().parse().unwrap();
+    let invite: common::invite::Invite = invite_line
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert_eq!(invite.host, "chat.example.org");
     assert_eq!(invite.fingerprint.unwrap().to_string(), fp);
 
@@ -44,7 +63,11 @@ fn new_prints_fingerprint_and_invite_then_refuses_to_overwrite() {
         .arg(dir.path().join("cert.pem"))
         .output()
         .unwrap();
-    assert_eq!(String::from_utf8(still.stdout).unwrap().trim(), fp, "file kept");
+    assert_eq!(
+        String::from_utf8(still.stdout).unwrap().trim(),
+        fp,
+        "file kept"
+    );
 
     let forced = certs_cli()
         .args(["new", "--host", "localhost", "--force", "--out"])
@@ -58,5 +81,8 @@ fn new_prints_fingerprint_and_invite_then_refuses_to_overwrite() {
 fn help_lists_the_commands() {
     let out = certs_cli().arg("--help").output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("new") && text.contains("fingerprint"), "{text}");
+    assert!(
+        text.contains("new") && text.contains("fingerprint"),
+        "{text}"
+    );
 }

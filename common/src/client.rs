@@ -176,10 +176,9 @@ impl Problem {
     pub fn is_permanent(&self) -> bool {
         match self {
             Self::PinMismatch | Self::Untrusted(_) | Self::Protocol(_) => true,
-            Self::Refused(reason) => !matches!(
-                reason,
-                RefuseReason::RelayFull | RefuseReason::HelloTimeout
-            ),
+            Self::Refused(reason) => {
+                !matches!(reason, RefuseReason::RelayFull | RefuseReason::HelloTimeout)
+            }
             Self::Bye(ByeReason::Replaced) => true,
             _ => false,
         }
@@ -319,7 +318,8 @@ impl Pacer {
 
     fn refill(&mut self) {
         let now = Instant::now();
-        self.tokens = (self.tokens + (now - self.at).as_secs_f64() * self.per_second).min(self.burst);
+        self.tokens =
+            (self.tokens + (now - self.at).as_secs_f64() * self.per_second).min(self.burst);
         self.at = now;
     }
 
@@ -538,7 +538,8 @@ impl Runner {
                 return Ok(ep.clone());
             }
         }
-        let ep = quinn::Endpoint::client(unspecified(addr)).map_err(|e| Problem::Local(e.to_string()))?;
+        let ep = quinn::Endpoint::client(unspecified(addr))
+            .map_err(|e| Problem::Local(e.to_string()))?;
         self.endpoint = Some(ep.clone());
         Ok(ep)
     }
@@ -661,7 +662,11 @@ impl Runner {
     }
 
     /// Writes outbox entries not yet sent on this connection, as the pacer allows.
-    async fn flush(&mut self, send: &mut quinn::SendStream, pacer: &mut Pacer) -> Result<(), Problem> {
+    async fn flush(
+        &mut self,
+        send: &mut quinn::SendStream,
+        pacer: &mut Pacer,
+    ) -> Result<(), Problem> {
         while self.sent < self.config.state.outbox.len() && pacer.take() {
             let out = &self.config.state.outbox[self.sent];
             let frame = codec::encode(&ClientFrame::Send {
@@ -679,10 +684,14 @@ impl Runner {
         let Some(endpoint) = &self.endpoint else {
             return Ok(());
         };
-        let local = endpoint.local_addr().map_err(|e| Problem::Local(e.to_string()))?;
+        let local = endpoint
+            .local_addr()
+            .map_err(|e| Problem::Local(e.to_string()))?;
         let socket = std::net::UdpSocket::bind(unspecified(local))
             .map_err(|e| Problem::Local(e.to_string()))?;
-        endpoint.rebind(socket).map_err(|e| Problem::Local(e.to_string()))
+        endpoint
+            .rebind(socket)
+            .map_err(|e| Problem::Local(e.to_string()))
     }
 
     /// Handles one frame; `Some` ends the session.
@@ -731,7 +740,12 @@ impl Runner {
     }
 
     fn room_event(&mut self, event: RoomEvent) {
-        if self.config.state.last_seq.is_some_and(|last| event.seq <= last) {
+        if self
+            .config
+            .state
+            .last_seq
+            .is_some_and(|last| event.seq <= last)
+        {
             return; // Already seen (resume overlap).
         }
         self.config.state.last_seq = Some(event.seq);
@@ -814,7 +828,9 @@ async fn handshake(
             Err(Problem::Refused(reason))
         }
         Ok(ServerFrame::Bye(reason)) => Err(Problem::Bye(reason)),
-        Ok(other) => Err(Problem::Protocol(format!("expected a welcome, got {other:?}"))),
+        Ok(other) => Err(Problem::Protocol(format!(
+            "expected a welcome, got {other:?}"
+        ))),
         Err(CodecError::Closed) | Err(CodecError::Stream(_)) => Err(lost(&conn)),
         Err(e) => Err(Problem::Protocol(e.to_string())),
     }
@@ -865,8 +881,12 @@ fn connection_problem(e: &quinn::ConnectionError) -> Problem {
                 Problem::ConnectionLost(text)
             }
         }
-        E::ConnectionClosed(close) if close.error_code.to_string().contains("no_application_protocol")
-            || close.to_string().contains("protocol") =>
+        E::ConnectionClosed(close)
+            if close
+                .error_code
+                .to_string()
+                .contains("no_application_protocol")
+                || close.to_string().contains("protocol") =>
         {
             Problem::Protocol(close.to_string())
         }

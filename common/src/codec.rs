@@ -195,7 +195,9 @@ mod tests {
                     RoomEvent {
                         seq: 2,
                         at_ms: 5,
-                        kind: EventKind::Joined { name: "Bruno".into() },
+                        kind: EventKind::Joined {
+                            name: "Bruno".into(),
+                        },
                     },
                 ],
                 last_seq: 2,
@@ -335,7 +337,9 @@ mod tests {
             Err(CodecError::Malformed(_))
         ));
         let frame = encode(&ClientFrame::Leave).unwrap();
-        let mut padded = ((frame.len() - PREFIX_BYTES + 1) as u32).to_be_bytes().to_vec();
+        let mut padded = ((frame.len() - PREFIX_BYTES + 1) as u32)
+            .to_be_bytes()
+            .to_vec();
         padded.extend_from_slice(&frame[PREFIX_BYTES..]);
         padded.push(0);
         assert!(matches!(

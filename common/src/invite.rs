@@ -78,8 +78,8 @@ impl Invite {
 
 impl fmt::Display for Invite {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut url = Url::parse(&format!("{SCHEME}://{}/", self.authority()))
-            .map_err(|_| fmt::Error)?;
+        let mut url =
+            Url::parse(&format!("{SCHEME}://{}/", self.authority())).map_err(|_| fmt::Error)?;
         {
             let mut query = url.query_pairs_mut();
             if let Some(fp) = &self.fingerprint {

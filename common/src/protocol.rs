@@ -322,7 +322,10 @@ impl fmt::Display for RefuseReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::VersionMismatch { relay } => {
-                write!(f, "the relay speaks protocol version {relay}, this app {PROTOCOL_VERSION}")
+                write!(
+                    f,
+                    "the relay speaks protocol version {relay}, this app {PROTOCOL_VERSION}"
+                )
             }
             Self::BadName(e) => write!(f, "{e}"),
             Self::NameTaken => f.write_str("someone in the room already uses this name"),
@@ -407,7 +410,10 @@ mod tests {
     #[test]
     fn texts_are_checked() {
         assert_eq!(validate_text(" \n "), Err(RejectReason::EmptyText));
-        assert_eq!(validate_text(&"a".repeat(4001)), Err(RejectReason::TextTooLong));
+        assert_eq!(
+            validate_text(&"a".repeat(4001)),
+            Err(RejectReason::TextTooLong)
+        );
         assert!(validate_text(&"a".repeat(4000)).is_ok());
     }
 

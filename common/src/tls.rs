@@ -266,12 +266,11 @@ mod tests {
         let plain = fp.to_string();
         assert_eq!(plain.len(), 64);
         assert_eq!(plain.parse::<Fingerprint>().unwrap(), fp);
-        let colons = fp
-            .0
-            .iter()
-            .map(|b| format!("{b:02X}"))
-            .collect::<Vec<_>>()
-            .join(":");
+        let colons =
+            fp.0.iter()
+                .map(|b| format!("{b:02X}"))
+                .collect::<Vec<_>>()
+                .join(":");
         assert_eq!(colons.parse::<Fingerprint>().unwrap(), fp);
         assert_eq!(
             "abcd".parse::<Fingerprint>(),

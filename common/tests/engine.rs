@@ -40,7 +40,11 @@ fn engine(invite: Invite, name: &str, state: EngineState) -> (Engine, UnboundedR
 }
 
 /// Collects events until `pred` matches one; returns everything seen, the match last.
-async fn until(events: &mut UnboundedReceiver<Event>, what: &str, mut pred: impl FnMut(&Event) -> bool) -> Vec<Event> {
+async fn until(
+    events: &mut UnboundedReceiver<Event>,
+    what: &str,
+    mut pred: impl FnMut(&Event) -> bool,
+) -> Vec<Event> {
     let mut seen = Vec::new();
     let result = tokio::time::timeout(WAIT, async {
         while let Some(event) = events.recv().await {
@@ -53,7 +57,10 @@ async fn until(events: &mut UnboundedReceiver<Event>, what: &str, mut pred: impl
         false
     })
     .await;
-    assert!(matches!(result, Ok(true)), "waiting for {what}; saw {seen:#?}");
+    assert!(
+        matches!(result, Ok(true)),
+        "waiting for {what}; saw {seen:#?}"
+    );
     seen
 }
 
@@ -87,7 +94,9 @@ async fn relay_log(invite: &Invite) -> Vec<RoomEvent> {
         room_key: invite.room_key.clone(),
         resume_after: Some(0),
     });
-    send.write_all(&codec::encode(&hello).unwrap()).await.unwrap();
+    send.write_all(&codec::encode(&hello).unwrap())
+        .await
+        .unwrap();
     let mut buf = Vec::new();
     let ServerFrame::Welcome(w) = codec::read_frame(&mut recv, &mut buf).await.unwrap() else {
         panic!("no welcome")
@@ -95,7 +104,12 @@ async fn relay_log(invite: &Invite) -> Vec<RoomEvent> {
     let mut log = w.backlog;
     // Events beyond the welcome frame follow as frames, up to our own join.
     loop {
-        match tokio::time::timeout(Duration::from_secs(5), codec::read_frame::<ServerFrame>(&mut recv, &mut buf)).await {
+        match tokio::time::timeout(
+            Duration::from_secs(5),
+            codec::read_frame::<ServerFrame>(&mut recv, &mut buf),
+        )
+        .await
+        {
             Ok(Ok(ServerFrame::Event(e))) => {
                 if matches!(&e.kind, EventKind::Joined { name } if name == "Archivio") {
                     break;
@@ -134,10 +148,26 @@ async fn reconnects_across_a_relay_restart_and_sees_the_log_exactly() {
     let (bruno, mut bruno_events) = engine(invite.clone(), "Bruno", EngineState::new());
     until(&mut bruno_events, "bruno connected", is_connected).await;
     bruno.send(Command::Send("prima del riavvio".into()));
-    seen.extend(until(&mut anna_events, "first message", |e| matches!(e, Event::Room(RoomEvent { kind: EventKind::Message { .. }, .. }))).await);
+    seen.extend(
+        until(&mut anna_events, "first message", |e| {
+            matches!(
+                e,
+                Event::Room(RoomEvent {
+                    kind: EventKind::Message { .. },
+                    ..
+                })
+            )
+        })
+        .await,
+    );
 
     relay.shutdown().await;
-    seen.extend(until(&mut anna_events, "reconnecting", |e| matches!(e, Event::Status(Status::Reconnecting { .. }))).await);
+    seen.extend(
+        until(&mut anna_events, "reconnecting", |e| {
+            matches!(e, Event::Status(Status::Reconnecting { .. }))
+        })
+        .await,
+    );
     // Anna types while the relay is down.
     anna.send(Command::Send("scritto offline 1".into()));
     anna.send(Command::Send("scritto offline 2".into()));
@@ -148,20 +178,37 @@ async fn reconnects_across_a_relay_restart_and_sees_the_log_exactly() {
     until(&mut bruno_events, "bruno reconnected", is_connected).await;
     bruno.send(Command::Send("dopo il riavvio".into()));
     seen.extend(until(&mut anna_events, "message after restart", |e| matches!(e, Event::Room(RoomEvent { kind: EventKind::Message { text, .. }, .. }) if text == "dopo il riavvio")).await);
-    let acked = seen.iter().filter(|e| matches!(e, Event::Acked { .. })).count();
+    let acked = seen
+        .iter()
+        .filter(|e| matches!(e, Event::Acked { .. }))
+        .count();
     if acked < 2 {
-        seen.extend(until(&mut anna_events, "acks", |e| matches!(e, Event::Acked { .. })).await);
+        seen.extend(
+            until(&mut anna_events, "acks", |e| {
+                matches!(e, Event::Acked { .. })
+            })
+            .await,
+        );
     }
 
     let log = relay_log(&relay.invite()).await;
     let log_seqs: Vec<Seq> = log.iter().map(|e| e.seq).collect();
     let anna_seqs = room_seqs(&seen);
-    assert_eq!(anna_seqs, log_seqs[..anna_seqs.len()], "no gap, no duplicate");
+    assert_eq!(
+        anna_seqs,
+        log_seqs[..anna_seqs.len()],
+        "no gap, no duplicate"
+    );
     assert_eq!(*anna_seqs.last().unwrap(), *log_seqs.last().unwrap());
     let texts = texts_in(&log);
     assert_eq!(
         texts,
-        vec!["prima del riavvio", "scritto offline 1", "scritto offline 2", "dopo il riavvio"]
+        vec![
+            "prima del riavvio",
+            "scritto offline 1",
+            "scritto offline 2",
+            "dopo il riavvio"
+        ]
     );
     drop((anna, bruno));
     relay.shutdown().await;
@@ -179,7 +226,12 @@ async fn a_lost_ack_does_not_duplicate_the_message() {
     for i in 1..=3 {
         anna.send(Command::Send(format!("una volta sola {i}")));
     }
-    until(&mut events, "outbox saved", |e| matches!(e, Event::Saved(s) if s.outbox.len() == 3)).await;
+    until(
+        &mut events,
+        "outbox saved",
+        |e| matches!(e, Event::Saved(s) if s.outbox.len() == 3),
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     relay.shutdown().await;
 
@@ -191,7 +243,12 @@ async fn a_lost_ack_does_not_duplicate_the_message() {
     })
     .await;
     assert!(!seen.iter().any(|e| matches!(e, Event::Rejected { .. })));
-    until(&mut events, "empty outbox saved", |e| matches!(e, Event::Saved(s) if s.outbox.is_empty())).await;
+    until(
+        &mut events,
+        "empty outbox saved",
+        |e| matches!(e, Event::Saved(s) if s.outbox.is_empty()),
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let log = relay_log(&relay.invite()).await;
     assert_eq!(
@@ -214,8 +271,15 @@ async fn a_persisted_outbox_is_delivered_once_by_a_new_engine() {
     let (first, mut events) = engine(invite.clone(), "Anna", EngineState::new());
     first.send(Command::Send("salvato 1".into()));
     first.send(Command::Send("salvato 2".into()));
-    let seen = until(&mut events, "saved outbox", |e| matches!(e, Event::Saved(s) if s.outbox.len() == 2)).await;
-    let Some(Event::Saved(state)) = seen.last().cloned() else { unreachable!() };
+    let seen = until(
+        &mut events,
+        "saved outbox",
+        |e| matches!(e, Event::Saved(s) if s.outbox.len() == 2),
+    )
+    .await;
+    let Some(Event::Saved(state)) = seen.last().cloned() else {
+        unreachable!()
+    };
     // Through serde, as the app stores it.
     let stored = serde_json_like(&state);
     drop(first);
@@ -230,7 +294,10 @@ async fn a_persisted_outbox_is_delivered_once_by_a_new_engine() {
     })
     .await;
     second.send(Command::Send("nuovo".into()));
-    until(&mut events, "third ack", |e| matches!(e, Event::Acked { .. })).await;
+    until(&mut events, "third ack", |e| {
+        matches!(e, Event::Acked { .. })
+    })
+    .await;
     let log = relay_log(&relay.invite()).await;
     assert_eq!(texts_in(&log), vec!["salvato 1", "salvato 2", "nuovo"]);
     drop(second);
@@ -256,9 +323,14 @@ async fn rebinding_keeps_the_same_session() {
 
     anna.send(Command::NetworkChanged);
     anna.send(Command::Send("dopo il cambio di rete".into()));
-    let seen = until(&mut events, "ack after rebind", |e| matches!(e, Event::Acked { .. })).await;
+    let seen = until(&mut events, "ack after rebind", |e| {
+        matches!(e, Event::Acked { .. })
+    })
+    .await;
     assert!(
-        !seen.iter().any(|e| matches!(e, Event::Status(_) | Event::Welcome { .. })),
+        !seen
+            .iter()
+            .any(|e| matches!(e, Event::Status(_) | Event::Welcome { .. })),
         "no reconnect: {seen:?}"
     );
     assert_eq!(relay.stats().joined, 1, "no second hello on the relay");
@@ -268,7 +340,12 @@ async fn rebinding_keeps_the_same_session() {
 
 async fn fails_once(invite: Invite, name: &str, expected: Problem) {
     let (_engine, mut events) = engine(invite, name, EngineState::new());
-    until(&mut events, "failure", |e| matches!(e, Event::Status(Status::Failed(p)) if *p == expected)).await;
+    until(
+        &mut events,
+        "failure",
+        |e| matches!(e, Event::Status(Status::Failed(p)) if *p == expected),
+    )
+    .await;
     // No retry loop afterwards.
     let more = tokio::time::timeout(Duration::from_secs(2), events.recv()).await;
     assert!(more.is_err(), "engine kept going: {more:?}");
@@ -288,18 +365,34 @@ async fn wrong_pin_room_key_or_taken_name_fail_once() {
 
     let mut wrong_key = invite.clone();
     wrong_key.room_key = Some("sbagliato".into());
-    fails_once(wrong_key, "Anna", Problem::Refused(RefuseReason::RoomKeyWrong)).await;
+    fails_once(
+        wrong_key,
+        "Anna",
+        Problem::Refused(RefuseReason::RoomKeyWrong),
+    )
+    .await;
 
     let (_anna, mut events) = engine(invite.clone(), "Anna", EngineState::new());
     until(&mut events, "connected", is_connected).await;
-    fails_once(invite.clone(), "ANNA", Problem::Refused(RefuseReason::NameTaken)).await;
+    fails_once(
+        invite.clone(),
+        "ANNA",
+        Problem::Refused(RefuseReason::NameTaken),
+    )
+    .await;
 
     // A failed engine recovers on request with a new name.
     let (other, mut events) = engine(invite, "Anna", EngineState::new());
-    until(&mut events, "name taken", |e| matches!(e, Event::Status(Status::Failed(_)))).await;
+    until(&mut events, "name taken", |e| {
+        matches!(e, Event::Status(Status::Failed(_)))
+    })
+    .await;
     other.send(Command::SetName("Anna B".into()));
     other.send(Command::ReconnectNow);
-    let seen = until(&mut events, "welcome", |e| matches!(e, Event::Welcome { .. })).await;
+    let seen = until(&mut events, "welcome", |e| {
+        matches!(e, Event::Welcome { .. })
+    })
+    .await;
     assert!(matches!(seen.last(), Some(Event::Welcome { name, .. }) if name == "Anna B"));
     relay.shutdown().await;
 }
@@ -311,12 +404,34 @@ async fn own_messages_come_back_in_the_room_and_invalid_ones_are_rejected_locall
     let (anna, mut events) = engine(relay.invite(), "Anna", EngineState::new());
     until(&mut events, "connected", is_connected).await;
     anna.send(Command::Send("   ".into()));
-    let seen = until(&mut events, "rejected", |e| matches!(e, Event::Rejected { .. })).await;
-    let Some(Event::Rejected { id, reason }) = seen.last().cloned() else { unreachable!() };
+    let seen = until(&mut events, "rejected", |e| {
+        matches!(e, Event::Rejected { .. })
+    })
+    .await;
+    let Some(Event::Rejected { id, reason }) = seen.last().cloned() else {
+        unreachable!()
+    };
     assert_eq!(reason, RejectReason::EmptyText);
     anna.send(Command::Send("ciao".into()));
-    let seen = until(&mut events, "own message", |e| matches!(e, Event::Room(RoomEvent { kind: EventKind::Message { .. }, .. }))).await;
-    let Some(Event::Room(RoomEvent { kind: EventKind::Message { sender, id: mid, .. }, .. })) = seen.last().cloned() else { unreachable!() };
+    let seen = until(&mut events, "own message", |e| {
+        matches!(
+            e,
+            Event::Room(RoomEvent {
+                kind: EventKind::Message { .. },
+                ..
+            })
+        )
+    })
+    .await;
+    let Some(Event::Room(RoomEvent {
+        kind: EventKind::Message {
+            sender, id: mid, ..
+        },
+        ..
+    })) = seen.last().cloned()
+    else {
+        unreachable!()
+    };
     assert_eq!(sender, "Anna");
     assert_eq!(mid.install, id.install);
     assert!(mid.counter > id.counter);

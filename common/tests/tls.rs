@@ -29,7 +29,10 @@ fn server() -> Server {
     }
 }
 
-async fn connect(server: &Server, config: quinn::ClientConfig) -> Result<quinn::Connection, quinn::ConnectionError> {
+async fn connect(
+    server: &Server,
+    config: quinn::ClientConfig,
+) -> Result<quinn::Connection, quinn::ConnectionError> {
     let client = quinn::Endpoint::client(SocketAddr::from(([127, 0, 0, 1], 0))).unwrap();
     client
         .connect_with(config, server.endpoint.local_addr().unwrap(), "localhost")
@@ -40,9 +43,12 @@ async fn connect(server: &Server, config: quinn::ClientConfig) -> Result<quinn::
 #[tokio::test]
 async fn the_right_pin_connects() {
     let server = server();
-    let conn = connect(&server, tls::client_config(Trust::Pinned(server.fingerprint)).unwrap())
-        .await
-        .expect("pinned handshake");
+    let conn = connect(
+        &server,
+        tls::client_config(Trust::Pinned(server.fingerprint)).unwrap(),
+    )
+    .await
+    .expect("pinned handshake");
     let alpn = conn
         .handshake_data()
         .unwrap()
@@ -64,7 +70,10 @@ async fn a_wrong_pin_fails_with_a_clear_error() {
     let text = err.to_string();
     assert!(text.contains(tls::PIN_MISMATCH_MARKER), "{text}");
     assert!(text.contains(&wrong.to_string()), "names the pin: {text}");
-    assert!(text.contains(&server.fingerprint.to_string()), "names what was presented: {text}");
+    assert!(
+        text.contains(&server.fingerprint.to_string()),
+        "names what was presented: {text}"
+    );
 }
 
 #[tokio::test]
@@ -79,8 +88,11 @@ async fn a_self_signed_relay_is_not_trusted_through_web_pki() {
 #[tokio::test]
 async fn an_alpn_mismatch_fails() {
     let server = server();
-    let config = tls::client_config_with_alpn(Trust::Pinned(server.fingerprint), b"other/1").unwrap();
-    let err = connect(&server, config).await.expect_err("ALPN mismatch must fail");
+    let config =
+        tls::client_config_with_alpn(Trust::Pinned(server.fingerprint), b"other/1").unwrap();
+    let err = connect(&server, config)
+        .await
+        .expect_err("ALPN mismatch must fail");
     assert!(err.to_string().contains("protocol"), "{err}");
 }
 

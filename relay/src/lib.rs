@@ -168,11 +168,16 @@ impl Relay {
             source,
         })?;
         let stats = Arc::new(Stats::default());
-        let room = Room::open(store, config.limits.clone(), stats.clone(), config.lose_acks)
-            .map_err(|source| RelayError::Store {
-                path: log_path,
-                source,
-            })?;
+        let room = Room::open(
+            store,
+            config.limits.clone(),
+            stats.clone(),
+            config.lose_acks,
+        )
+        .map_err(|source| RelayError::Store {
+            path: log_path,
+            source,
+        })?;
 
         let reset_key = load_or_create_secret(&config.data_dir.join(RESET_KEY_FILE))
             .map_err(io("reading the reset key"))?;
@@ -190,9 +195,15 @@ impl Relay {
             Arc::new(quinn::TokioRuntime),
         )
         .map_err(io("starting QUIC"))?;
-        let addr = endpoint.local_addr().map_err(io("reading the local address"))?;
+        let addr = endpoint
+            .local_addr()
+            .map_err(io("reading the local address"))?;
         let host = if addr.ip().is_unspecified() {
-            config.hosts.first().cloned().unwrap_or_else(|| "127.0.0.1".into())
+            config
+                .hosts
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "127.0.0.1".into())
         } else {
             addr.ip().to_string()
         };
@@ -313,7 +324,9 @@ async fn bind(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
     let mut tries = 0;
     loop {
         match std::net::UdpSocket::bind(addr) {
-            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && addr.port() != 0 && tries < 30 => {
+            Err(e)
+                if e.kind() == std::io::ErrorKind::AddrInUse && addr.port() != 0 && tries < 30 =>
+            {
                 tries += 1;
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }

@@ -84,9 +84,12 @@ async fn main() -> Result<()> {
         },
         lose_acks: false,
     };
-    let relay = Relay::start(config)
-        .await
-        .with_context(|| format!("cannot start the relay (data dir {})", cli.data_dir.display()))?;
+    let relay = Relay::start(config).await.with_context(|| {
+        format!(
+            "cannot start the relay (data dir {})",
+            cli.data_dir.display()
+        )
+    })?;
     println!("Piazza relay listening on {} (UDP)", relay.addr());
     println!("data dir:    {}", cli.data_dir.display());
     println!("fingerprint: {}", relay.fingerprint());

@@ -226,7 +226,9 @@ impl Room {
         let mut history = VecDeque::new();
         for (seq, frame) in store.recent(limits.history)? {
             match codec::decode::<ServerFrame>(&frame) {
-                Ok((ServerFrame::Event(event), _)) => history.push_back(Stored { seq, frame, event }),
+                Ok((ServerFrame::Event(event), _)) => {
+                    history.push_back(Stored { seq, frame, event })
+                }
                 other => tracing::error!(seq, "unreadable event in the log: {:?}", other.err()),
             }
         }
@@ -265,7 +267,12 @@ impl Room {
     }
 
     /// Appends an event to the log (under the state lock, so seqs follow lock order).
-    fn append(&self, s: &mut State, kind: EventKind, reply: Option<(Arc<Outq>, ClientMsgId)>) -> Seq {
+    fn append(
+        &self,
+        s: &mut State,
+        kind: EventKind,
+        reply: Option<(Arc<Outq>, ClientMsgId)>,
+    ) -> Seq {
         let seq = s.next_seq;
         s.next_seq += 1;
         let event = RoomEvent {
@@ -302,7 +309,8 @@ impl Room {
             if let Some(old) = s.members.remove(&old_key) {
                 tracing::info!(name = %old.name, "session replaced by a new connection");
                 old.queue.close(None);
-                old.conn.close(ByeReason::Replaced.close_code().into(), b"replaced");
+                old.conn
+                    .close(ByeReason::Replaced.close_code().into(), b"replaced");
                 replaced_name = Some(old.name);
             }
             s.by_install.remove(&hello.install);
@@ -329,7 +337,9 @@ impl Room {
         let mut inline = Vec::new();
         let mut used = 0;
         let mut later = backlog.into_iter().peekable();
-        while let Some((frame, event)) = later.next_if(|(f, _)| used + f.len() <= WELCOME_BACKLOG_BYTES) {
+        while let Some((frame, event)) =
+            later.next_if(|(f, _)| used + f.len() <= WELCOME_BACKLOG_BYTES)
+        {
             used += frame.len();
             inline.push(event);
         }
@@ -418,7 +428,10 @@ impl Room {
         let Some(after) = resume_after else {
             let skip = s.history.len().saturating_sub(self.limits.backlog);
             let recent = s.history.iter().skip(skip);
-            return (recent.map(|e| (e.frame.clone(), e.event.clone())).collect(), false);
+            return (
+                recent.map(|e| (e.frame.clone(), e.event.clone())).collect(),
+                false,
+            );
         };
         let mut out: Vec<(Bytes, RoomEvent)> = Vec::new();
         match disk {
@@ -455,7 +468,9 @@ impl Room {
     /// should look it up before submitting.
     pub fn maybe_seen(&self, id: ClientMsgId) -> bool {
         let s = self.state.lock().unwrap();
-        s.counters.get(&id.install).is_some_and(|c| id.counter <= *c)
+        s.counters
+            .get(&id.install)
+            .is_some_and(|c| id.counter <= *c)
     }
 
     /// Looks a client id up in the durable log.
@@ -470,7 +485,11 @@ impl Room {
     /// resend of an id still being stored is acked once, after it is.
     pub fn submit(&self, member: &MemberRef, id: ClientMsgId, text: String) {
         let mut s = self.state.lock().unwrap();
-        if s.closed || s.members.get(&member.key).is_none_or(|m| m.conn_id != member.conn_id) {
+        if s.closed
+            || s.members
+                .get(&member.key)
+                .is_none_or(|m| m.conn_id != member.conn_id)
+        {
             return; // Evicted or replaced meanwhile.
         }
         if let Some(&seq) = s.pending.get(&id) {
@@ -499,7 +518,11 @@ impl Room {
     /// Removes a session if it is still the member under its name, and logs the leave.
     pub fn leave(&self, member: &MemberRef, reason: LeaveReason) {
         let mut s = self.state.lock().unwrap();
-        if s.closed || s.members.get(&member.key).is_none_or(|m| m.conn_id != member.conn_id) {
+        if s.closed
+            || s.members
+                .get(&member.key)
+                .is_none_or(|m| m.conn_id != member.conn_id)
+        {
             return;
         }
         if let Some(m) = s.members.remove(&member.key) {
@@ -536,11 +559,7 @@ impl Room {
                         }
                     }
                     s.published = seq;
-                    s.history.push_back(Stored {
-                        seq,
-                        frame,
-                        event,
-                    });
+                    s.history.push_back(Stored { seq, frame, event });
                     if s.history.len() > self.limits.history {
                         s.history.pop_front();
                     }

@@ -52,10 +52,17 @@ pub(crate) async fn serve(incoming: quinn::Incoming, shared: Arc<Shared>) {
         }
     };
     let mut buf = Vec::new();
-    let hello = match timeout_at(deadline, codec::read_frame::<ClientFrame>(&mut recv, &mut buf)).await
+    let hello = match timeout_at(
+        deadline,
+        codec::read_frame::<ClientFrame>(&mut recv, &mut buf),
+    )
+    .await
     {
         Ok(Ok(ClientFrame::Hello(hello))) => hello,
-        Ok(Ok(_)) | Ok(Err(CodecError::Malformed(_) | CodecError::Oversized { .. } | CodecError::Truncated { .. })) => {
+        Ok(Ok(_))
+        | Ok(Err(
+            CodecError::Malformed(_) | CodecError::Oversized { .. } | CodecError::Truncated { .. },
+        )) => {
             return refuse(conn, send, RefuseReason::ProtocolError).await;
         }
         Ok(Err(e)) => {
@@ -151,9 +158,7 @@ async fn read_loop(
                 if shared.room.maybe_seen(id) {
                     if let Some(seq) = shared.room.stored_seq(id) {
                         // A resend of a stored message: ack again, publish nothing.
-                        member
-                            .queue
-                            .push_always(ack_frame(id, seq));
+                        member.queue.push_always(ack_frame(id, seq));
                         continue;
                     }
                 }

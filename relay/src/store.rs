@@ -18,8 +18,28 @@ const IDS: TableDefinition<(u128, u64), u64> = TableDefinition::new("client_ids"
 /// install → highest counter stored.
 const INSTALLS: TableDefinition<u128, u64> = TableDefinition::new("installs");
 
-/// Storage errors.
-pub type StoreError = redb::Error;
+/// A storage error (boxed: redb's errors are large).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StoreError(Box<redb::Error>);
+
+macro_rules! from_redb {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> Self {
+                Self(Box::new(e.into()))
+            }
+        }
+    )*};
+}
+from_redb!(
+    redb::Error,
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError
+);
 
 /// One event to append.
 pub struct Record {
@@ -111,7 +131,12 @@ impl Store {
     }
 
     /// Events with `after < seq <= upto`, oldest first, at most `limit`.
-    pub fn range(&self, after: Seq, upto: Seq, limit: usize) -> Result<Vec<(Seq, Bytes)>, StoreError> {
+    pub fn range(
+        &self,
+        after: Seq,
+        upto: Seq,
+        limit: usize,
+    ) -> Result<Vec<(Seq, Bytes)>, StoreError> {
         let txn = self.db.begin_read()?;
         let events = txn.open_table(EVENTS)?;
         let mut out = Vec::new();
@@ -176,7 +201,12 @@ mod tests {
         assert_eq!(store.first_seq().unwrap(), Some(1));
         let recent: Vec<Seq> = store.recent(2).unwrap().into_iter().map(|r| r.0).collect();
         assert_eq!(recent, vec![4, 5]);
-        let range: Vec<Seq> = store.range(1, 4, 10).unwrap().into_iter().map(|r| r.0).collect();
+        let range: Vec<Seq> = store
+            .range(1, 4, 10)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.0)
+            .collect();
         assert_eq!(range, vec![2, 3, 4]);
         assert_eq!(store.lookup(id).unwrap(), Some(4));
         assert_eq!(store.install_counters().unwrap()[&id.install], 7);

@@ -59,7 +59,10 @@ async fn every_acked_message_survives_sigkill() {
     child.wait().unwrap();
 
     let (mut child, invite2) = spawn_relay(dir.path(), &invite.authority());
-    assert_eq!(invite2.fingerprint, invite.fingerprint, "the certificate is kept");
+    assert_eq!(
+        invite2.fingerprint, invite.fingerprint,
+        "the certificate is kept"
+    );
     let (_b, w) = join_as(&invite2, "Bruno", InstallId::random(), Some(0)).await;
     let stored: Vec<(Seq, String)> = w
         .backlog
@@ -89,12 +92,18 @@ async fn sigterm_says_bye_and_exits_cleanly() {
     let start = Instant::now();
     kill(&mut child, "-TERM");
     let frames = a.drain().await;
-    assert!(frames.contains(&ServerFrame::Bye(ByeReason::Shutdown)), "{frames:?}");
+    assert!(
+        frames.contains(&ServerFrame::Bye(ByeReason::Shutdown)),
+        "{frames:?}"
+    );
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        assert!(start.elapsed() < Duration::from_secs(10), "relay did not exit");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "relay did not exit"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "{status:?}");
@@ -107,15 +116,51 @@ fn help_and_clear_errors() {
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    for flag in ["--listen", "--data-dir", "--cert", "--room-key", "--max-clients", "--rate"] {
+    for flag in [
+        "--listen",
+        "--data-dir",
+        "--cert",
+        "--room-key",
+        "--max-clients",
+        "--rate",
+    ] {
         assert!(text.contains(flag), "{flag} missing from --help");
     }
     // A data dir that cannot be created is reported with the path.
     let out = Command::new(env!("CARGO_BIN_EXE_piazza-relay"))
-        .args(["--listen", "127.0.0.1:0", "--data-dir", "/proc/piazza-cannot-exist"])
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            "/proc/piazza-cannot-exist",
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("/proc/piazza-cannot-exist"), "{err}");
+}
+
+#[test]
+fn the_systemd_unit_verifies() {
+    let Ok(out) = Command::new("systemd-analyze").arg("--version").output() else {
+        eprintln!("systemd-analyze is not installed; skipping");
+        return;
+    };
+    assert!(out.status.success());
+    // Point the unit at the binary just built, as an installed copy would be.
+    let unit = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/piazza-relay.service")).unwrap();
+    assert!(unit.contains("DynamicUser=yes") && unit.contains("StateDirectory=piazza-relay"));
+    assert!(unit.contains("Restart=on-failure"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("piazza-relay.service");
+    std::fs::write(&path, unit.replace("/usr/local/bin/piazza-relay", env!("CARGO_BIN_EXE_piazza-relay"))).unwrap();
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "systemd-analyze verify: {stderr}");
+    assert!(!stderr.contains("piazza-relay.service:"), "warnings about the unit: {stderr}");
 }

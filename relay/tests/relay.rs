@@ -38,7 +38,10 @@ async fn every_message_reaches_everyone_in_one_order() {
     let texts: Vec<&str> = seen[0].iter().map(|m| m.2.as_str()).collect();
     assert!(texts.contains(&"ciao da Bruno") && texts.contains(&"di nuovo Anna"));
     for (seq, sender, text) in &seen[0] {
-        assert!(text.contains(sender.as_str()) || sender == "Anna", "{seq} {sender} {text}");
+        assert!(
+            text.contains(sender.as_str()) || sender == "Anna",
+            "{seq} {sender} {text}"
+        );
     }
     let seqs: Vec<Seq> = seen[0].iter().map(|m| m.0).collect();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
@@ -72,25 +75,58 @@ async fn names_room_keys_and_takeover() {
     let install = InstallId::random();
     let (anna, _) = join_as(&invite, "Anna", install, None).await;
 
-    let (_, f) = connect_with(&invite, hello("anna", InstallId::random(), Some("segreto"), None)).await;
-    assert_eq!(f, ServerFrame::Refused(RefuseReason::NameTaken), "names are unique ignoring case");
-    let (_, f) = connect_with(&invite, hello("Bruno", InstallId::random(), Some("sbagliato"), None)).await;
+    let (_, f) = connect_with(
+        &invite,
+        hello("anna", InstallId::random(), Some("segreto"), None),
+    )
+    .await;
+    assert_eq!(
+        f,
+        ServerFrame::Refused(RefuseReason::NameTaken),
+        "names are unique ignoring case"
+    );
+    let (_, f) = connect_with(
+        &invite,
+        hello("Bruno", InstallId::random(), Some("sbagliato"), None),
+    )
+    .await;
     assert_eq!(f, ServerFrame::Refused(RefuseReason::RoomKeyWrong));
     let (_, f) = connect_with(&invite, hello("Bruno", InstallId::random(), None, None)).await;
     assert_eq!(f, ServerFrame::Refused(RefuseReason::RoomKeyRequired));
-    let (_, f) = connect_with(&invite, hello("  ", InstallId::random(), Some("segreto"), None)).await;
-    assert_eq!(f, ServerFrame::Refused(RefuseReason::BadName(NameError::Empty)));
-    let (_, f) = connect_with(&invite, hello("a\u{7}b", InstallId::random(), Some("segreto"), None)).await;
-    assert_eq!(f, ServerFrame::Refused(RefuseReason::BadName(NameError::ControlCharacter)));
+    let (_, f) = connect_with(
+        &invite,
+        hello("  ", InstallId::random(), Some("segreto"), None),
+    )
+    .await;
+    assert_eq!(
+        f,
+        ServerFrame::Refused(RefuseReason::BadName(NameError::Empty))
+    );
+    let (_, f) = connect_with(
+        &invite,
+        hello("a\u{7}b", InstallId::random(), Some("segreto"), None),
+    )
+    .await;
+    assert_eq!(
+        f,
+        ServerFrame::Refused(RefuseReason::BadName(NameError::ControlCharacter))
+    );
     let mut old = hello("Vecchio", InstallId::random(), Some("segreto"), None);
     old.version = 0;
     let (_, f) = connect_with(&invite, old).await;
-    assert_eq!(f, ServerFrame::Refused(RefuseReason::VersionMismatch { relay: PROTOCOL_VERSION }));
+    assert_eq!(
+        f,
+        ServerFrame::Refused(RefuseReason::VersionMismatch {
+            relay: PROTOCOL_VERSION
+        })
+    );
 
     // The same install connecting again takes the name over at once.
     let (mut anna2, w) = join_as(&invite, "Anna", install, None).await;
     assert_eq!(w.members, vec!["Anna"]);
-    let closed = tokio::time::timeout(WAIT, anna.conn.closed()).await.unwrap();
+    let closed = tokio::time::timeout(WAIT, anna.conn.closed())
+        .await
+        .unwrap();
     match closed {
         quinn::ConnectionError::ApplicationClosed(c) => {
             assert_eq!(
@@ -116,7 +152,8 @@ async fn garbage_oversize_and_vanishing_clients_leave_others_served() {
 
     // Garbage behind a valid length prefix.
     let (mut g, _) = join(&invite, "Garbage").await;
-    g.write_raw(&[0, 0, 0, 5, 0xff, 0xfe, 0xfd, 0xfc, 0xfb]).await;
+    g.write_raw(&[0, 0, 0, 5, 0xff, 0xfe, 0xfd, 0xfc, 0xfb])
+        .await;
     let frames = g.drain().await;
     assert!(
         frames.contains(&ServerFrame::Bye(ByeReason::ProtocolError)),
@@ -125,7 +162,8 @@ async fn garbage_oversize_and_vanishing_clients_leave_others_served() {
 
     // A length prefix beyond the limit.
     let (mut o, _) = join(&invite, "Oversize").await;
-    o.write_raw(&((MAX_FRAME_BYTES as u32) + 1).to_be_bytes()).await;
+    o.write_raw(&((MAX_FRAME_BYTES as u32) + 1).to_be_bytes())
+        .await;
     let frames = o.drain().await;
     assert!(frames.contains(&ServerFrame::Bye(ByeReason::ProtocolError)));
 
@@ -151,7 +189,9 @@ async fn garbage_oversize_and_vanishing_clients_leave_others_served() {
         let (mut send, mut recv) = conn.open_bi().await.unwrap();
         send.write_all(&[0, 0, 0, 3, 9, 9, 9]).await.unwrap();
         let mut buf = Vec::new();
-        let f: ServerFrame = common::codec::read_frame(&mut recv, &mut buf).await.unwrap();
+        let f: ServerFrame = common::codec::read_frame(&mut recv, &mut buf)
+            .await
+            .unwrap();
         ((), f)
     };
     assert_eq!(f, ServerFrame::Refused(RefuseReason::ProtocolError));
@@ -188,7 +228,11 @@ async fn rate_limit_rejects_the_excess_and_the_session_goes_on() {
         ids.push(a.say(&format!("messaggio {i}")).await);
     }
     let results = a.outcomes(&ids).await;
-    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 3, "{results:?}");
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        3,
+        "{results:?}"
+    );
     assert!(results[3..]
         .iter()
         .all(|r| *r == Err(RejectReason::RateLimited)));
@@ -247,12 +291,19 @@ async fn restart_keeps_history_and_continues_the_log() {
     let addr = relay.addr();
     relay.shutdown().await;
     let rest = a.drain().await;
-    assert!(rest.contains(&ServerFrame::Bye(ByeReason::Shutdown)), "{rest:?}");
+    assert!(
+        rest.contains(&ServerFrame::Bye(ByeReason::Shutdown)),
+        "{rest:?}"
+    );
 
     let mut config = RelayConfig::for_tests(dir.path());
     config.listen = addr;
     let relay = start_with(config).await;
-    assert_eq!(relay.fingerprint(), invite.fingerprint.unwrap(), "same certificate");
+    assert_eq!(
+        relay.fingerprint(),
+        invite.fingerprint.unwrap(),
+        "same certificate"
+    );
     let (mut b, w) = join(&relay.invite(), "Bruno").await;
     let texts: Vec<(Seq, String)> = w
         .backlog
@@ -299,15 +350,24 @@ async fn resume_replays_exactly_the_missed_events_from_memory_and_disk() {
     assert!(!w.gap);
     let events: Vec<&RoomEvent> = w.backlog.iter().collect();
     let seqs: Vec<Seq> = events.iter().map(|e| e.seq).collect();
-    assert_eq!(seqs.first(), Some(&(seen + 1)), "starts right after the resume point");
-    assert!(seqs.windows(2).all(|p| p[1] == p[0] + 1), "no gap, no repeat: {seqs:?}");
+    assert_eq!(
+        seqs.first(),
+        Some(&(seen + 1)),
+        "starts right after the resume point"
+    );
+    assert!(
+        seqs.windows(2).all(|p| p[1] == p[0] + 1),
+        "no gap, no repeat: {seqs:?}"
+    );
     let texts: Vec<Seq> = events
         .iter()
         .filter(|e| matches!(e.kind, EventKind::Message { .. }))
         .map(|e| e.seq)
         .collect();
     assert_eq!(texts, missed, "exactly the missed messages");
-    assert!(events.iter().any(|e| matches!(&e.kind, EventKind::Left { name, reason: LeaveReason::Left } if name == "Anna")));
+    assert!(events.iter().any(
+        |e| matches!(&e.kind, EventKind::Left { name, reason: LeaveReason::Left } if name == "Anna")
+    ));
     relay.shutdown().await;
 }
 
@@ -383,7 +443,9 @@ async fn a_client_that_stops_reading_is_evicted_and_others_keep_their_rate() {
     // Now someone joins and never reads a byte.
     let (slow, _) = join(&invite, "Lento").await;
     let with_slow = phase(&mut sender_send, &mut reader).await;
-    let closed = tokio::time::timeout(WAIT, slow.conn.closed()).await.unwrap();
+    let closed = tokio::time::timeout(WAIT, slow.conn.closed())
+        .await
+        .unwrap();
     match closed {
         quinn::ConnectionError::ApplicationClosed(c) => assert_eq!(
             ByeReason::from_close_code(c.error_code.into_inner()),
@@ -410,7 +472,9 @@ async fn two_hundred_clients_each_receive_every_message() {
     let mut joins = Vec::new();
     for i in 0..200 {
         let invite = invite.clone();
-        joins.push(tokio::spawn(async move { join(&invite, &format!("utente{i}")).await.0 }));
+        joins.push(tokio::spawn(async move {
+            join(&invite, &format!("utente{i}")).await.0
+        }));
     }
     let mut clients = Vec::new();
     for j in joins {
@@ -434,7 +498,10 @@ async fn two_hundred_clients_each_receive_every_message() {
     }
     for check in checks {
         let texts = check.await.unwrap();
-        assert_eq!(texts, (0..5).map(|i| format!("a tutti {i}")).collect::<Vec<_>>());
+        assert_eq!(
+            texts,
+            (0..5).map(|i| format!("a tutti {i}")).collect::<Vec<_>>()
+        );
     }
     relay.shutdown().await;
 }

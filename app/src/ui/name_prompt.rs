@@ -50,7 +50,8 @@ pub fn NamePrompt(
 
     let mut submit = move || {
         attempted.set(true);
-        if let (Ok(name), Ok(invite)) = (validate_name(&name.peek()), invite.peek().parse::<Invite>())
+        if let (Ok(name), Ok(invite)) =
+            (validate_name(&name.peek()), invite.peek().parse::<Invite>())
         {
             on_join.call((name, invite));
         }

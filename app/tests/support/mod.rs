@@ -130,7 +130,10 @@ impl OtherClient {
     /// Joins the room as `name` and waits until connected.
     pub async fn join(name: &str) -> Self {
         let config = EngineConfig::new(invite(), name, EngineState::new());
-        let (engine, mut events) = rt().spawn(async move { client::start(config) }).await.unwrap();
+        let (engine, mut events) = rt()
+            .spawn(async move { client::start(config) })
+            .await
+            .unwrap();
         let connected = within(Duration::from_secs(15), async {
             while let Some(event) = events.recv().await {
                 if event == Event::Status(Status::Connected) {
@@ -159,7 +162,9 @@ impl OtherClient {
         })
         .await;
         if acked != Some(true) {
-            fail(&format!("the second client's message {text:?} was not acknowledged"));
+            fail(&format!(
+                "the second client's message {text:?} was not acknowledged"
+            ));
         }
     }
 }
@@ -175,7 +180,9 @@ pub async fn within<T>(timeout: Duration, future: impl Future<Output = T>) -> Op
 
 /// Sleeps (on the test runtime's timer, usable from the UI thread).
 pub async fn pause(ms: u64) {
-    let _ = rt().spawn(tokio::time::sleep(Duration::from_millis(ms))).await;
+    let _ = rt()
+        .spawn(tokio::time::sleep(Duration::from_millis(ms)))
+        .await;
 }
 
 /// Runs JavaScript in the window and returns its result.
@@ -198,6 +205,7 @@ where
             return;
         }
         if Instant::now() > deadline {
+            dump().await;
             fail(&format!("timed out waiting for: {what}"));
         }
         pause(100).await;
@@ -216,12 +224,12 @@ pub async fn exists(selector: &str) -> bool {
 /// Types into an (uncontrolled) input or textarea: sets its value and fires `input`.
 pub async fn type_into(selector: &str, text: &str) {
     let ok: bool = js(&format!(
-        r#"const el = document.querySelector({sel});
+        r##"const el = document.querySelector({sel});
            if (!el) return false;
            el.focus();
            el.value = {text};
            el.dispatchEvent(new Event("input", {{ bubbles: true }}));
-           return true;"#,
+           return true;"##,
         sel = serde_json::to_string(selector).unwrap(),
         text = serde_json::to_string(text).unwrap(),
     ))
@@ -234,10 +242,10 @@ pub async fn type_into(selector: &str, text: &str) {
 /// Clicks an element.
 pub async fn click(selector: &str) {
     let ok: bool = js(&format!(
-        r#"const el = document.querySelector({});
+        r##"const el = document.querySelector({});
            if (!el) return false;
            el.click();
-           return true;"#,
+           return true;"##,
         serde_json::to_string(selector).unwrap()
     ))
     .await;
@@ -249,11 +257,11 @@ pub async fn click(selector: &str) {
 /// Presses a key in an element (keydown, as a user's keyboard would fire it).
 pub async fn press_key(selector: &str, key: &str, shift: bool) {
     let ok: bool = js(&format!(
-        r#"const el = document.querySelector({sel});
+        r##"const el = document.querySelector({sel});
            if (!el) return false;
            el.dispatchEvent(new KeyboardEvent("keydown", {{
                key: {key}, code: {key}, shiftKey: {shift}, bubbles: true, cancelable: true }}));
-           return true;"#,
+           return true;"##,
         sel = serde_json::to_string(selector).unwrap(),
         key = serde_json::to_string(key).unwrap(),
     ))
@@ -266,8 +274,8 @@ pub async fn press_key(selector: &str, key: &str, shift: bool) {
 /// The value of an input.
 pub async fn value_of(selector: &str) -> String {
     js(&format!(
-        r#"const el = document.querySelector({});
-           return el ? el.value : "";"#,
+        r##"const el = document.querySelector({});
+           return el ? el.value : "";"##,
         serde_json::to_string(selector).unwrap()
     ))
     .await
@@ -275,8 +283,8 @@ pub async fn value_of(selector: &str) -> String {
 
 /// The `data-status` of the status banner ("" when there is none).
 pub async fn status() -> String {
-    js(r#"const el = document.querySelector("#status");
-          return el ? el.dataset.status : "";"#)
+    js(r##"const el = document.querySelector("#status");
+          return el ? el.dataset.status : "";"##)
     .await
 }
 
@@ -299,14 +307,16 @@ pub struct Row {
 
 /// Every message row in the list, in order.
 pub async fn rows() -> Vec<Row> {
-    js(r#"return Array.from(document.querySelectorAll("#messages li.msg")).map(li => ({
+    js(
+        r##"return Array.from(document.querySelectorAll("#messages li.msg")).map(li => ({
             sender: li.querySelector(".sender")?.textContent ?? "",
             text: li.querySelector(".text")?.textContent ?? "",
             own: li.dataset.own === "true",
             delivery: li.dataset.delivery ?? "",
             own_class: li.classList.contains("own"),
             time: li.querySelector(".time")?.textContent ?? "",
-          }));"#)
+          }));"##,
+    )
     .await
 }
 

@@ -81,9 +81,17 @@ pub async fn join(invite: &Invite, name: &str) -> (Raw, Welcome) {
     join_as(invite, name, InstallId::random(), None).await
 }
 
-pub async fn join_as(invite: &Invite, name: &str, install: InstallId, resume: Option<Seq>) -> (Raw, Welcome) {
-    let (raw, first) =
-        connect_with(invite, hello(name, install, invite.room_key.as_deref(), resume)).await;
+pub async fn join_as(
+    invite: &Invite,
+    name: &str,
+    install: InstallId,
+    resume: Option<Seq>,
+) -> (Raw, Welcome) {
+    let (raw, first) = connect_with(
+        invite,
+        hello(name, install, invite.room_key.as_deref(), resume),
+    )
+    .await;
     match first {
         ServerFrame::Welcome(w) => (raw, w),
         other => panic!("{name}: expected welcome, got {other:?}"),

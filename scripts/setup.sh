@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Piazza needs to build and test, if any are missing.
+# Runs apt-get as root, or through sudo.
+set -euo pipefail
+packages=(build-essential pkg-config libwebkit2gtk-4.1-dev libgtk-3-dev libxdo-dev
+  libsoup-3.0-dev xvfb xauth xdotool fonts-dejavu-core clang llvm imagemagick systemd)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if command -v rustup >/dev/null 2>&1; then
+  rustup target list --installed | grep -q aarch64-linux-android ||
+    rustup target add aarch64-linux-android
+fi
