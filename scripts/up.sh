@@ -35,5 +35,5 @@ if [ -z "$invite" ]; then
   exit 1
 fi
 echo "Relay:  $invite"
-echo "Share this invite with people on your network (replace 127.0.0.1 with this machine's address)."
+echo "This relay listens on this machine only; README.md \"Run a relay on a host\" shows how to host one for others."
 PIAZZA_INVITE="$invite" PIAZZA_DATA_DIR="${PIAZZA_APP_DATA:-$data/app}" target/debug/piazza
