@@ -159,6 +159,17 @@ report();
 await new Promise(() => {});
 "#;
 
+/// JavaScript that grows the composer with its text (up to its CSS max-height); a new
+/// (cleared) composer starts at one line again.
+const AUTOSIZE_JS: &str = r#"
+document.addEventListener("input", (event) => {
+  const el = event.target;
+  if (!el.classList || !el.classList.contains("composer-input")) return;
+  el.style.height = "auto";
+  el.style.height = el.scrollHeight + 2 + "px";
+}, true);
+"#;
+
 /// JavaScript that scrolls the message list to its end once the DOM is updated.
 const SCROLL_JS: &str = r#"
 requestAnimationFrame(() => {
@@ -208,6 +219,10 @@ pub fn App() -> Element {
         }
     });
 
+    use_effect(|| {
+        document::eval(AUTOSIZE_JS);
+    });
+
     // A clock for the reconnect countdown; ticks only while it is shown.
     use_future(move || async move {
         loop {
@@ -229,12 +244,12 @@ pub fn App() -> Element {
 
     let screen = match phase() {
         Phase::Prompt(error) => {
-            let initial_invite = if settings.read().invite.is_empty() {
-                startup.invite.clone()
-            } else if startup.autojoin.is_none() && !startup.invite.is_empty() {
-                startup.invite.clone()
-            } else {
+            // The invite used in this run if any, else the start-up one (argument,
+            // PIAZZA_INVITE or the saved one).
+            let initial_invite = if settings.read().invite != startup.settings.invite {
                 settings.read().invite.clone()
+            } else {
+                startup.invite.clone()
             };
             rsx! {
                 NamePrompt {
@@ -350,7 +365,7 @@ async fn engine_loop(mut intents: UnboundedReceiver<Intent>, shared: Shared, sto
     let mut engine_state = store
         .as_ref()
         .map(Store::load_engine_state)
-        .unwrap_or_else(EngineState::new);
+        .unwrap_or_default();
     if let Some(writer) = &writer {
         // Make sure the install id is on disk before anything is sent with it.
         writer.save(engine_state.clone());

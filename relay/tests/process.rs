@@ -64,14 +64,7 @@ async fn every_acked_message_survives_sigkill() {
         "the certificate is kept"
     );
     let (_b, w) = join_as(&invite2, "Bruno", InstallId::random(), Some(0)).await;
-    let stored: Vec<(Seq, String)> = w
-        .backlog
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::Message { text, .. } => Some((e.seq, text.clone())),
-            _ => None,
-        })
-        .collect();
+    let stored: Vec<(Seq, String)> = messages_in(&w.backlog);
     let expected: Vec<(Seq, String)> = acked
         .iter()
         .enumerate()
@@ -149,12 +142,21 @@ fn the_systemd_unit_verifies() {
     };
     assert!(out.status.success());
     // Point the unit at the binary just built, as an installed copy would be.
-    let unit = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/piazza-relay.service")).unwrap();
+    let unit =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/piazza-relay.service"))
+            .unwrap();
     assert!(unit.contains("DynamicUser=yes") && unit.contains("StateDirectory=piazza-relay"));
     assert!(unit.contains("Restart=on-failure"));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("piazza-relay.service");
-    std::fs::write(&path, unit.replace("/usr/local/bin/piazza-relay", env!("CARGO_BIN_EXE_piazza-relay"))).unwrap();
+    std::fs::write(
+        &path,
+        unit.replace(
+            "/usr/local/bin/piazza-relay",
+            env!("CARGO_BIN_EXE_piazza-relay"),
+        ),
+    )
+    .unwrap();
     let out = Command::new("systemd-analyze")
         .arg("verify")
         .arg(&path)
@@ -162,5 +164,8 @@ fn the_systemd_unit_verifies() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "systemd-analyze verify: {stderr}");
-    assert!(!stderr.contains("piazza-relay.service:"), "warnings about the unit: {stderr}");
+    assert!(
+        !stderr.contains("piazza-relay.service:"),
+        "warnings about the unit: {stderr}"
+    );
 }

@@ -47,14 +47,7 @@ async fn every_message_reaches_everyone_in_one_order() {
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
     // Senders get acks with the seq everyone saw.
     let (mut d, w) = join(&invite, "Dario").await;
-    let backlog: Vec<String> = w
-        .backlog
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::Message { text, .. } => Some(text.clone()),
-            _ => None,
-        })
-        .collect();
+    let backlog = messages_in(&w.backlog);
     assert_eq!(backlog.len(), 4, "a newcomer gets the recent history");
     let id = d.say("sono arrivato").await;
     let seq = d.ack_of(id).await.unwrap();
@@ -305,14 +298,7 @@ async fn restart_keeps_history_and_continues_the_log() {
         "same certificate"
     );
     let (mut b, w) = join(&relay.invite(), "Bruno").await;
-    let texts: Vec<(Seq, String)> = w
-        .backlog
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::Message { text, .. } => Some((e.seq, text.clone())),
-            _ => None,
-        })
-        .collect();
+    let texts: Vec<(Seq, String)> = messages_in(&w.backlog);
     assert_eq!(texts.iter().map(|t| t.0).collect::<Vec<_>>(), acked);
     let id = b.say("dopo il riavvio").await;
     let seq = b.ack_of(id).await.unwrap();

@@ -34,7 +34,6 @@ pub fn Composer(
     let count = text.chars().count();
     let valid = validate_text(&text).is_ok();
     let left = MAX_TEXT_CHARS as i64 - count as i64;
-    let rows = (text.matches('\n').count() + 1).clamp(1, 6);
     let counter_class = if left < 0 { "counter over" } else { "counter" };
     let generation = generation();
 
@@ -46,7 +45,7 @@ pub fn Composer(
                         key: "{g}",
                         id: "composer-input",
                         class: "composer-input",
-                        rows: "{rows}",
+                        rows: "1",
                         placeholder: lang.composer_placeholder(),
                         title: lang.composer_hint(),
                         "aria-label": lang.composer_placeholder(),

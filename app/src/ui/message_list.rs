@@ -56,9 +56,15 @@ pub fn MessageList(
     on_jump: EventHandler<()>,
 ) -> Element {
     let today = Local::now().date_naive();
+    // The word "Delivered" goes under the last delivered own message only; the others
+    // keep the tick.
+    let last_delivered = entries.iter().rposition(|e| {
+        e.message()
+            .is_some_and(|m| m.own && m.delivery == Delivery::Delivered)
+    });
     let mut last_day: Option<NaiveDate> = None;
     let mut rows = Vec::with_capacity(entries.len() + 4);
-    for entry in &entries {
+    for (index, entry) in entries.iter().enumerate() {
         if let Some(day) = local(entry.at_ms).map(|t| t.date_naive()) {
             if last_day != Some(day) {
                 last_day = Some(day);
@@ -70,7 +76,12 @@ pub fn MessageList(
                 });
             }
         }
-        rows.push(entry_row(lang, entry, on_retry));
+        rows.push(entry_row(
+            lang,
+            entry,
+            last_delivered == Some(index),
+            on_retry,
+        ));
     }
 
     rsx! {
@@ -102,11 +113,18 @@ pub fn MessageList(
     }
 }
 
-fn entry_row(lang: Lang, entry: &Entry, on_retry: EventHandler<ClientMsgId>) -> Element {
+fn entry_row(
+    lang: Lang,
+    entry: &Entry,
+    last_delivered: bool,
+    on_retry: EventHandler<ClientMsgId>,
+) -> Element {
     let key = entry.key();
     let seq = entry.seq.map(|s| s.to_string()).unwrap_or_default();
     match &entry.kind {
-        EntryKind::Message(message) => message_row(lang, entry, message, key, seq, on_retry),
+        EntryKind::Message(message) => {
+            message_row(lang, entry, message, (key, seq), last_delivered, on_retry)
+        }
         EntryKind::Joined(name) => rsx! {
             li { key: "{key}", class: "notice joined", "data-seq": "{seq}",
                 span { "{lang.joined(name)}" }
@@ -129,8 +147,8 @@ fn message_row(
     lang: Lang,
     entry: &Entry,
     message: &MessageView,
-    key: String,
-    seq: String,
+    (key, seq): (String, String),
+    last_delivered: bool,
     on_retry: EventHandler<ClientMsgId>,
 ) -> Element {
     let own = message.own;
@@ -149,7 +167,9 @@ fn message_row(
             Delivery::Delivered => rsx! {
                 span { class: "delivery delivered", title: lang.delivered(),
                     span { class: "icon", "aria-hidden": "true", "✓" }
-                    span { class: "label", "{lang.delivered()}" }
+                    if last_delivered {
+                        span { class: "label", "{lang.delivered()}" }
+                    }
                 }
             },
             Delivery::Rejected(reason) => rsx! {

@@ -19,6 +19,9 @@ pub use message_list::{format_day, format_time, MessageList};
 pub use name_prompt::NamePrompt;
 pub use status_banner::StatusBanner;
 
+/// Hues that stay readable on light and dark backgrounds and differ clearly.
+const HUES: [u32; 10] = [4, 28, 48, 140, 172, 198, 222, 262, 290, 326];
+
 /// A stable hue (0..360) for a name, so each person keeps one colour.
 pub fn name_hue(name: &str) -> u32 {
     // FNV-1a over the lower-cased name: stable across runs and platforms.
@@ -27,7 +30,7 @@ pub fn name_hue(name: &str) -> u32 {
         hash ^= u32::from(byte);
         hash = hash.wrapping_mul(0x0100_0193);
     }
-    hash % 360
+    HUES[((hash >> 3) % HUES.len() as u32) as usize]
 }
 
 /// The first letter of a name, upper-cased, for an avatar.

@@ -69,6 +69,11 @@ fn cleanup() {
 /// Starts a relay, points the app at it (`PIAZZA_INVITE`, fresh `PIAZZA_DATA_DIR`,
 /// `PIAZZA_LANG`), and opens the app in a hidden window with `root` as root component.
 pub fn run(lang: &str, root: fn() -> Element) {
+    run_with(lang, root, false);
+}
+
+/// [`run`] with a visible window (for screenshots).
+pub fn run_with(lang: &str, root: fn() -> Element, visible: bool) {
     let relay_dir = temp_dir("piazza-e2e-relay");
     RELAY_DIR.set(relay_dir.clone()).unwrap();
     let relay = rt()
@@ -85,8 +90,23 @@ pub fn run(lang: &str, root: fn() -> Element) {
     std::env::set_var("PIAZZA_LANG", lang);
     std::env::set_var("PIAZZA_NOTIFY", "0");
 
+    let mut config = app::desktop_config(visible);
+    // SCREENSHOT_SIZE=400x780 opens a window of that size (phone-width screenshots).
+    if let Some((w, h)) = std::env::var("SCREENSHOT_SIZE")
+        .ok()
+        .and_then(|s| s.split_once('x').map(|(w, h)| (w.parse(), h.parse())))
+        .and_then(|(w, h)| Some((w.ok()?, h.ok()?)))
+    {
+        use dioxus::desktop::{LogicalSize, WindowBuilder};
+        config = config.with_window(
+            WindowBuilder::new()
+                .with_title("Piazza")
+                .with_inner_size(LogicalSize::<f64>::new(w, h))
+                .with_visible(visible),
+        );
+    }
     dioxus::LaunchBuilder::desktop()
-        .with_cfg(app::desktop_config(false))
+        .with_cfg(config)
         .launch(root);
     fail("the window closed before the scenario ended");
 }
@@ -185,11 +205,31 @@ pub async fn pause(ms: u64) {
         .await;
 }
 
-/// Runs JavaScript in the window and returns its result.
+/// Runs read-only JavaScript in the window and returns its result. An eval's result is
+/// occasionally lost while the webview handles input events ("Finished"); a query is
+/// safe to repeat, so it is retried.
 pub async fn js<T: serde::de::DeserializeOwned>(code: &str) -> T {
-    match document::eval(code).join::<T>().await {
-        Ok(value) => value,
-        Err(error) => fail(&format!("eval failed: {error:?}\n{code}")),
+    let mut attempt = 0;
+    loop {
+        match document::eval(code).join::<T>().await {
+            Ok(value) => return value,
+            Err(error) if attempt < 5 => {
+                attempt += 1;
+                eprintln!("eval retried after {error:?}");
+                pause(50).await;
+            }
+            Err(error) => fail(&format!("eval failed: {error:?}\n{code}")),
+        }
+    }
+}
+
+/// Runs JavaScript that acts (types, clicks). It is not repeated: if its result is
+/// lost, the action most likely ran, and the scenario checks its effects anyway.
+async fn act(code: &str, what: &str) {
+    match document::eval(code).join::<bool>().await {
+        Ok(true) => {}
+        Ok(false) => fail(&format!("no element for: {what}")),
+        Err(error) => eprintln!("result of {what} lost ({error:?}); checking its effect"),
     }
 }
 
@@ -221,54 +261,58 @@ pub async fn exists(selector: &str) -> bool {
     .await
 }
 
+// Events are dispatched from a timer, after the eval has returned: dispatching them
+// inside the eval runs the app's (synchronous) event handling within it, and the
+// eval's own result was then sometimes lost ("Finished").
+
 /// Types into an (uncontrolled) input or textarea: sets its value and fires `input`.
 pub async fn type_into(selector: &str, text: &str) {
-    let ok: bool = js(&format!(
-        r##"const el = document.querySelector({sel});
+    act(
+        &format!(
+            r##"const el = document.querySelector({sel});
            if (!el) return false;
            el.focus();
            el.value = {text};
-           el.dispatchEvent(new Event("input", {{ bubbles: true }}));
+           setTimeout(() => el.dispatchEvent(new Event("input", {{ bubbles: true }})), 0);
            return true;"##,
-        sel = serde_json::to_string(selector).unwrap(),
-        text = serde_json::to_string(text).unwrap(),
-    ))
+            sel = serde_json::to_string(selector).unwrap(),
+            text = serde_json::to_string(text).unwrap(),
+        ),
+        &format!("typing into {selector}"),
+    )
     .await;
-    if !ok {
-        fail(&format!("no element {selector} to type into"));
-    }
 }
 
 /// Clicks an element.
 pub async fn click(selector: &str) {
-    let ok: bool = js(&format!(
-        r##"const el = document.querySelector({});
+    act(
+        &format!(
+            r##"const el = document.querySelector({});
            if (!el) return false;
-           el.click();
+           setTimeout(() => el.click(), 0);
            return true;"##,
-        serde_json::to_string(selector).unwrap()
-    ))
+            serde_json::to_string(selector).unwrap()
+        ),
+        &format!("clicking {selector}"),
+    )
     .await;
-    if !ok {
-        fail(&format!("no element {selector} to click"));
-    }
 }
 
 /// Presses a key in an element (keydown, as a user's keyboard would fire it).
 pub async fn press_key(selector: &str, key: &str, shift: bool) {
-    let ok: bool = js(&format!(
-        r##"const el = document.querySelector({sel});
+    act(
+        &format!(
+            r##"const el = document.querySelector({sel});
            if (!el) return false;
-           el.dispatchEvent(new KeyboardEvent("keydown", {{
-               key: {key}, code: {key}, shiftKey: {shift}, bubbles: true, cancelable: true }}));
+           setTimeout(() => el.dispatchEvent(new KeyboardEvent("keydown", {{
+               key: {key}, code: {key}, shiftKey: {shift}, bubbles: true, cancelable: true }})), 0);
            return true;"##,
-        sel = serde_json::to_string(selector).unwrap(),
-        key = serde_json::to_string(key).unwrap(),
-    ))
+            sel = serde_json::to_string(selector).unwrap(),
+            key = serde_json::to_string(key).unwrap(),
+        ),
+        &format!("pressing {key} in {selector}"),
+    )
     .await;
-    if !ok {
-        fail(&format!("no element {selector} for a key press"));
-    }
 }
 
 /// The value of an input.

@@ -199,3 +199,14 @@ impl Raw {
 pub fn bytes(frame: &ClientFrame) -> Bytes {
     codec::encode(frame).unwrap()
 }
+
+/// The (seq, text) of every message among `events`.
+pub fn messages_in(events: &[RoomEvent]) -> Vec<(Seq, String)> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Message { text, .. } => Some((e.seq, text.clone())),
+            _ => None,
+        })
+        .collect()
+}
