@@ -597,6 +597,17 @@ impl Runner {
         let reader = tokio::spawn(read_loop(recv, frames_tx));
         let mut pacer = Pacer::new(welcome.rate);
         self.sent = 0;
+        if self
+            .config
+            .state
+            .last_seq
+            .is_some_and(|last| welcome.last_seq < last)
+        {
+            // The relay's log is behind what we saw: it is a new log (its data was
+            // reset). Take its events as they come rather than skip them as seen.
+            tracing::warn!("the relay's log restarted; accepting its history anew");
+            self.config.state.last_seq = None;
+        }
         self.members = welcome.members.iter().cloned().collect();
         self.emit(Event::Welcome {
             name: welcome.name.clone(),
