@@ -113,6 +113,8 @@ pub enum RelayError {
 /// What every session shares.
 pub(crate) struct Shared {
     pub(crate) room: Arc<Room>,
+    /// Connections accepted whose handshake has not finished yet.
+    pub(crate) handshaking: std::sync::atomic::AtomicUsize,
     pub(crate) limits: Limits,
     pub(crate) room_key: Option<String>,
 }
@@ -215,6 +217,7 @@ impl Relay {
         };
         let shared = Arc::new(Shared {
             room,
+            handshaking: std::sync::atomic::AtomicUsize::new(0),
             limits: config.limits.clone(),
             room_key: config.room_key.clone(),
         });
@@ -306,24 +309,52 @@ async fn accept_loop(
         if open >= shared.limits.max_clients + shared.limits.handshake_flood {
             tracing::warn!(open, "connection refused: relay full");
             incoming.refuse();
-        } else if open >= shared.limits.handshake_flood && !incoming.remote_address_validated() {
+        } else if shared.handshaking.load(Ordering::Relaxed) >= shared.limits.handshake_flood
+            && !incoming.remote_address_validated()
+        {
             // Under a flood, make clients prove their address before spending a handshake.
             if let Err(e) = incoming.retry() {
                 e.into_incoming().ignore();
             }
         } else {
+            shared.handshaking.fetch_add(1, Ordering::Relaxed);
             sessions.spawn(session::serve(incoming, shared.clone()));
         }
     }
     sessions
 }
 
-/// Binds the UDP socket, retrying briefly while a previous relay on the same address
-/// (a restart) is still letting go of it.
+/// Socket buffer the relay asks for: bursts of thousands of clients (a restart, a
+/// crowded room) must not overflow the kernel's default of a few hundred KiB.
+const SOCKET_BUFFER_BYTES: usize = 4 * 1024 * 1024;
+
+/// Binds the UDP socket with large buffers (the kernel caps them at `net.core.rmem_max`
+/// and `wmem_max`), retrying briefly while a previous relay on the same address (a
+/// restart) is still letting go of it.
 async fn bind(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
+    let bind_once = || -> std::io::Result<std::net::UdpSocket> {
+        let socket = socket2::Socket::new(
+            socket2::Domain::for_address(addr),
+            socket2::Type::DGRAM,
+            Some(socket2::Protocol::UDP),
+        )?;
+        if addr.is_ipv6() {
+            socket.set_only_v6(false)?;
+        }
+        for (what, result) in [
+            ("receive", socket.set_recv_buffer_size(SOCKET_BUFFER_BYTES)),
+            ("send", socket.set_send_buffer_size(SOCKET_BUFFER_BYTES)),
+        ] {
+            if let Err(e) = result {
+                tracing::warn!("could not enlarge the UDP {what} buffer: {e}");
+            }
+        }
+        socket.bind(&addr.into())?;
+        Ok(socket.into())
+    };
     let mut tries = 0;
     loop {
-        match std::net::UdpSocket::bind(addr) {
+        match bind_once() {
             Err(e)
                 if e.kind() == std::io::ErrorKind::AddrInUse && addr.port() != 0 && tries < 30 =>
             {

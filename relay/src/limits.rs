@@ -21,6 +21,9 @@ pub struct Limits {
     pub history: usize,
     /// Most events replayed on one resume; older ones are reported as a gap.
     pub max_replay: usize,
+    /// Rooms with more members than this do not log joins and leaves (each would go to
+    /// every member); their welcomes still list who is online.
+    pub presence_limit: usize,
     /// Handshakes in progress above which new connections must prove their address
     /// (QUIC retry) first.
     pub handshake_flood: usize,
@@ -37,6 +40,7 @@ impl Default for Limits {
             history: 1000,
             max_replay: 10_000,
             handshake_flood: 512,
+            presence_limit: 1000,
         }
     }
 }

@@ -46,6 +46,9 @@ struct Cli {
     /// Frames queued for one client before it is evicted as too slow.
     #[arg(long, default_value_t = Limits::default().queue_frames)]
     queue_frames: usize,
+    /// Rooms larger than this stop announcing joins and leaves.
+    #[arg(long, default_value_t = Limits::default().presence_limit)]
+    presence_limit: usize,
     /// Seconds a new connection has to say hello.
     #[arg(long, default_value_t = 10)]
     hello_timeout: u64,
@@ -80,6 +83,7 @@ async fn main() -> Result<()> {
             },
             queue_frames: cli.queue_frames,
             hello_timeout: Duration::from_secs(cli.hello_timeout),
+            presence_limit: cli.presence_limit,
             ..Limits::default()
         },
         lose_acks: false,

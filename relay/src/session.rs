@@ -25,7 +25,11 @@ const DRAIN: Duration = Duration::from_secs(3);
 /// Serves one incoming connection to its end.
 pub(crate) async fn serve(incoming: quinn::Incoming, shared: Arc<Shared>) {
     let deadline = Instant::now() + shared.limits.hello_timeout;
-    let conn = match timeout_at(deadline, incoming).await {
+    let handshake = timeout_at(deadline, incoming).await;
+    shared
+        .handshaking
+        .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    let conn = match handshake {
         Ok(Ok(conn)) => conn,
         Ok(Err(e)) => {
             tracing::debug!("handshake failed: {e}");

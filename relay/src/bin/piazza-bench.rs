@@ -79,11 +79,20 @@ fn main() -> Result<()> {
     if cli.invite.is_none() {
         pin_self(cli.load_cpu);
     }
+    run(cli)
+}
+
+/// Runs one measurement on a fresh single-threaded runtime, so that nothing left from an
+/// earlier one (connections, tasks) competes with it.
+fn measure<F: std::future::Future<Output = Result<()>>>(fut: F) -> Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let local = tokio::task::LocalSet::new();
-    local.block_on(&rt, run(cli))
+    let result = local.block_on(&rt, fut);
+    drop(local);
+    rt.shutdown_timeout(Duration::from_secs(1));
+    result
 }
 
 /// Pins every thread of this process to one core (new threads inherit it).
@@ -158,6 +167,18 @@ impl RelayProcess {
         })
     }
 
+    /// CPU time (user + system) the relay has used so far.
+    fn cpu_time(&self) -> Option<Duration> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).ok()?;
+        // Fields after the command name (which is in parentheses): utime is the 12th,
+        // stime the 13th, in clock ticks of 1/100 s.
+        let rest = stat.rsplit_once(')')?.1;
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks: u64 =
+            fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+        Some(Duration::from_millis(ticks * 10))
+    }
+
     fn rss_bytes(&self) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
         let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
@@ -173,7 +194,7 @@ impl Drop for RelayProcess {
     }
 }
 
-async fn run(cli: Cli) -> Result<()> {
+fn run(cli: Cli) -> Result<()> {
     println!(
         "piazza-bench {} — relay {}, load on core {}",
         chrono_free_date(),
@@ -188,17 +209,17 @@ async fn run(cli: Cli) -> Result<()> {
             Scenario::Fanout => {
                 for &r in &cli.receivers {
                     let relay = target(&cli)?;
-                    fanout(&cli, relay.invite(), r).await?;
+                    measure(fanout(&cli, &relay, r))?;
                 }
             }
             Scenario::Light => {
                 let relay = target(&cli)?;
-                light(relay.invite()).await?;
+                measure(light(relay.invite()))?;
             }
             Scenario::Scale => {
                 for &c in &cli.clients {
                     let relay = target(&cli)?;
-                    scale(&relay, c).await?;
+                    measure(scale(&relay, c))?;
                 }
             }
         }
@@ -221,6 +242,13 @@ enum Target {
 }
 
 impl Target {
+    fn cpu_time(&self) -> Option<Duration> {
+        match self {
+            Self::Started(r) => r.cpu_time(),
+            Self::Given(_) => None,
+        }
+    }
+
     fn invite(&self) -> Invite {
         match self {
             Self::Started(r) => r.invite.clone(),
@@ -299,8 +327,11 @@ async fn join(
     invite: Invite,
     name: String,
 ) -> Result<Client> {
-    let conn = endpoint.connect_with(config, addr, &invite.host)?.await?;
-    let (mut send, mut recv) = conn.open_bi().await?;
+    let conn = endpoint
+        .connect_with(config, addr, &invite.host)?
+        .await
+        .context("handshake")?;
+    let (mut send, mut recv) = conn.open_bi().await.context("opening the stream")?;
     let install = InstallId::random();
     let hello = ClientFrame::Hello(Hello {
         version: PROTOCOL_VERSION,
@@ -311,7 +342,10 @@ async fn join(
     });
     send.write_all(&codec::encode(&hello)?).await?;
     let mut buf = Vec::new();
-    match codec::read_frame::<ServerFrame>(&mut recv, &mut buf).await? {
+    match codec::read_frame::<ServerFrame>(&mut recv, &mut buf)
+        .await
+        .context("waiting for the welcome")?
+    {
         ServerFrame::Welcome(_) => {}
         other => bail!("not welcomed: {other:?}"),
     }
@@ -453,25 +487,35 @@ fn ms(h: &Histogram<u64>, q: f64) -> f64 {
 }
 
 /// Joins `receivers` silent receivers (at most 128 handshakes at once) and `senders`
-/// senders; returns the senders, whose own copies are drained in the background.
+/// senders; returns the senders, whose own copies are drained in the background, and how
+/// many receivers failed to join (with the first error).
 async fn room(
     invite: &Invite,
     receivers: usize,
     senders: usize,
     base: Instant,
     recorder: &Rc<RefCell<Recorder>>,
-) -> Result<Vec<Sender>> {
+) -> Result<(Vec<Sender>, usize, Option<anyhow::Error>)> {
     let mut eps = Endpoints::new(invite, receivers.div_ceil(500))?;
     let mut joins = tokio::task::JoinSet::new();
+    let mut failed = 0;
+    let mut first_error = None;
+    let mut settle = |joined: Result<Client>, failed: &mut usize| match joined {
+        Ok(c) => spawn_receiver(c, base, Some(recorder.clone())),
+        Err(e) => {
+            *failed += 1;
+            first_error.get_or_insert(e);
+        }
+    };
     for i in 0..receivers {
         if joins.len() >= 128 {
-            let c = joins.join_next().await.expect("running")??;
-            spawn_receiver(c, base, Some(recorder.clone()));
+            let joined = joins.join_next().await.expect("running")?;
+            settle(joined, &mut failed);
         }
         joins.spawn_local(eps.join(format!("r{i}")));
     }
-    while let Some(c) = joins.join_next().await {
-        spawn_receiver(c??, base, Some(recorder.clone()));
+    while let Some(joined) = joins.join_next().await {
+        settle(joined?, &mut failed);
     }
     let mut out = Vec::new();
     for i in 0..senders {
@@ -489,7 +533,22 @@ async fn room(
             counter,
         });
     }
-    Ok(out)
+    Ok((out, failed, first_error))
+}
+
+/// Like [`room`], but every receiver must join.
+async fn full_room(
+    invite: &Invite,
+    receivers: usize,
+    senders: usize,
+    base: Instant,
+    recorder: &Rc<RefCell<Recorder>>,
+) -> Result<Vec<Sender>> {
+    let (senders, failed, error) = room(invite, receivers, senders, base, recorder).await?;
+    match error {
+        Some(e) => Err(e.context(format!("{failed} of {receivers} receivers could not join"))),
+        None => Ok(senders),
+    }
 }
 
 fn spawn_receiver(c: Client, base: Instant, recorder: Option<Rc<RefCell<Recorder>>>) {
@@ -520,10 +579,11 @@ async fn all<T: 'static>(futs: Vec<impl std::future::Future<Output = T> + 'stati
     out
 }
 
-async fn fanout(cli: &Cli, invite: Invite, receivers: usize) -> Result<()> {
+async fn fanout(cli: &Cli, relay: &Target, receivers: usize) -> Result<()> {
+    let invite = relay.invite();
     let base = Instant::now();
     let recorder = Rc::new(RefCell::new(Recorder::default()));
-    let mut senders = room(&invite, receivers, cli.senders, base, &recorder).await?;
+    let mut senders = full_room(&invite, receivers, cli.senders, base, &recorder).await?;
     println!(
         "\nfan-out: {receivers} receivers, {} senders, {TEXT_BYTES}-byte texts",
         cli.senders
@@ -536,6 +596,7 @@ async fn fanout(cli: &Cli, invite: Invite, receivers: usize) -> Result<()> {
     let mut best: Option<StepResult> = None;
     for step in 0..40 {
         let per_sender = rate / senders.len() as f64;
+        let cpu_before = relay.cpu_time();
         let mut sent = 0;
         let sends: Vec<_> = senders
             .drain(..)
@@ -546,6 +607,10 @@ async fn fanout(cli: &Cli, invite: Invite, receivers: usize) -> Result<()> {
             sent += n;
             senders.push(s);
         }
+        let relay_cpu = match (cpu_before, relay.cpu_time()) {
+            (Some(a), Some(b)) => format!("{:.0}%", (b - a).as_secs_f64() / cli.step_secs * 100.0),
+            _ => "n/a".into(),
+        };
         // Let the step's last messages arrive.
         tokio::time::sleep(Duration::from_secs(2)).await;
         let result = {
@@ -567,13 +632,14 @@ async fn fanout(cli: &Cli, invite: Invite, receivers: usize) -> Result<()> {
             }
         };
         println!(
-            "{:>10.0} {:>14.0} {:>8} {:>9.2} {:>9.2} {:>9.2}",
+            "{:>10.0} {:>14.0} {:>8} {:>9.2} {:>9.2} {:>9.2} {:>10}",
             result.rate,
             result.delivered_per_s,
             result.losses,
             result.p50_ms,
             result.p99_ms,
-            result.max_ms
+            result.max_ms,
+            relay_cpu
         );
         if result.behind() {
             break;
@@ -597,7 +663,7 @@ async fn light(invite: Invite) -> Result<()> {
     const SECS: f64 = 5.0;
     let base = Instant::now();
     let recorder = Rc::new(RefCell::new(Recorder::default()));
-    let mut senders = room(&invite, RECEIVERS, 4, base, &recorder).await?;
+    let mut senders = full_room(&invite, RECEIVERS, 4, base, &recorder).await?;
     let sends: Vec<_> = senders
         .drain(..)
         .map(|s| send_at(s, RATE / 4.0, SECS, 0, base))
@@ -637,8 +703,12 @@ async fn scale(relay: &Target, clients: usize) -> Result<()> {
     let base = Instant::now();
     let recorder = Rc::new(RefCell::new(Recorder::default()));
     let start = Instant::now();
-    let mut senders = room(&invite, clients, 1, base, &recorder).await?;
+    let (mut senders, failed, error) = room(&invite, clients, 1, base, &recorder).await?;
     let connect_secs = start.elapsed().as_secs_f64();
+    if let Some(e) = error {
+        println!("{failed} of {clients} clients could not join; the first error: {e:#}");
+    }
+    let clients = clients - failed;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let after = rss();
     let probe_start = Instant::now();
