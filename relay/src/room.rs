@@ -639,21 +639,26 @@ impl Room {
 
 /// Writes events to the store in groups and publishes each group once it is durable.
 ///
-/// In a large room every published batch costs one datagram per member, so batches are
-/// spaced by a pause that grows with the room ([`publish_pause`]): under load each
-/// datagram carries several messages; an idle room publishes at once.
+/// In a large room every published batch costs one datagram per member, so while
+/// messages keep coming, batches are spaced by a pause that grows with the room
+/// ([`publish_pause`]): under load each datagram carries several messages; a quiet room
+/// publishes at once.
 async fn committer(room: std::sync::Weak<Room>, mut jobs: mpsc::UnboundedReceiver<Job>) {
     let mut batch = Vec::new();
     let mut last_publish = tokio::time::Instant::now();
+    let mut busy = false;
     while jobs.recv_many(&mut batch, 4096).await > 0 {
         let Some(room) = room.upgrade() else { return };
         let pause = publish_pause(room.member_count());
-        if last_publish.elapsed() < pause {
+        // Pause only while messages keep coming (the last batch had several): a lone
+        // message in a quiet room goes out at once.
+        if busy && last_publish.elapsed() < pause {
             tokio::time::sleep_until(last_publish + pause).await;
             while let Ok(job) = jobs.try_recv() {
                 batch.push(job);
             }
         }
+        busy = batch.len() > 1;
         let mut records = Vec::new();
         let mut framed = Vec::with_capacity(batch.len());
         for job in batch.drain(..) {
