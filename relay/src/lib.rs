@@ -165,10 +165,12 @@ impl Relay {
         let server_config = common::tls::server_config(cert.chain.clone(), cert.key())?;
 
         let log_path = config.data_dir.join(LOG_FILE);
-        let store = store::Store::open(&log_path).map_err(|source| RelayError::Store {
-            path: log_path.clone(),
-            source,
-        })?;
+        let store = open_store(&log_path)
+            .await
+            .map_err(|source| RelayError::Store {
+                path: log_path.clone(),
+                source,
+            })?;
         let stats = Arc::new(Stats::default());
         let room = Room::open(
             store,
@@ -287,7 +289,18 @@ impl Relay {
         })
         .await;
         sessions.abort_all();
+        // Aborted sessions let go of the room (and so the log) once they are dropped.
+        while sessions.join_next().await.is_some() {}
         let _ = tokio::time::timeout(Duration::from_secs(2), self.endpoint.wait_idle()).await;
+        let room = Arc::downgrade(&self.shared.room);
+        drop(self.shared);
+        // The committer may hold the room for a moment while it finishes a batch.
+        let _ = tokio::time::timeout(Duration::from_secs(2), async {
+            while room.strong_count() > 0 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await;
         tracing::info!("relay stopped");
     }
 }
@@ -358,6 +371,21 @@ async fn bind(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
             Err(e)
                 if e.kind() == std::io::ErrorKind::AddrInUse && addr.port() != 0 && tries < 30 =>
             {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Opens the log, waiting briefly while a relay that is stopping (a restart) still holds
+/// its lock.
+async fn open_store(path: &Path) -> Result<store::Store, store::StoreError> {
+    let mut tries = 0;
+    loop {
+        match store::Store::open(path) {
+            Err(e) if e.is_locked() && tries < 30 => {
                 tries += 1;
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }

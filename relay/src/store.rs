@@ -23,6 +23,13 @@ const INSTALLS: TableDefinition<u128, u64> = TableDefinition::new("installs");
 #[error("{0}")]
 pub struct StoreError(Box<redb::Error>);
 
+impl StoreError {
+    /// True when another process (or a relay still stopping) holds the log open.
+    pub fn is_locked(&self) -> bool {
+        matches!(*self.0, redb::Error::DatabaseAlreadyOpen)
+    }
+}
+
 macro_rules! from_redb {
     ($($t:ty),*) => {$(
         impl From<$t> for StoreError {
@@ -175,6 +182,15 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_log_open_elsewhere_reports_that_it_is_locked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.redb");
+        let _first = Store::open(&path).unwrap();
+        let err = Store::open(&path).err().expect("second open must fail");
+        assert!(err.is_locked(), "{err}");
+    }
 
     #[test]
     fn appends_and_reads_back() {
