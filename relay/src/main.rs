@@ -62,10 +62,14 @@ fn default_data_dir() -> PathBuf {
 
 #[tokio::main]
 async fn main() -> Result<()> {
+    // Logs go to stderr (journald under systemd), colored only on a terminal; stdout
+    // carries the address, fingerprint and invite.
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     let config = RelayConfig {
