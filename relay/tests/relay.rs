@@ -533,3 +533,29 @@ async fn a_silent_connection_is_refused_after_the_hello_timeout() {
     assert_eq!(f, ServerFrame::Refused(RefuseReason::HelloTimeout));
     relay.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_a_handshake_flood_clients_prove_their_address_and_still_join() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = RelayConfig::for_tests(dir.path());
+    // Every connection counts as part of a flood: all must pass a QUIC retry first.
+    config.limits.handshake_flood = 0;
+    let relay = start_with(config).await;
+    let invite = relay.invite();
+    let mut joins = Vec::new();
+    for i in 0..50 {
+        let invite = invite.clone();
+        joins.push(tokio::spawn(async move {
+            join(&invite, &format!("ospite{i}")).await.0
+        }));
+    }
+    let mut clients = Vec::new();
+    for j in joins {
+        clients.push(j.await.unwrap());
+    }
+    assert_eq!(relay.stats().online, 50);
+    let id = clients[0].say("tutti dentro").await;
+    assert!(clients[0].ack_of(id).await.is_ok());
+    assert_eq!(clients[49].next_message().await.2, "tutti dentro");
+    relay.shutdown().await;
+}
