@@ -280,7 +280,7 @@ async fn a_persisted_outbox_is_delivered_once_by_a_new_engine() {
         unreachable!()
     };
     // Through serde, as the app stores it.
-    let stored = serde_json_like(&state);
+    let stored = through_serde(&state);
     drop(first);
     drop(events);
 
@@ -303,9 +303,9 @@ async fn a_persisted_outbox_is_delivered_once_by_a_new_engine() {
     relay.shutdown().await;
 }
 
-/// A serde round trip of the state (bincode through the codec's frame-free path is not
-/// public, so use the codec on a wrapper frame-like value).
-fn serde_json_like(state: &EngineState) -> EngineState {
+/// The state through serde and back, as the app stores it (here with the codec's
+/// bincode encoding).
+fn through_serde(state: &EngineState) -> EngineState {
     let bytes = codec::encode(state).unwrap();
     codec::decode::<EngineState>(&bytes).unwrap().0
 }
