@@ -11,7 +11,7 @@
 //! replace them without touching sessions.
 
 use std::{
-    collections::{HashMap, VecDeque},
+    collections::{BTreeMap, HashMap, VecDeque},
     sync::{
         atomic::{AtomicU64, Ordering},
         Arc, Mutex,
@@ -183,7 +183,8 @@ pub struct Stats {
 }
 
 struct State {
-    members: HashMap<String, Member>,
+    /// By name key, so welcomes list members in name order without sorting.
+    members: BTreeMap<String, Member>,
     by_install: HashMap<InstallId, String>,
     next_seq: Seq,
     published: Seq,
@@ -237,7 +238,7 @@ impl Room {
         let (jobs, rx) = mpsc::unbounded_channel();
         let room = Arc::new(Self {
             state: Mutex::new(State {
-                members: HashMap::new(),
+                members: BTreeMap::new(),
                 by_install: HashMap::new(),
                 next_seq: last + 1,
                 published: last,
@@ -322,10 +323,23 @@ impl Room {
             return Err(RefuseReason::RelayFull);
         }
 
+        // The new member is in the room from here on (nothing is published until the
+        // lock is released, so its welcome is the first frame it gets).
+        let conn_id = conn.stable_id() as u64;
+        s.members.insert(
+            key.clone(),
+            Member {
+                name: name.clone(),
+                install: hello.install,
+                conn_id,
+                queue: queue.clone(),
+                conn: conn.clone(),
+            },
+        );
+        s.by_install.insert(hello.install, key.clone());
+
         // Welcome: members, then backlog as far as it fits; the rest follows as frames.
-        let mut names: Vec<String> = s.members.values().map(|m| m.name.clone()).collect();
-        names.push(name.clone());
-        names.sort();
+        let names: Vec<String> = s.members.values().map(|m| m.name.clone()).collect();
         let (backlog, gap) = self.backlog(&s, hello.resume_after, disk);
         let mut members = Vec::new();
         let mut used = 0;
@@ -368,18 +382,6 @@ impl Room {
             queue.push_always(frame);
         }
 
-        let conn_id = conn.stable_id() as u64;
-        s.members.insert(
-            key.clone(),
-            Member {
-                name: name.clone(),
-                install: hello.install,
-                conn_id,
-                queue: queue.clone(),
-                conn: conn.clone(),
-            },
-        );
-        s.by_install.insert(hello.install, key.clone());
         match replaced_name {
             Some(old) if old == name => {}
             Some(old) => {
@@ -627,9 +629,9 @@ impl Room {
         let mut s = self.state.lock().unwrap();
         let bye = encode(&ServerFrame::Bye(ByeReason::Shutdown));
         s.by_install.clear();
-        s.members
-            .drain()
-            .map(|(_, m)| {
+        std::mem::take(&mut s.members)
+            .into_values()
+            .map(|m| {
                 m.queue.close(Some(bye.clone()));
                 m.queue
             })
