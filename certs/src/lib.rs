@@ -7,6 +7,7 @@
 //! - [`RelayCert`]: a certificate with its key; [`RelayCert::save`] and [`RelayCert::load`]
 //!   move it to and from `cert.pem` / `key.pem` (the key readable by its owner only).
 //! - [`fingerprint_file`]: the pin of a PEM certificate file.
+//! - [`write_private`]: a secret file only its owner can read (the relay's other secrets).
 //!
 //! The `piazza-certs` binary (`src/main.rs`) is a small CLI over these functions.
 
@@ -115,7 +116,7 @@ impl RelayCert {
             path: dir.to_owned(),
             source,
         })?;
-        write_file(&key_path, self.key_pem.as_bytes(), true)?;
+        write_private(&key_path, self.key_pem.as_bytes())?;
         write_file(&cert_path, self.cert_pem.as_bytes(), false)?;
         Ok((cert_path, key_path))
     }
@@ -168,6 +169,12 @@ fn read(path: &Path) -> Result<String, CertError> {
         path: path.to_owned(),
         source,
     })
+}
+
+/// Writes a secret (a key, a token) readable by its owner only, replacing the file and
+/// syncing it to disk.
+pub fn write_private(path: &Path, contents: &[u8]) -> Result<(), CertError> {
+    write_file(path, contents, true)
 }
 
 fn write_file(path: &Path, contents: &[u8], private: bool) -> Result<(), CertError> {

@@ -23,7 +23,7 @@ use std::{
     collections::BTreeSet,
     fmt,
     net::{SocketAddr, ToSocketAddrs},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use bytes::Bytes;
@@ -34,6 +34,7 @@ use crate::{
     codec::{self, CodecError},
     invite::Invite,
     protocol::*,
+    rate::TokenBucket,
     tls::{self, PIN_MISMATCH_MARKER},
 };
 
@@ -297,46 +298,13 @@ struct Connected {
     welcome: Welcome,
 }
 
-/// Local mirror of the relay's token bucket, slightly slower, for pacing the outbox.
-struct Pacer {
-    tokens: f64,
-    burst: f64,
-    per_second: f64,
-    at: Instant,
-}
-
-impl Pacer {
-    fn new(rate: RateLimit) -> Self {
-        let burst = f64::from(rate.burst.saturating_sub(2).max(1));
-        Self {
-            tokens: burst,
-            burst,
-            per_second: f64::from(rate.per_second.max(1)) * 0.8,
-            at: Instant::now(),
-        }
-    }
-
-    fn refill(&mut self) {
-        let now = Instant::now();
-        self.tokens =
-            (self.tokens + (now - self.at).as_secs_f64() * self.per_second).min(self.burst);
-        self.at = now;
-    }
-
-    fn take(&mut self) -> bool {
-        self.refill();
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-
-    /// When the next token is there.
-    fn next(&self) -> Instant {
-        self.at + Duration::from_secs_f64((1.0 - self.tokens).max(0.0) / self.per_second)
-    }
+/// A local mirror of the relay's token bucket, a little smaller and slower, so that the
+/// outbox goes out without hitting the relay's limit.
+fn pacer(rate: RateLimit) -> TokenBucket {
+    TokenBucket::new(
+        f64::from(rate.burst.saturating_sub(2).max(1)),
+        f64::from(rate.per_second.max(1)) * 0.8,
+    )
 }
 
 struct Runner {
@@ -595,7 +563,7 @@ impl Runner {
         } = c;
         let (frames_tx, mut frames) = mpsc::channel(256);
         let reader = tokio::spawn(read_loop(recv, frames_tx));
-        let mut pacer = Pacer::new(welcome.rate);
+        let mut pacer = pacer(welcome.rate);
         self.sent = 0;
         if self
             .config
@@ -625,7 +593,7 @@ impl Runner {
                 break End::Retry(p);
             }
             let pacing = self.sent < self.config.state.outbox.len();
-            let next_token = tokio::time::Instant::from_std(pacer.next());
+            let next_token = tokio::time::Instant::from_std(pacer.next_token());
             tokio::select! {
                 frame = frames.recv() => match frame {
                     Some(Ok(frame)) => {
@@ -676,7 +644,7 @@ impl Runner {
     async fn flush(
         &mut self,
         send: &mut quinn::SendStream,
-        pacer: &mut Pacer,
+        pacer: &mut TokenBucket,
     ) -> Result<(), Problem> {
         while self.sent < self.config.state.outbox.len() && pacer.take() {
             let out = &self.config.state.outbox[self.sent];

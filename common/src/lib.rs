@@ -4,6 +4,7 @@
 //! - [`protocol`]: the frames, reasons and limits (protocol version, ALPN).
 //! - [`codec`]: length-prefixed bincode framing with size limits; the only user of bincode.
 //! - [`tls`]: rustls/quinn configuration for relay and client, certificate pinning.
+//! - [`rate`]: the token bucket behind rate limits (relay) and outbox pacing (engine).
 //! - [`invite`]: the `piazza://host:port/?fp=…&key=…` string people share.
 //! - [`client`]: the UI-free chat engine (connect, outbox, reconnect, resume, migration).
 
@@ -11,4 +12,5 @@ pub mod client;
 pub mod codec;
 pub mod invite;
 pub mod protocol;
+pub mod rate;
 pub mod tls;

@@ -9,7 +9,7 @@
 //! - [`room`]: members, sequencer, history, fan-out, slow-consumer eviction; the seam of
 //!   the room's log.
 //! - [`store`]: the durable log in redb, written in group commits.
-//! - [`limits`]: configurable limits and the per-client token bucket.
+//! - [`limits`]: configurable limits (the token bucket is `common::rate`).
 //!
 //! The `piazza-relay` binary (`src/main.rs`) wraps this with a CLI, logs and signals.
 
@@ -20,7 +20,6 @@ pub mod store;
 
 use std::{
     fs,
-    io::Write,
     net::SocketAddr,
     path::{Path, PathBuf},
     sync::{atomic::Ordering, Arc},
@@ -183,8 +182,7 @@ impl Relay {
             source,
         })?;
 
-        let reset_key = load_or_create_secret(&config.data_dir.join(RESET_KEY_FILE))
-            .map_err(io("reading the reset key"))?;
+        let reset_key = load_or_create_secret(&config.data_dir.join(RESET_KEY_FILE))?;
         let endpoint_config = quinn::EndpointConfig::new(Arc::new(ring::hmac::Key::new(
             ring::hmac::HMAC_SHA256,
             &reset_key,
@@ -404,23 +402,19 @@ fn load_or_generate_cert(dir: &Path, hosts: &[String]) -> Result<certs::RelayCer
     Ok(cert)
 }
 
-fn load_or_create_secret(path: &Path) -> std::io::Result<Vec<u8>> {
+fn load_or_create_secret(path: &Path) -> Result<Vec<u8>, RelayError> {
     match fs::read(path) {
         Ok(bytes) if bytes.len() == 32 => return Ok(bytes),
         Ok(_) => tracing::warn!("{} is malformed; making a new one", path.display()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
+        Err(source) => {
+            return Err(RelayError::Io {
+                what: format!("reading {}", path.display()),
+                source,
+            })
+        }
     }
     let secret: [u8; 32] = rand::random();
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(&secret)?;
-    file.sync_all()?;
+    certs::write_private(path, &secret)?;
     Ok(secret.to_vec())
 }

@@ -1,6 +1,7 @@
-//! Limits that keep one client from hurting the others, all configurable.
+//! Limits that keep one client from hurting the others, all configurable. The per-client
+//! token bucket itself is `common::rate::TokenBucket`, shared with the engine.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::protocol::RateLimit;
 
@@ -42,65 +43,5 @@ impl Default for Limits {
             handshake_flood: 512,
             presence_limit: 1000,
         }
-    }
-}
-
-/// A token bucket: `burst` at once, refilled continuously at `per_second`.
-#[derive(Debug)]
-pub struct TokenBucket {
-    tokens: f64,
-    burst: f64,
-    per_second: f64,
-    at: Instant,
-}
-
-impl TokenBucket {
-    /// A full bucket.
-    pub fn new(rate: RateLimit) -> Self {
-        Self {
-            tokens: f64::from(rate.burst),
-            burst: f64::from(rate.burst),
-            per_second: f64::from(rate.per_second),
-            at: Instant::now(),
-        }
-    }
-
-    /// Takes a token if there is one.
-    pub fn take(&mut self) -> bool {
-        self.take_at(Instant::now())
-    }
-
-    fn take_at(&mut self, now: Instant) -> bool {
-        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
-        self.tokens = (self.tokens + elapsed * self.per_second).min(self.burst);
-        self.at = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bucket_allows_burst_then_refills() {
-        let start = Instant::now();
-        let mut b = TokenBucket::new(RateLimit {
-            per_second: 2,
-            burst: 3,
-        });
-        b.at = start;
-        assert!((0..3).all(|_| b.take_at(start)));
-        assert!(!b.take_at(start));
-        assert!(b.take_at(start + Duration::from_millis(500)));
-        assert!(!b.take_at(start + Duration::from_millis(500)));
-        // Never more than the burst, however long it rests.
-        let later = start + Duration::from_secs(60);
-        assert_eq!((0..10).filter(|_| b.take_at(later)).count(), 3);
     }
 }

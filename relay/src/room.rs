@@ -212,7 +212,9 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-fn encode(frame: &ServerFrame) -> Bytes {
+/// Encodes a frame of the relay's. Every relay frame is built within the frame limit
+/// (texts and names are checked, welcomes and member lists are split by size).
+pub(crate) fn encode(frame: &ServerFrame) -> Bytes {
     codec::encode(frame).expect("relay frames stay within the frame limit")
 }
 

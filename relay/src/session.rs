@@ -3,19 +3,18 @@
 
 use std::{sync::Arc, time::Duration};
 
-use bytes::Bytes;
 use common::{
     codec::{self, CodecError},
     protocol::{
         validate_name, validate_text, ByeReason, ClientFrame, Hello, LeaveReason, RefuseReason,
         ServerFrame, PROTOCOL_VERSION,
     },
+    rate::TokenBucket,
 };
 use tokio::time::{timeout, timeout_at, Instant};
 
 use crate::{
-    limits::TokenBucket,
-    room::{MemberRef, Outq},
+    room::{encode, MemberRef, Outq},
     Shared,
 };
 
@@ -95,7 +94,7 @@ pub(crate) async fn serve(incoming: quinn::Incoming, shared: Arc<Shared>) {
     };
     member
         .queue
-        .close(bye.map(|b| codec::encode(&ServerFrame::Bye(b)).expect("small frame")));
+        .close(bye.map(|b| encode(&ServerFrame::Bye(b))));
     let _ = timeout(DRAIN, writer).await;
     let code = bye.unwrap_or(ByeReason::Left).close_code();
     conn.close(code.into(), b"");
@@ -132,7 +131,7 @@ async fn read_loop(
     shared: &Shared,
 ) -> LeaveReason {
     let mut buf = Vec::new();
-    let mut bucket = TokenBucket::new(shared.limits.rate);
+    let mut bucket = TokenBucket::for_limit(shared.limits.rate);
     loop {
         let frame = match codec::read_frame::<ClientFrame>(recv, &mut buf).await {
             Ok(frame) => frame,
@@ -151,9 +150,9 @@ async fn read_loop(
                     return LeaveReason::ProtocolError;
                 }
                 let reject = |reason| {
-                    member.queue.push_always(
-                        codec::encode(&ServerFrame::Rejected { id, reason }).expect("small frame"),
-                    )
+                    member
+                        .queue
+                        .push_always(encode(&ServerFrame::Rejected { id, reason }))
                 };
                 if let Err(reason) = validate_text(&text) {
                     reject(reason);
@@ -162,7 +161,9 @@ async fn read_loop(
                 if shared.room.maybe_seen(id) {
                     if let Some(seq) = shared.room.stored_seq(id) {
                         // A resend of a stored message: ack again, publish nothing.
-                        member.queue.push_always(ack_frame(id, seq));
+                        member
+                            .queue
+                            .push_always(encode(&ServerFrame::Ack { id, seq }));
                         continue;
                     }
                 }
@@ -179,10 +180,6 @@ async fn read_loop(
             }
         }
     }
-}
-
-fn ack_frame(id: common::protocol::ClientMsgId, seq: u64) -> Bytes {
-    codec::encode(&ServerFrame::Ack { id, seq }).expect("small frame")
 }
 
 /// Writes queued frames, all that are queued in one write, until the queue closes.

@@ -116,14 +116,6 @@ impl Store {
         Ok(last)
     }
 
-    /// The first stored seq, if any.
-    pub fn first_seq(&self) -> Result<Option<Seq>, StoreError> {
-        let txn = self.db.begin_read()?;
-        let events = txn.open_table(EVENTS)?;
-        let first = events.first()?.map(|(k, _)| k.value());
-        Ok(first)
-    }
-
     /// The last `n` events, oldest first.
     pub fn recent(&self, n: usize) -> Result<Vec<(Seq, Bytes)>, StoreError> {
         let txn = self.db.begin_read()?;
@@ -214,7 +206,6 @@ mod tests {
         }
         let store = Store::open(&path).unwrap();
         assert_eq!(store.last_seq().unwrap(), 5);
-        assert_eq!(store.first_seq().unwrap(), Some(1));
         let recent: Vec<Seq> = store.recent(2).unwrap().into_iter().map(|r| r.0).collect();
         assert_eq!(recent, vec![4, 5]);
         let range: Vec<Seq> = store

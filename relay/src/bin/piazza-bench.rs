@@ -197,7 +197,7 @@ impl Drop for RelayProcess {
 fn run(cli: Cli) -> Result<()> {
     println!(
         "piazza-bench {} — relay {}, load on core {}",
-        chrono_free_date(),
+        utc_minute(),
         match &cli.invite {
             Some(i) => format!("at {i}"),
             None => format!("started on core {} (taskset)", cli.relay_cpu),
@@ -227,7 +227,7 @@ fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
-fn chrono_free_date() -> String {
+fn utc_minute() -> String {
     Command::new("date")
         .arg("-u")
         .arg("+%Y-%m-%dT%H:%MZ")
