@@ -298,7 +298,7 @@ pub fn App() -> Element {
                                 class: if members_open { "members-toggle active" } else { "members-toggle" },
                                 id: "members-toggle",
                                 onclick: move |_| show_members.toggle(),
-                                "{lang.members_toggle(view.members.len())}"
+                                "{lang.members_toggle(view.online as usize)}"
                             }
                             button {
                                 class: "leave",
@@ -340,7 +340,7 @@ pub fn App() -> Element {
                             }
                         }
                         aside { class: if members_open { "sidebar open" } else { "sidebar" },
-                            MemberList { lang, members: view.members.clone(), me: view.me.clone() }
+                            MemberList { lang, online: view.online, members: view.members.clone(), me: view.me.clone() }
                         }
                     }
                 }

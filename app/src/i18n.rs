@@ -215,6 +215,14 @@ impl Lang {
         self.pick("you", "tu")
     }
 
+    /// In a room too large for the relay to list its members.
+    pub fn too_many_to_list(self) -> &'static str {
+        self.pick(
+            "Too many people to list them all.",
+            "Troppe persone per elencarle tutte.",
+        )
+    }
+
     /// When nobody is listed (offline).
     pub fn nobody_online(self) -> &'static str {
         self.pick("Nobody yet", "Ancora nessuno")

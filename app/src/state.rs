@@ -151,8 +151,10 @@ pub struct ChatView {
     pub me: Option<String>,
     /// Connection status.
     pub status: StatusView,
-    /// Who is online, sorted.
-    pub members: Vec<String>,
+    /// How many are online, oneself included.
+    pub online: u32,
+    /// Who is online, sorted; `None` in a room too large for the relay to list.
+    pub members: Option<Vec<String>>,
     /// The last seq published when we (re)joined: events after it are live.
     live_after: Option<Seq>,
     /// The log, by (seq, 0) for events and (seq, 1) for a gap after seq.
@@ -172,7 +174,8 @@ impl ChatView {
                 status: Status::Connecting,
                 since_ms: now_ms,
             },
-            members: Vec::new(),
+            online: 0,
+            members: Some(Vec::new()),
             live_after: None,
             log: BTreeMap::new(),
             pending: Vec::new(),
@@ -237,10 +240,12 @@ impl ChatView {
                     });
                 }
             }
-            Event::Members(members) => {
-                let mut members = members.clone();
-                members.sort_by_key(|name| name.to_lowercase());
-                self.members = members;
+            Event::Members { online, names } => {
+                self.online = *online;
+                self.members = names.clone().map(|mut names| {
+                    names.sort_by_key(|name| name.to_lowercase());
+                    names
+                });
             }
             Event::Room(room) => self.room_event(room, &mut applied),
             Event::Queued(out) => {
@@ -609,8 +614,26 @@ mod tests {
             }),
             0,
         );
-        view.apply(&Event::Members(vec!["bruno".into(), "Anna".into()]), 0);
-        assert_eq!(view.members, ["Anna", "bruno"]);
+        view.apply(
+            &Event::Members {
+                online: 2,
+                names: Some(vec!["bruno".into(), "Anna".into()]),
+            },
+            0,
+        );
+        assert_eq!(
+            view.members.as_deref(),
+            Some(&["Anna".into(), "bruno".into()][..])
+        );
+        assert_eq!(view.online, 2);
+        view.apply(
+            &Event::Members {
+                online: 1500,
+                names: None,
+            },
+            0,
+        );
+        assert_eq!((view.online, view.members.is_none()), (1500, true));
         view.apply(
             &Event::Welcome {
                 name: "Anna".into(),

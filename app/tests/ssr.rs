@@ -99,7 +99,10 @@ fn sample_view() -> ChatView {
             id: id(ME, 3),
             reason: RejectReason::RateLimited,
         },
-        Event::Members(vec!["Anna".into(), "Bruno".into()]),
+        Event::Members {
+            online: 2,
+            names: Some(vec!["Anna".into(), "Bruno".into()]),
+        },
     ];
     for event in &events {
         view.apply(event, AT);
@@ -399,7 +402,8 @@ fn member_list_marks_me() {
         rsx! {
             MemberList {
                 lang: Lang::It,
-                members: vec!["Anna".to_owned(), "Bruno".to_owned()],
+                online: 2,
+                members: Some(vec!["Anna".to_owned(), "Bruno".to_owned()]),
                 me: Some("anna".to_owned()),
             }
         }
@@ -411,6 +415,14 @@ fn member_list_marks_me() {
     assert!(html.contains(r#"data-me="true""#), "{html}");
     assert_eq!(html.matches(r#"data-me="true""#).count(), 1, "{html}");
 
-    let empty = render(|| rsx! { MemberList { lang: Lang::En, members: vec![], me: None } });
+    let empty = render(
+        || rsx! { MemberList { lang: Lang::En, online: 0, members: Some(vec![]), me: None } },
+    );
     assert!(empty.contains("Nobody yet"), "{empty}");
+
+    let large =
+        render(|| rsx! { MemberList { lang: Lang::It, online: 1500, members: None, me: None } });
+    assert!(large.contains(">1500<"), "{large}");
+    assert!(large.contains("Troppe persone"), "{large}");
+    assert!(!large.contains("Ancora nessuno"), "{large}");
 }

@@ -220,8 +220,14 @@ pub enum Event {
         /// Events between the last seen seq and the backlog are lost.
         gap: bool,
     },
-    /// Who is online now (sorted).
-    Members(Vec<String>),
+    /// Who is online now.
+    Members {
+        /// How many members are online, this client included.
+        online: u32,
+        /// Their names, sorted; `None` in a room too large for the relay to list them
+        /// (then only the count is known).
+        names: Option<Vec<String>>,
+    },
     /// An event of the room's log, in order, each seq once.
     Room(RoomEvent),
     /// A text entered the outbox with this id (also for [`Command::Retry`]).
@@ -307,6 +313,86 @@ fn pacer(rate: RateLimit) -> TokenBucket {
     )
 }
 
+/// Who is online, as the engine knows it: the welcome's snapshot, then the joins and
+/// leaves logged after it, or the relay's counts in a room too large to list.
+#[derive(Default)]
+struct Roster {
+    /// The names, or `None` when only the count is known.
+    names: Option<BTreeSet<String>>,
+    online: u32,
+    /// The log position the roster describes.
+    as_of: Seq,
+}
+
+impl Roster {
+    fn welcome(welcome: &Welcome) -> Self {
+        // A listed room always lists at least the joiner.
+        let listed = !welcome.members.is_empty();
+        Self {
+            names: listed.then(|| welcome.members.iter().cloned().collect()),
+            online: welcome.online,
+            as_of: welcome.members_as_of,
+        }
+    }
+
+    /// More names of the welcome's list.
+    fn more(&mut self, names: Vec<String>) {
+        if let Some(known) = &mut self.names {
+            known.extend(names);
+            self.online = self.online.max(known.len() as u32);
+        }
+    }
+
+    /// The relay's count; true if it changed anything.
+    fn online(&mut self, count: u32, as_of: Seq) -> bool {
+        if as_of < self.as_of {
+            return false; // Older than what the roster already shows.
+        }
+        self.as_of = as_of;
+        let stale = self
+            .names
+            .as_ref()
+            .is_some_and(|names| names.len() != count as usize);
+        if stale {
+            // The room grew too large to log joins and leaves: the list is out of date.
+            self.names = None;
+        }
+        let changed = stale || self.online != count;
+        self.online = count;
+        changed
+    }
+
+    /// A logged event; true if it changed the roster.
+    fn change(&mut self, event: &RoomEvent) -> bool {
+        if event.seq <= self.as_of {
+            return false; // Already in the snapshot.
+        }
+        match (&event.kind, &mut self.names) {
+            (EventKind::Joined { name }, Some(names)) => {
+                if names.insert(name.clone()) {
+                    self.online += 1;
+                }
+            }
+            (EventKind::Left { name, .. }, Some(names)) => {
+                if names.remove(name) {
+                    self.online = self.online.saturating_sub(1);
+                }
+            }
+            (EventKind::Joined { .. }, None) => self.online += 1,
+            (EventKind::Left { .. }, None) => self.online = self.online.saturating_sub(1).max(1),
+            (EventKind::Message { .. }, _) => return false,
+        }
+        true
+    }
+
+    fn event(&self) -> Event {
+        Event::Members {
+            online: self.online,
+            names: self.names.as_ref().map(|n| n.iter().cloned().collect()),
+        }
+    }
+}
+
 struct Runner {
     config: EngineConfig,
     commands: mpsc::UnboundedReceiver<Command>,
@@ -314,7 +400,7 @@ struct Runner {
     endpoint: Option<quinn::Endpoint>,
     /// Texts of rejected messages, for [`Command::Retry`].
     rejected: Vec<Outgoing>,
-    members: BTreeSet<String>,
+    roster: Roster,
     /// How many outbox entries (from the front) went out on this connection.
     sent: usize,
     /// last_seq changed since the last [`Event::Saved`].
@@ -333,7 +419,7 @@ impl Runner {
             events,
             endpoint: None,
             rejected: Vec::new(),
-            members: BTreeSet::new(),
+            roster: Roster::default(),
             sent: 0,
             dirty: false,
         }
@@ -576,13 +662,13 @@ impl Runner {
             tracing::warn!("the relay's log restarted; accepting its history anew");
             self.config.state.last_seq = None;
         }
-        self.members = welcome.members.iter().cloned().collect();
+        self.roster = Roster::welcome(&welcome);
         self.emit(Event::Welcome {
             name: welcome.name.clone(),
             last_seq: welcome.last_seq,
             gap: welcome.gap,
         });
-        self.emit(Event::Members(self.members.iter().cloned().collect()));
+        self.emit(self.roster.event());
         self.emit(Event::Status(Status::Connected));
         for event in welcome.backlog {
             self.room_event(event);
@@ -678,8 +764,13 @@ impl Runner {
         match frame {
             ServerFrame::Event(event) => self.room_event(event),
             ServerFrame::Members(names) => {
-                self.members.extend(names);
-                self.emit(Event::Members(self.members.iter().cloned().collect()));
+                self.roster.more(names);
+                self.emit(self.roster.event());
+            }
+            ServerFrame::Online { count, as_of } => {
+                if self.roster.online(count, as_of) {
+                    self.emit(self.roster.event());
+                }
             }
             ServerFrame::Ack { id, seq } => {
                 if self.take_from_outbox(id).is_some() {
@@ -729,16 +820,8 @@ impl Runner {
         }
         self.config.state.last_seq = Some(event.seq);
         self.dirty = true;
-        match &event.kind {
-            EventKind::Joined { name } => {
-                self.members.insert(name.clone());
-                self.emit(Event::Members(self.members.iter().cloned().collect()));
-            }
-            EventKind::Left { name, .. } => {
-                self.members.remove(name);
-                self.emit(Event::Members(self.members.iter().cloned().collect()));
-            }
-            EventKind::Message { .. } => {}
+        if self.roster.change(&event) {
+            self.emit(self.roster.event());
         }
         let own = match &event.kind {
             EventKind::Message { id, .. } if id.install == self.config.state.install => Some(*id),
@@ -880,5 +963,77 @@ fn connection_problem(e: &quinn::ConnectionError) -> Problem {
         E::Reset => Problem::ConnectionLost("the relay restarted".into()),
         E::VersionMismatch => Problem::Protocol("QUIC version mismatch".into()),
         other => Problem::ConnectionLost(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{LeaveReason, RateLimit};
+
+    fn welcome(members: &[&str], online: u32, as_of: Seq) -> Welcome {
+        Welcome {
+            name: "Anna".into(),
+            members: members.iter().map(|m| m.to_string()).collect(),
+            online,
+            members_as_of: as_of,
+            backlog: Vec::new(),
+            last_seq: as_of,
+            gap: false,
+            rate: RateLimit::default(),
+        }
+    }
+
+    fn joined(seq: Seq, name: &str) -> RoomEvent {
+        RoomEvent {
+            seq,
+            at_ms: 0,
+            kind: EventKind::Joined { name: name.into() },
+        }
+    }
+
+    fn left(seq: Seq, name: &str) -> RoomEvent {
+        RoomEvent {
+            seq,
+            at_ms: 0,
+            kind: EventKind::Left {
+                name: name.into(),
+                reason: LeaveReason::Left,
+            },
+        }
+    }
+
+    fn shown(roster: &Roster) -> (u32, Option<Vec<String>>) {
+        match roster.event() {
+            Event::Members { online, names } => (online, names),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_listed_roster_follows_joins_and_leaves_after_its_snapshot() {
+        let mut r = Roster::welcome(&welcome(&["Anna", "Bruno"], 2, 10));
+        // Already in the snapshot (in flight when we joined): no change.
+        assert!(!r.change(&joined(9, "Bruno")));
+        assert!(!r.change(&left(10, "Carla")));
+        assert!(r.change(&joined(11, "Carla")));
+        assert!(r.change(&left(12, "Bruno")));
+        assert_eq!(shown(&r), (2, Some(vec!["Anna".into(), "Carla".into()])));
+        // The room grew past the relay's presence limit: the names are out of date.
+        assert!(r.online(1500, 20));
+        assert_eq!(shown(&r), (1500, None));
+    }
+
+    #[test]
+    fn a_counted_roster_takes_the_newest_count_and_later_changes() {
+        let mut r = Roster::welcome(&welcome(&[], 1200, 10));
+        assert_eq!(shown(&r), (1200, None));
+        assert!(!r.online(1100, 5), "an older count is ignored");
+        assert!(r.online(1000, 30));
+        assert!(!r.change(&left(30, "Bruno")), "counted already");
+        assert!(r.change(&left(31, "Carla")));
+        assert!(r.change(&joined(32, "Dario")));
+        assert_eq!(shown(&r), (1000, None));
+        assert!(!r.online(1000, 40), "same count, nothing to show");
     }
 }

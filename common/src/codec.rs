@@ -190,6 +190,8 @@ mod tests {
             ServerFrame::Welcome(Welcome {
                 name: "Anna".into(),
                 members: vec!["Anna".into(), "Bruno".into()],
+                online: 2,
+                members_as_of: 2,
                 backlog: vec![
                     event(1),
                     RoomEvent {
@@ -205,6 +207,10 @@ mod tests {
                 rate: RateLimit::default(),
             }),
             ServerFrame::Members(vec!["Carla".into()]),
+            ServerFrame::Online {
+                count: 1234,
+                as_of: 8,
+            },
             ServerFrame::Event(event(9)),
             ServerFrame::Ack { id: id(9), seq: 9 },
         ];
@@ -272,6 +278,21 @@ mod tests {
             assert_eq!(back, frame);
             assert_eq!(used, bytes.len());
         }
+    }
+
+    /// Stored logs hold encoded events, and a client of another version must read a
+    /// refusal: those variants keep their place (the first payload byte).
+    #[test]
+    fn stored_and_refusal_variants_keep_their_index() {
+        let index = |frame: &ServerFrame| encode(frame).unwrap()[PREFIX_BYTES];
+        assert_eq!(index(&ServerFrame::Event(event(1))), 2);
+        assert_eq!(
+            index(&ServerFrame::Refused(RefuseReason::VersionMismatch {
+                relay: 9
+            })),
+            5
+        );
+        assert_eq!(index(&ServerFrame::Online { count: 3, as_of: 1 }), 7);
     }
 
     #[test]

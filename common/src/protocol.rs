@@ -11,7 +11,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// Version of the frame layout; a relay refuses a hello with another version.
-pub const PROTOCOL_VERSION: u16 = 1;
+pub const PROTOCOL_VERSION: u16 = 2;
 /// The ALPN protocol id both sides require in the TLS handshake.
 pub const ALPN: &[u8] = b"piazza/1";
 /// Largest encoded frame (payload after the 4-byte length prefix), in bytes.
@@ -95,9 +95,17 @@ pub enum ClientFrame {
 pub struct Welcome {
     /// The display name the relay registered (trimmed).
     pub name: String,
-    /// Members online now, this client included. When they do not all fit in one
-    /// frame, the rest follow in [`ServerFrame::Members`] frames.
+    /// Members online now, this client included, when the room is small enough for the
+    /// relay to list them (its presence limit); when they do not all fit in one frame,
+    /// the rest follow in [`ServerFrame::Members`] frames. Empty in a larger room: there
+    /// only [`Welcome::online`] is known, joins and leaves are not logged and
+    /// [`ServerFrame::Online`] keeps the count current.
     pub members: Vec<String>,
+    /// How many members are online now, this client included.
+    pub online: u32,
+    /// The log position `members` and `online` describe: joins and leaves up to this
+    /// seq are in them (later ones, even in the backlog, change them).
+    pub members_as_of: Seq,
     /// The start of the backlog: recent events (or every event after `resume_after`).
     /// Events that do not fit follow as [`ServerFrame::Event`] frames, in order.
     pub backlog: Vec<RoomEvent>,
@@ -128,6 +136,10 @@ impl Default for RateLimit {
 }
 
 /// Frames the relay sends.
+///
+/// New variants only ever go at the end: the relay's log stores encoded
+/// [`ServerFrame::Event`]s, and a client of another version must still read
+/// [`ServerFrame::Refused`].
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Debug)]
 pub enum ServerFrame {
     /// The hello was accepted.
@@ -154,6 +166,15 @@ pub enum ServerFrame {
     Refused(RefuseReason),
     /// The relay ends the session.
     Bye(ByeReason),
+    /// How many members are online, sent every few seconds while it changes in a room
+    /// too large to log joins and leaves (and once when it shrinks back under that
+    /// size). A client then knows the count, not the names.
+    Online {
+        /// Members online, the receiver included.
+        count: u32,
+        /// The log position the count describes: joins and leaves after it change it.
+        as_of: Seq,
+    },
 }
 
 /// One entry of a room's log.

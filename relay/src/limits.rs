@@ -23,7 +23,8 @@ pub struct Limits {
     /// Most events replayed on one resume; older ones are reported as a gap.
     pub max_replay: usize,
     /// Rooms with more members than this do not log joins and leaves (each would go to
-    /// every member); their welcomes still list who is online.
+    /// every member) nor list members in welcomes (each would be O(members)): their
+    /// members get the online count instead, every few seconds while it changes.
     pub presence_limit: usize,
     /// Handshakes in progress above which new connections must prove their address
     /// (QUIC retry) first.

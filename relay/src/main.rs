@@ -46,7 +46,8 @@ struct Cli {
     /// Frames queued for one client before it is evicted as too slow.
     #[arg(long, default_value_t = Limits::default().queue_frames)]
     queue_frames: usize,
-    /// Rooms larger than this stop announcing joins and leaves.
+    /// Rooms larger than this stop announcing joins and leaves and listing members;
+    /// their members get the online count instead.
     #[arg(long, default_value_t = Limits::default().presence_limit)]
     presence_limit: usize,
     /// Seconds a new connection has to say hello.

@@ -256,7 +256,29 @@ impl Room {
             lose_acks,
         });
         tokio::spawn(committer(Arc::downgrade(&room), rx));
+        tokio::spawn(online_counts(Arc::downgrade(&room)));
         Ok(room)
+    }
+
+    /// Tells every member how many are online, if the room is over the presence limit
+    /// (or just came back under it) and the count changed since `sent`, the count last
+    /// told.
+    fn tell_online(&self, sent: &mut Option<usize>) {
+        let s = self.state.lock().unwrap();
+        let count = s.members.len();
+        let large = count > self.limits.presence_limit;
+        if s.closed || !(large || sent.is_some()) || *sent == Some(count) {
+            return;
+        }
+        let frame = encode(&ServerFrame::Online {
+            count: count as u32,
+            as_of: s.next_seq - 1,
+        });
+        for m in s.members.values() {
+            // A full queue is evicted by the next publish; the count is not worth more.
+            m.queue.push(frame.clone());
+        }
+        *sent = large.then_some(count);
     }
 
     /// The last published seq.
@@ -340,8 +362,14 @@ impl Room {
         );
         s.by_install.insert(hello.install, key.clone());
 
-        // Welcome: members, then backlog as far as it fits; the rest follows as frames.
-        let names: Vec<String> = s.members.values().map(|m| m.name.clone()).collect();
+        // Welcome: members (in a room small enough to list them), then backlog as far
+        // as it fits; the rest follows as frames.
+        let online = s.members.len();
+        let names: Vec<String> = if online <= self.limits.presence_limit {
+            s.members.values().map(|m| m.name.clone()).collect()
+        } else {
+            Vec::new()
+        };
         let (backlog, gap) = self.backlog(&s, hello.resume_after, disk);
         let mut members = Vec::new();
         let mut used = 0;
@@ -362,6 +390,8 @@ impl Room {
         queue.push_always(encode(&ServerFrame::Welcome(Welcome {
             name: name.clone(),
             members,
+            online: online as u32,
+            members_as_of: s.next_seq - 1,
             backlog: inline,
             last_seq: s.published,
             gap,
@@ -698,6 +728,21 @@ async fn committer(room: std::sync::Weak<Room>, mut jobs: mpsc::UnboundedReceive
         }
         room.publish(framed);
         last_publish = tokio::time::Instant::now();
+    }
+}
+
+/// How often a room over the presence limit tells its members the online count.
+const ONLINE_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Keeps the online count current in rooms too large to log joins and leaves.
+async fn online_counts(room: std::sync::Weak<Room>) {
+    let mut tick = tokio::time::interval(ONLINE_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut sent = None;
+    loop {
+        tick.tick().await;
+        let Some(room) = room.upgrade() else { return };
+        room.tell_online(&mut sent);
     }
 }
 

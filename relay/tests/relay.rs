@@ -559,3 +559,68 @@ async fn under_a_handshake_flood_clients_prove_their_address_and_still_join() {
     assert_eq!(clients[49].next_message().await.2, "tutti dentro");
     relay.shutdown().await;
 }
+
+/// Reads frames until an online count arrives; `None` if none comes within `wait`.
+async fn next_online(client: &mut Raw, wait: Duration) -> Option<(u32, Seq)> {
+    let until = Instant::now() + wait;
+    loop {
+        let left = until.checked_duration_since(Instant::now())?;
+        match client.next_within(left).await {
+            Ok(ServerFrame::Online { count, as_of }) => return Some((count, as_of)),
+            Ok(_) => continue,
+            Err(_) => return None,
+        }
+    }
+}
+
+/// Reads counts until `count` (or the last one seen, when the counts stop).
+async fn online_reaches(client: &mut Raw, count: u32) -> Option<u32> {
+    let mut last = None;
+    while let Some((got, _)) = next_online(client, Duration::from_secs(5)).await {
+        last = Some(got);
+        if got == count {
+            break;
+        }
+    }
+    last
+}
+
+#[tokio::test]
+async fn rooms_over_the_presence_limit_get_counts_instead_of_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = RelayConfig::for_tests(dir.path());
+    config.limits.presence_limit = 2;
+    let relay = start_with(config).await;
+    let invite = relay.invite();
+    let (mut a, _) = join(&invite, "Anna").await;
+    let (_b, wb) = join(&invite, "Bruno").await;
+    assert_eq!(
+        (wb.members.len(), wb.online),
+        (2, 2),
+        "a small room is listed"
+    );
+
+    // Over the limit: the welcome has the count, not the names, and joins are not logged.
+    let (mut c, wc) = join(&invite, "Carla").await;
+    assert!(wc.members.is_empty(), "{:?}", wc.members);
+    assert_eq!(wc.online, 3);
+    assert!(wc.members_as_of >= wb.members_as_of);
+    let (count, as_of) = next_online(&mut a, Duration::from_secs(5))
+        .await
+        .expect("members of a large room are told the count");
+    assert_eq!(count, 3);
+    assert!(as_of >= wc.members_as_of);
+
+    // The count follows the room; coming back under the limit, one last count.
+    let (mut d, _) = join(&invite, "Dario").await;
+    assert_eq!(online_reaches(&mut c, 4).await, Some(4));
+    d.send_frame(&ClientFrame::Leave).await;
+    c.send_frame(&ClientFrame::Leave).await;
+    assert_eq!(online_reaches(&mut a, 2).await, Some(2));
+    // Under the limit the relay is silent about counts again (joins and leaves are logged).
+    assert_eq!(
+        next_online(&mut a, Duration::from_millis(2_500)).await,
+        None
+    );
+    relay.shutdown().await;
+}

@@ -8,8 +8,10 @@ use crate::i18n::Lang;
 pub fn MemberList(
     /// Interface language.
     lang: Lang,
-    /// Names online, sorted.
-    members: Vec<String>,
+    /// How many are online.
+    online: u32,
+    /// Names online, sorted; `None` when the room is too large to list.
+    members: Option<Vec<String>>,
     /// One's own registered name.
     me: Option<String>,
 ) -> Element {
@@ -18,13 +20,15 @@ pub fn MemberList(
         section { class: "members", id: "members", "aria-label": lang.members_heading(),
             h2 { class: "members-heading",
                 "{lang.members_heading()}"
-                span { class: "count", "{members.len()}" }
+                span { class: "count", "{online}" }
             }
-            if members.is_empty() {
+            if members.is_none() {
+                p { class: "members-unlisted", "{lang.too_many_to_list()}" }
+            } else if online == 0 {
                 p { class: "members-empty", "{lang.nobody_online()}" }
             }
             ul { class: "member-list",
-                for name in members.iter() {
+                for name in members.iter().flatten() {
                     {
                         let is_me = me_key.as_deref() == Some(name.to_lowercase().as_str());
                         let hue = name_hue(name);
