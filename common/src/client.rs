@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use crate::{
-    codec::{self, CodecError},
+    codec::{self, CodecError, FrameReader},
     invite::Invite,
     protocol::*,
     rate::TokenBucket,
@@ -300,7 +300,7 @@ enum Wake {
 struct Connected {
     conn: quinn::Connection,
     send: quinn::SendStream,
-    recv: quinn::RecvStream,
+    recv: FrameReader,
     welcome: Welcome,
 }
 
@@ -875,10 +875,10 @@ async fn handshake(
         .map_err(|e| Problem::Local(e.to_string()))?
         .await
         .map_err(|e| connection_problem(&e))?;
-    let (mut send, mut recv) = conn.open_bi().await.map_err(|e| connection_problem(&e))?;
+    let (mut send, recv) = conn.open_bi().await.map_err(|e| connection_problem(&e))?;
     write(&mut send, &hello).await?;
-    let mut buf = Vec::new();
-    match codec::read_frame::<ServerFrame>(&mut recv, &mut buf).await {
+    let mut recv = FrameReader::new(recv);
+    match recv.next::<ServerFrame>().await {
         Ok(ServerFrame::Welcome(welcome)) => Ok(Connected {
             conn,
             send,
@@ -905,13 +905,9 @@ async fn write(send: &mut quinn::SendStream, frame: &[u8]) -> Result<(), Problem
     })
 }
 
-async fn read_loop(
-    mut recv: quinn::RecvStream,
-    frames: mpsc::Sender<Result<ServerFrame, CodecError>>,
-) {
-    let mut buf = Vec::new();
+async fn read_loop(mut recv: FrameReader, frames: mpsc::Sender<Result<ServerFrame, CodecError>>) {
     loop {
-        let frame = codec::read_frame::<ServerFrame>(&mut recv, &mut buf).await;
+        let frame = recv.next::<ServerFrame>().await;
         let done = frame.is_err();
         if frames.send(frame).await.is_err() || done {
             return;

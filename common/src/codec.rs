@@ -108,32 +108,49 @@ pub fn decode<T: DeserializeOwned>(buf: &[u8]) -> Result<(T, usize), CodecError>
     Ok((decode_payload(payload)?, end))
 }
 
-/// Reads one frame from a QUIC stream. `buf` is reused between calls.
-pub async fn read_frame<T: DeserializeOwned>(
-    recv: &mut quinn::RecvStream,
-    buf: &mut Vec<u8>,
-) -> Result<T, CodecError> {
-    let mut prefix = [0u8; PREFIX_BYTES];
-    read_exact(recv, &mut prefix, true).await?;
-    let len = payload_len(prefix)?;
-    buf.resize(len, 0);
-    read_exact(recv, buf, false).await?;
-    decode_payload(buf)
+/// Reads frames from a QUIC stream. Each stream read takes whatever has arrived (a
+/// datagram's worth or more) and every complete frame in it is decoded from the buffer:
+/// one stream read per chunk instead of two per frame. The buffer holds at most one
+/// frame's worth beyond what the last read brought; an announced length over the limit
+/// is refused before anything more is read.
+pub struct FrameReader {
+    recv: quinn::RecvStream,
+    buf: BytesMut,
 }
 
-async fn read_exact(
-    recv: &mut quinn::RecvStream,
-    buf: &mut [u8],
-    at_boundary: bool,
-) -> Result<(), CodecError> {
-    match recv.read_exact(buf).await {
-        Ok(()) => Ok(()),
-        Err(quinn::ReadExactError::FinishedEarly(0)) if at_boundary => Err(CodecError::Closed),
-        Err(quinn::ReadExactError::FinishedEarly(got)) => Err(CodecError::Truncated {
-            got,
-            want: buf.len(),
-        }),
-        Err(quinn::ReadExactError::ReadError(e)) => Err(CodecError::Stream(e.to_string())),
+impl FrameReader {
+    /// Reads frames from `recv`.
+    pub fn new(recv: quinn::RecvStream) -> Self {
+        Self {
+            recv,
+            buf: BytesMut::new(),
+        }
+    }
+
+    /// The next frame; [`CodecError::Closed`] when the stream ended between frames.
+    pub async fn next<T: DeserializeOwned>(&mut self) -> Result<T, CodecError> {
+        loop {
+            let mut want = PREFIX_BYTES;
+            if let Some(prefix) = self.buf.get(..PREFIX_BYTES) {
+                let len = payload_len(prefix.try_into().expect("four bytes"))?;
+                want += len;
+                if self.buf.len() >= want {
+                    let frame = self.buf.split_to(want);
+                    return decode_payload(&frame[PREFIX_BYTES..]);
+                }
+            }
+            match self.recv.read_chunk(usize::MAX, true).await {
+                Ok(Some(chunk)) => self.buf.extend_from_slice(&chunk.bytes),
+                Ok(None) if self.buf.is_empty() => return Err(CodecError::Closed),
+                Ok(None) => {
+                    return Err(CodecError::Truncated {
+                        got: self.buf.len(),
+                        want,
+                    })
+                }
+                Err(e) => return Err(CodecError::Stream(e.to_string())),
+            }
+        }
     }
 }
 

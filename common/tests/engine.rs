@@ -86,7 +86,7 @@ async fn relay_log(invite: &Invite) -> Vec<RoomEvent> {
         .unwrap()
         .await
         .unwrap();
-    let (mut send, mut recv) = conn.open_bi().await.unwrap();
+    let (mut send, recv) = conn.open_bi().await.unwrap();
     let hello = ClientFrame::Hello(Hello {
         version: PROTOCOL_VERSION,
         name: "Archivio".into(),
@@ -97,19 +97,14 @@ async fn relay_log(invite: &Invite) -> Vec<RoomEvent> {
     send.write_all(&codec::encode(&hello).unwrap())
         .await
         .unwrap();
-    let mut buf = Vec::new();
-    let ServerFrame::Welcome(w) = codec::read_frame(&mut recv, &mut buf).await.unwrap() else {
+    let mut recv = codec::FrameReader::new(recv);
+    let ServerFrame::Welcome(w) = recv.next().await.unwrap() else {
         panic!("no welcome")
     };
     let mut log = w.backlog;
     // Events beyond the welcome frame follow as frames, up to our own join.
     loop {
-        match tokio::time::timeout(
-            Duration::from_secs(5),
-            codec::read_frame::<ServerFrame>(&mut recv, &mut buf),
-        )
-        .await
-        {
+        match tokio::time::timeout(Duration::from_secs(5), recv.next::<ServerFrame>()).await {
             Ok(Ok(ServerFrame::Event(e))) => {
                 if matches!(&e.kind, EventKind::Joined { name } if name == "Archivio") {
                     break;

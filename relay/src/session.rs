@@ -4,7 +4,7 @@
 use std::{sync::Arc, time::Duration};
 
 use common::{
-    codec::{self, CodecError},
+    codec::{self, CodecError, FrameReader},
     protocol::{
         validate_name, validate_text, ByeReason, ClientFrame, Hello, LeaveReason, RefuseReason,
         ServerFrame, PROTOCOL_VERSION,
@@ -40,7 +40,7 @@ pub(crate) async fn serve(incoming: quinn::Incoming, shared: Arc<Shared>) {
         }
     };
     let remote = conn.remote_address();
-    let (send, mut recv) = match timeout_at(deadline, conn.accept_bi()).await {
+    let (send, recv) = match timeout_at(deadline, conn.accept_bi()).await {
         Ok(Ok(streams)) => streams,
         Ok(Err(e)) => {
             tracing::debug!(%remote, "no stream opened: {e}");
@@ -54,13 +54,8 @@ pub(crate) async fn serve(incoming: quinn::Incoming, shared: Arc<Shared>) {
             return;
         }
     };
-    let mut buf = Vec::new();
-    let hello = match timeout_at(
-        deadline,
-        codec::read_frame::<ClientFrame>(&mut recv, &mut buf),
-    )
-    .await
-    {
+    let mut reader = FrameReader::new(recv);
+    let hello = match timeout_at(deadline, reader.next::<ClientFrame>()).await {
         Ok(Ok(ClientFrame::Hello(hello))) => hello,
         Ok(Ok(_))
         | Ok(Err(
@@ -85,7 +80,7 @@ pub(crate) async fn serve(incoming: quinn::Incoming, shared: Arc<Shared>) {
     tracing::info!(%remote, name = %member.name, "joined");
 
     let writer = tokio::spawn(write_loop(send, member.queue.clone()));
-    let reason = read_loop(&mut recv, &hello, &member, &shared).await;
+    let reason = read_loop(&mut reader, &hello, &member, &shared).await;
     tracing::info!(%remote, name = %member.name, ?reason, "session ended");
     shared.room.leave(&member, reason);
     let bye = match reason {
@@ -125,15 +120,14 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// Reads the member's frames until the session ends; returns why it ended.
 async fn read_loop(
-    recv: &mut quinn::RecvStream,
+    reader: &mut FrameReader,
     hello: &Hello,
     member: &MemberRef,
     shared: &Shared,
 ) -> LeaveReason {
-    let mut buf = Vec::new();
     let mut bucket = TokenBucket::for_limit(shared.limits.rate);
     loop {
-        let frame = match codec::read_frame::<ClientFrame>(recv, &mut buf).await {
+        let frame = match reader.next::<ClientFrame>().await {
             Ok(frame) => frame,
             Err(CodecError::Closed) | Err(CodecError::Stream(_)) => {
                 return LeaveReason::ConnectionLost

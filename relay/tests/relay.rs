@@ -4,7 +4,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use common::protocol::*;
+use common::{codec::FrameReader, protocol::*};
 use relay::{Limits, RelayConfig};
 use support::*;
 
@@ -179,12 +179,9 @@ async fn garbage_oversize_and_vanishing_clients_leave_others_served() {
             .unwrap()
             .await
             .unwrap();
-        let (mut send, mut recv) = conn.open_bi().await.unwrap();
+        let (mut send, recv) = conn.open_bi().await.unwrap();
         send.write_all(&[0, 0, 0, 3, 9, 9, 9]).await.unwrap();
-        let mut buf = Vec::new();
-        let f: ServerFrame = common::codec::read_frame(&mut recv, &mut buf)
-            .await
-            .unwrap();
+        let f: ServerFrame = FrameReader::new(recv).next().await.unwrap();
         ((), f)
     };
     assert_eq!(f, ServerFrame::Refused(RefuseReason::ProtocolError));
@@ -382,13 +379,8 @@ async fn a_client_that_stops_reading_is_evicted_and_others_keep_their_rate() {
         conn: _sender_conn,
         ..
     } = sender;
-    let drain_sender = tokio::spawn(async move {
-        let mut buf = Vec::new();
-        while common::codec::read_frame::<ServerFrame>(&mut sender_recv, &mut buf)
-            .await
-            .is_ok()
-        {}
-    });
+    let drain_sender =
+        tokio::spawn(async move { while sender_recv.next::<ServerFrame>().await.is_ok() {} });
     let mut counter = 0;
     let mut send_all = async |send: &mut quinn::SendStream, n: usize| {
         for _ in 0..n {
@@ -522,11 +514,10 @@ async fn a_silent_connection_is_refused_after_the_hello_timeout() {
         .unwrap()
         .await
         .unwrap();
-    let (mut send, mut recv) = conn.open_bi().await.unwrap();
+    let (mut send, recv) = conn.open_bi().await.unwrap();
     // Opening a stream sends nothing until data flows: send an incomplete prefix.
     send.write_all(&[0, 0]).await.unwrap();
-    let mut buf = Vec::new();
-    let f: ServerFrame = tokio::time::timeout(WAIT, common::codec::read_frame(&mut recv, &mut buf))
+    let f: ServerFrame = tokio::time::timeout(WAIT, FrameReader::new(recv).next())
         .await
         .unwrap()
         .unwrap();

@@ -19,7 +19,7 @@ use anyhow::{bail, Context, Result};
 use bytes::BytesMut;
 use clap::{Parser, ValueEnum};
 use common::{
-    codec,
+    codec::{self, FrameReader},
     invite::Invite,
     protocol::{
         ClientFrame, ClientMsgId, EventKind, Hello, InstallId, RoomEvent, ServerFrame,
@@ -267,7 +267,7 @@ fn target(cli: &Cli) -> Result<Target> {
 /// One benchmark client connection.
 struct Client {
     send: quinn::SendStream,
-    recv: quinn::RecvStream,
+    recv: FrameReader,
     install: InstallId,
     counter: u64,
     conn: quinn::Connection,
@@ -331,7 +331,7 @@ async fn join(
         .connect_with(config, addr, &invite.host)?
         .await
         .context("handshake")?;
-    let (mut send, mut recv) = conn.open_bi().await.context("opening the stream")?;
+    let (mut send, recv) = conn.open_bi().await.context("opening the stream")?;
     let install = InstallId::random();
     let hello = ClientFrame::Hello(Hello {
         version: PROTOCOL_VERSION,
@@ -341,8 +341,9 @@ async fn join(
         resume_after: None,
     });
     send.write_all(&codec::encode(&hello)?).await?;
-    let mut buf = Vec::new();
-    match codec::read_frame::<ServerFrame>(&mut recv, &mut buf)
+    let mut recv = FrameReader::new(recv);
+    match recv
+        .next::<ServerFrame>()
         .await
         .context("waiting for the welcome")?
     {
@@ -401,14 +402,13 @@ fn parse_text(text: &str, base: Instant) -> Option<(usize, Duration)> {
 
 /// Reads frames until the connection ends, recording load messages.
 async fn receive(
-    mut recv: quinn::RecvStream,
+    mut recv: FrameReader,
     _conn: quinn::Connection,
     base: Instant,
     recorder: Option<Rc<RefCell<Recorder>>>,
 ) {
-    let mut buf = Vec::new();
     loop {
-        let frame = match codec::read_frame::<ServerFrame>(&mut recv, &mut buf).await {
+        let frame = match recv.next::<ServerFrame>().await {
             Ok(f) => f,
             Err(_) => break,
         };
@@ -602,10 +602,19 @@ async fn fanout(cli: &Cli, relay: &Target, receivers: usize) -> Result<()> {
             .drain(..)
             .map(|s| send_at(s, per_sender, cli.step_secs, step, base))
             .collect();
+        // A sender the relay dropped (evicted as too slow) ends the ramp: that step fell
+        // behind whatever its counts say.
+        let mut sender_lost = None;
         for r in all(sends).await {
-            let (s, n) = r?;
-            sent += n;
-            senders.push(s);
+            match r {
+                Ok((s, n)) => {
+                    sent += n;
+                    senders.push(s);
+                }
+                Err(e) => {
+                    sender_lost.get_or_insert(e);
+                }
+            }
         }
         let relay_cpu = match (cpu_before, relay.cpu_time()) {
             (Some(a), Some(b)) => format!("{:.0}%", (b - a).as_secs_f64() / cli.step_secs * 100.0),
@@ -641,6 +650,10 @@ async fn fanout(cli: &Cli, relay: &Target, receivers: usize) -> Result<()> {
             result.max_ms,
             relay_cpu
         );
+        if let Some(e) = sender_lost {
+            println!("a sender lost its connection ({e:#}): the relay fell behind");
+            break;
+        }
         if result.behind() {
             break;
         }
@@ -692,12 +705,46 @@ async fn light(invite: Invite) -> Result<()> {
     Ok(())
 }
 
+/// Messages in the room before the scale scenario's clients join, so that each welcome
+/// carries a backlog as it does in a room in use.
+const SCALE_HISTORY: usize = 100;
+
+/// Posts `n` messages as one client that then leaves, and waits until they are stored.
+async fn fill_history(invite: &Invite, n: usize) -> Result<()> {
+    let mut eps = Endpoints::new(invite, 1)?;
+    let mut c = eps.join("storico".into()).await?;
+    let mut frames = BytesMut::new();
+    for counter in 1..=n as u64 {
+        let text = format!("history {counter:04} ");
+        frames.extend_from_slice(&codec::encode(&ClientFrame::Send {
+            id: ClientMsgId {
+                install: c.install,
+                counter,
+            },
+            text: text.clone() + &".".repeat(TEXT_BYTES - text.len()),
+        })?);
+    }
+    c.send.write_all(&frames).await?;
+    let mut acked = 0;
+    while acked < n {
+        if let ServerFrame::Ack { .. } = c.recv.next::<ServerFrame>().await? {
+            acked += 1;
+        }
+    }
+    c.send
+        .write_all(&codec::encode(&ClientFrame::Leave)?)
+        .await?;
+    c.conn.closed().await;
+    Ok(())
+}
+
 async fn scale(relay: &Target, clients: usize) -> Result<()> {
     let invite = relay.invite();
     let rss = || match relay {
         Target::Started(r) => r.rss_bytes(),
         Target::Given(_) => None,
     };
+    fill_history(&invite, SCALE_HISTORY).await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before = rss();
     let base = Instant::now();
@@ -734,7 +781,9 @@ async fn scale(relay: &Target, clients: usize) -> Result<()> {
         (Some(b), Some(a)) => Some(a.saturating_sub(b) as f64 / clients as f64 / 1024.0),
         _ => None,
     };
-    println!("\nscale: {clients} idle clients");
+    println!(
+        "\nscale: {clients} idle clients (each welcomed with {SCALE_HISTORY} messages of backlog)"
+    );
     println!(
         "connected all in {connect_secs:.2} s; relay RSS {} per client; one message reached {reached}/{clients} in {reach_ms:.1} ms",
         per_client.map_or("n/a".into(), |k| format!("{k:.1} KiB"))

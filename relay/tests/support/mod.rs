@@ -6,7 +6,7 @@ use std::{net::SocketAddr, path::Path, time::Duration};
 
 use bytes::Bytes;
 use common::{
-    codec::{self, CodecError},
+    codec::{self, CodecError, FrameReader},
     invite::Invite,
     protocol::*,
     tls,
@@ -30,11 +30,10 @@ pub fn endpoint() -> quinn::Endpoint {
 pub struct Raw {
     pub conn: quinn::Connection,
     pub send: quinn::SendStream,
-    pub recv: quinn::RecvStream,
+    pub recv: FrameReader,
     pub install: InstallId,
     pub name: String,
     pub counter: u64,
-    pub buf: Vec<u8>,
     pub endpoint: quinn::Endpoint,
 }
 
@@ -65,11 +64,10 @@ pub async fn connect_with(invite: &Invite, hello: Hello) -> (Raw, ServerFrame) {
     let mut raw = Raw {
         conn,
         send,
-        recv,
+        recv: FrameReader::new(recv),
         install: hello.install,
         name: hello.name,
         counter: 0,
-        buf: Vec::new(),
         endpoint,
     };
     let first = raw.next().await.expect("a first frame");
@@ -134,7 +132,7 @@ impl Raw {
     }
 
     pub async fn next_within(&mut self, wait: Duration) -> Result<ServerFrame, String> {
-        match tokio::time::timeout(wait, codec::read_frame(&mut self.recv, &mut self.buf)).await {
+        match tokio::time::timeout(wait, self.recv.next()).await {
             Ok(Ok(frame)) => Ok(frame),
             Ok(Err(CodecError::Closed)) => Err("closed".into()),
             Ok(Err(e)) => Err(e.to_string()),
