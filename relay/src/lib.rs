@@ -339,33 +339,37 @@ async fn accept_loop(
 /// crowded room) must not overflow the kernel's default of a few hundred KiB.
 const SOCKET_BUFFER_BYTES: usize = 4 * 1024 * 1024;
 
-/// Binds the UDP socket with large buffers (the kernel caps them at `net.core.rmem_max`
-/// and `wmem_max`), retrying briefly while a previous relay on the same address (a
-/// restart) is still letting go of it.
+/// A UDP socket bound to `addr` with buffers of 4 MiB (the kernel caps them at
+/// `net.core.rmem_max` and `wmem_max`; a smaller buffer is a warning, not an error).
+/// The relay's socket, and the benchmark's client sockets, which would otherwise drop
+/// fan-out bursts.
+pub fn udp_socket(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::DGRAM,
+        Some(socket2::Protocol::UDP),
+    )?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(false)?;
+    }
+    for (what, result) in [
+        ("receive", socket.set_recv_buffer_size(SOCKET_BUFFER_BYTES)),
+        ("send", socket.set_send_buffer_size(SOCKET_BUFFER_BYTES)),
+    ] {
+        if let Err(e) = result {
+            tracing::warn!("could not enlarge the UDP {what} buffer: {e}");
+        }
+    }
+    socket.bind(&addr.into())?;
+    Ok(socket.into())
+}
+
+/// Binds the relay's UDP socket ([`udp_socket`]), retrying briefly while a previous
+/// relay on the same address (a restart) is still letting go of it.
 async fn bind(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
-    let bind_once = || -> std::io::Result<std::net::UdpSocket> {
-        let socket = socket2::Socket::new(
-            socket2::Domain::for_address(addr),
-            socket2::Type::DGRAM,
-            Some(socket2::Protocol::UDP),
-        )?;
-        if addr.is_ipv6() {
-            socket.set_only_v6(false)?;
-        }
-        for (what, result) in [
-            ("receive", socket.set_recv_buffer_size(SOCKET_BUFFER_BYTES)),
-            ("send", socket.set_send_buffer_size(SOCKET_BUFFER_BYTES)),
-        ] {
-            if let Err(e) = result {
-                tracing::warn!("could not enlarge the UDP {what} buffer: {e}");
-            }
-        }
-        socket.bind(&addr.into())?;
-        Ok(socket.into())
-    };
     let mut tries = 0;
     loop {
-        match bind_once() {
+        match udp_socket(addr) {
             Err(e)
                 if e.kind() == std::io::ErrorKind::AddrInUse && addr.port() != 0 && tries < 30 =>
             {
