@@ -79,11 +79,17 @@ impl Outq {
 
     /// Queues a frame; false when the queue is full or closed.
     pub fn push(&self, frame: Bytes) -> bool {
+        self.push_all(std::slice::from_ref(&frame))
+    }
+
+    /// Queues frames, all or none (one lock and one wake-up for a published batch);
+    /// false when they do not fit or the queue is closed.
+    pub fn push_all(&self, frames: &[Bytes]) -> bool {
         let mut s = self.state.lock().unwrap();
-        if s.closed || s.frames.len() >= self.cap {
+        if s.closed || s.frames.len() + frames.len() > self.cap {
             return false;
         }
-        s.frames.push(frame);
+        s.frames.extend_from_slice(frames);
         drop(s);
         self.notify.notify_one();
         true
@@ -576,11 +582,23 @@ impl Room {
         }
     }
 
-    /// Publishes a durable batch: history, fan-out, acks; evicts members that cannot
-    /// keep up.
+    /// Publishes a durable batch: history, fan-out (each member gets the batch's events
+    /// in one push), then acks; evicts members that cannot keep up.
     fn publish(&self, batch: Vec<(Job, Option<Bytes>)>) {
         let mut s = self.state.lock().unwrap();
         let mut slow = Vec::new();
+        let fanout: Vec<Bytes> = batch
+            .iter()
+            .filter(|(job, _)| matches!(job, Job::Append { .. }) && !self.lose_acks)
+            .filter_map(|(_, frame)| frame.clone())
+            .collect();
+        if !fanout.is_empty() {
+            for (key, m) in &s.members {
+                if !m.queue.push_all(&fanout) {
+                    slow.push(key.clone());
+                }
+            }
+        }
         for (job, frame) in batch {
             match (job, frame) {
                 (Job::Append { reply, .. }, Some(_)) if self.lose_acks => {
@@ -590,12 +608,8 @@ impl Room {
                     }
                 }
                 (Job::Append { event, reply }, Some(frame)) => {
+                    // Already queued for every member above.
                     let seq = event.seq;
-                    for (key, m) in &s.members {
-                        if !m.queue.push(frame.clone()) && !slow.contains(key) {
-                            slow.push(key.clone());
-                        }
-                    }
                     s.published = seq;
                     s.history.push_back(Stored { seq, frame, event });
                     if s.history.len() > self.limits.history {

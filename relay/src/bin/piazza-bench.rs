@@ -49,6 +49,12 @@ struct Cli {
     /// Seconds each fan-out rate step lasts.
     #[arg(long, default_value_t = 3.0)]
     step_secs: f64,
+    /// Delivered messages/s of the first fan-out step.
+    #[arg(long, default_value_t = 100_000.0)]
+    start_delivered: f64,
+    /// Factor between fan-out steps (a smaller one finds the limit more finely).
+    #[arg(long, default_value_t = 1.4)]
+    ramp: f64,
     /// Idle clients for the scale scenario.
     #[arg(long, value_delimiter = ',', default_value = "1000,5000,10000")]
     clients: Vec<usize>,
@@ -615,7 +621,7 @@ async fn fanout(cli: &Cli, relay: &Target, receivers: usize) -> Result<()> {
         "{:>10} {:>14} {:>8} {:>9} {:>9} {:>9} {:>10} {:>9}",
         "msgs/s in", "delivered/s", "losses", "p50 ms", "p99 ms", "max ms", "relay CPU", "load CPU"
     );
-    let mut rate = (100_000.0 / receivers as f64).max(10.0);
+    let mut rate = (cli.start_delivered / receivers as f64).max(10.0);
     let mut best: Option<StepResult> = None;
     for step in 0..40 {
         let per_sender = rate / senders.len() as f64;
@@ -680,7 +686,7 @@ async fn fanout(cli: &Cli, relay: &Target, receivers: usize) -> Result<()> {
         if result.behind() {
             break;
         }
-        rate *= 1.4;
+        rate *= cli.ramp.max(1.01);
         best = Some(result);
     }
     match best {
