@@ -30,6 +30,18 @@ impl TokenBucket {
         Self::new(f64::from(limit.burst), f64::from(limit.per_second))
     }
 
+    /// Changes the refill rate from now on (what accrued so far is kept).
+    pub fn set_rate(&mut self, per_second: f64) {
+        self.refill(Instant::now());
+        self.per_second = per_second.max(f64::MIN_POSITIVE);
+    }
+
+    fn refill(&mut self, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.per_second).min(self.burst);
+        self.at = self.at.max(now);
+    }
+
     /// Takes a token if there is one.
     pub fn take(&mut self) -> bool {
         self.take_at(Instant::now())
@@ -37,9 +49,7 @@ impl TokenBucket {
 
     /// Like [`TokenBucket::take`] at a given time.
     pub fn take_at(&mut self, now: Instant) -> bool {
-        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
-        self.tokens = (self.tokens + elapsed * self.per_second).min(self.burst);
-        self.at = now;
+        self.refill(now);
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
             true
@@ -71,5 +81,19 @@ mod tests {
         // Never more than the burst, however long it rests.
         let later = start + Duration::from_secs(60);
         assert_eq!((0..10).filter(|_| b.take_at(later)).count(), 3);
+    }
+
+    #[test]
+    fn a_new_rate_applies_from_now_on() {
+        let mut b = TokenBucket::new(1.0, 1.0);
+        assert!(b.take());
+        b.set_rate(1000.0);
+        let at = b.at;
+        assert!(b.next_token() <= at + Duration::from_millis(1));
+        assert!(b.take_at(at + Duration::from_millis(2)));
+        b.set_rate(0.5);
+        let at = b.at;
+        assert!(!b.take_at(at + Duration::from_secs(1)));
+        assert!(b.take_at(at + Duration::from_secs(2)));
     }
 }

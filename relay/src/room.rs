@@ -26,6 +26,7 @@ use common::{
         name_key, ByeReason, ClientMsgId, EventKind, Hello, InstallId, LeaveReason, RefuseReason,
         RoomEvent, Seq, ServerFrame, Welcome, MAX_FRAME_BYTES,
     },
+    rate::TokenBucket,
 };
 use tokio::sync::{mpsc, oneshot, Notify};
 
@@ -687,26 +688,27 @@ impl Room {
 
 /// Writes events to the store in groups and publishes each group once it is durable.
 ///
-/// In a large room every published batch costs one datagram per member, so while
-/// messages keep coming, batches are spaced by a pause that grows with the room
-/// ([`publish_pause`]): under load each datagram carries several messages; a quiet room
-/// publishes at once.
+/// In a large room every published batch costs one datagram per member, so publishing is
+/// paced: a bucket of [`PUBLISH_BURST`] publishes refilled at one per
+/// [`publish_pause`] (which grows with the room). A quiet room publishes every message at
+/// once; under load the bucket runs dry, batches are spaced by the pause and each
+/// datagram carries several messages.
 async fn committer(room: std::sync::Weak<Room>, mut jobs: mpsc::UnboundedReceiver<Job>) {
     let mut batch = Vec::new();
-    let mut last_publish = tokio::time::Instant::now();
-    let mut busy = false;
+    let mut publishes = TokenBucket::new(PUBLISH_BURST, 1.0);
     while jobs.recv_many(&mut batch, 4096).await > 0 {
         let Some(room) = room.upgrade() else { return };
         let pause = publish_pause(room.member_count());
-        // Pause only while messages keep coming (the last batch had several): a lone
-        // message in a quiet room goes out at once.
-        if busy && last_publish.elapsed() < pause {
-            tokio::time::sleep_until(last_publish + pause).await;
-            while let Ok(job) = jobs.try_recv() {
-                batch.push(job);
+        if !pause.is_zero() {
+            publishes.set_rate(1.0 / pause.as_secs_f64());
+            if !publishes.take() {
+                tokio::time::sleep_until(publishes.next_token().into()).await;
+                while let Ok(job) = jobs.try_recv() {
+                    batch.push(job);
+                }
+                publishes.take();
             }
         }
-        busy = batch.len() > 1;
         let mut records = Vec::new();
         let mut framed = Vec::with_capacity(batch.len());
         for job in batch.drain(..) {
@@ -741,9 +743,11 @@ async fn committer(room: std::sync::Weak<Room>, mut jobs: mpsc::UnboundedReceive
             }
         }
         room.publish(framed);
-        last_publish = tokio::time::Instant::now();
     }
 }
+
+/// Publishes a room may make at once before [`publish_pause`] spaces them.
+const PUBLISH_BURST: f64 = 4.0;
 
 /// How often a room over the presence limit tells its members the online count.
 const ONLINE_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
