@@ -4,7 +4,8 @@
 //! - [`protocol`]: the frames, reasons and limits (protocol version, ALPN).
 //! - [`codec`]: length-prefixed bincode framing with size limits; the only user of bincode.
 //! - [`tls`]: rustls/quinn configuration for relay and client, certificate pinning.
-//! - [`rate`]: the token bucket behind rate limits (relay) and outbox pacing (engine).
+//! - [`rate`]: the token bucket behind rate limits and publish pacing (relay) and outbox
+//!   pacing (engine).
 //! - [`invite`]: the `piazza://host:port/?fp=…&key=…` string people share.
 //! - [`client`]: the UI-free chat engine (connect, outbox, reconnect, resume, migration).
 

@@ -3,7 +3,8 @@
 //!
 //! # Layout
 //! - [`Relay`] / [`RelayConfig`] (this file): start on an address with a data directory,
-//!   accept connections (refusing or retrying under floods), shut down gracefully. Tests
+//!   accept connections (refusing or retrying under floods), shut down gracefully;
+//!   [`udp_socket`], the large-buffered UDP socket it (and the benchmark) binds. Tests
 //!   and benchmarks start it in-process on `127.0.0.1:0`.
 //! - [`session`]: one task per connection: hello, reader loop, batched writer.
 //! - [`room`]: members, sequencer, history, fan-out, slow-consumer eviction; the seam of
