@@ -470,3 +470,47 @@ async fn a_relay_whose_log_was_reset_is_followed_not_ignored() {
     drop(anna);
     relay.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_roster_follows_the_room_and_becomes_a_count_above_the_presence_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = RelayConfig::for_tests(dir.path());
+    config.limits.presence_limit = 2;
+    let relay = Relay::start(config).await.unwrap();
+    let members = |online: u32, names: Option<&[&str]>| {
+        let names = names.map(|n| n.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        move |e: &Event| matches!(e, Event::Members { online: o, names: n } if *o == online && *n == names)
+    };
+    let (_anna, mut anna_events) = engine(relay.invite(), "Anna", EngineState::new());
+    until(&mut anna_events, "Anna alone", members(1, Some(&["Anna"]))).await;
+    let (bruno, mut bruno_events) = engine(relay.invite(), "Bruno", EngineState::new());
+    until(
+        &mut bruno_events,
+        "both listed",
+        members(2, Some(&["Anna", "Bruno"])),
+    )
+    .await;
+    until(
+        &mut anna_events,
+        "Bruno's join",
+        members(2, Some(&["Anna", "Bruno"])),
+    )
+    .await;
+
+    // A third member takes the room over the limit: counts, not names, for everyone.
+    let (carla, mut carla_events) = engine(relay.invite(), "Carla", EngineState::new());
+    until(
+        &mut carla_events,
+        "a count in the welcome",
+        members(3, None),
+    )
+    .await;
+    until(&mut anna_events, "the relay's count", members(3, None)).await;
+
+    // Back under the limit, leaves are logged again and the count follows them.
+    drop(carla);
+    until(&mut anna_events, "Carla gone", members(2, None)).await;
+    drop(bruno);
+    until(&mut anna_events, "Bruno gone", members(1, None)).await;
+    relay.shutdown().await;
+}

@@ -285,6 +285,18 @@ impl Room {
             // A full queue is evicted by the next publish; the count is not worth more.
             m.queue.push(frame.clone());
         }
+        let limit = self.limits.presence_limit;
+        match (sent.is_some(), large) {
+            (false, true) => tracing::info!(
+                "{count} members online, over the presence limit of {limit}: joins and \
+                 leaves are no longer logged, members get the count"
+            ),
+            (true, false) => tracing::info!(
+                "{count} members online, within the presence limit of {limit} again: joins \
+                 and leaves are logged"
+            ),
+            _ => {}
+        }
         *sent = large.then_some(count);
     }
 
