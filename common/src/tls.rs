@@ -134,6 +134,9 @@ pub fn transport_config(client: bool) -> quinn::TransportConfig {
     let mut t = quinn::TransportConfig::default();
     t.max_idle_timeout(Some(IDLE_TIMEOUT.try_into().expect("30 s fits")));
     t.max_concurrent_uni_streams(0u8.into());
+    // Piazza speaks over one stream and never uses QUIC datagrams: not accepting them
+    // keeps a peer from parking datagrams in a buffer nobody reads (1.25 MB by default).
+    t.datagram_receive_buffer_size(None);
     if client {
         // The relay never opens streams towards a client.
         t.max_concurrent_bidi_streams(0u8.into());

@@ -615,3 +615,14 @@ async fn rooms_over_the_presence_limit_get_counts_instead_of_names() {
     );
     relay.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_relay_accepts_no_quic_datagrams() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = start(dir.path()).await;
+    let (a, _) = join(&relay.invite(), "Anna").await;
+    // Nothing reads datagrams, so the relay does not offer to buffer them: its transport
+    // parameters carry no datagram frame size (what the client may send it).
+    assert_eq!(a.conn.max_datagram_size(), None);
+    relay.shutdown().await;
+}
