@@ -170,6 +170,15 @@ async fn reconnects_across_a_relay_restart_and_sees_the_log_exactly() {
 
     let relay = relay_at(dir.path(), addr).await;
     seen.extend(until(&mut anna_events, "reconnected", is_connected).await);
+    // The outbox goes out on reconnection; once it is stored, Bruno writes again.
+    let mut acked = 0;
+    seen.extend(
+        until(&mut anna_events, "the offline messages stored", |e| {
+            acked += usize::from(matches!(e, Event::Acked { .. }));
+            acked == 2
+        })
+        .await,
+    );
     until(&mut bruno_events, "bruno reconnected", is_connected).await;
     bruno.send(Command::Send("dopo il riavvio".into()));
     seen.extend(until(&mut anna_events, "message after restart", |e| matches!(e, Event::Room(RoomEvent { kind: EventKind::Message { text, .. }, .. }) if text == "dopo il riavvio")).await);
