@@ -10,19 +10,11 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use dioxus::prelude::*;
 use support::*;
 
 fn main() {
     watchdog(120);
-    run_with("it", root, true);
-}
-
-fn root() -> Element {
-    use_future(|| async {
-        scene().await;
-    });
-    rsx! { app::App {} }
+    run_with("it", || Box::pin(scene()), true);
 }
 
 async fn send(text: &str) {

@@ -7,19 +7,11 @@
 
 mod support;
 
-use dioxus::prelude::*;
 use support::*;
 
 fn main() {
     watchdog(120);
-    run("it", root);
-}
-
-fn root() -> Element {
-    use_future(|| async {
-        scenario().await;
-    });
-    rsx! { app::App {} }
+    run("it", || Box::pin(scenario()));
 }
 
 async fn scenario() {

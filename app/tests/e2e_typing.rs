@@ -7,7 +7,6 @@
 
 mod support;
 
-use dioxus::prelude::*;
 use support::*;
 
 fn main() {
@@ -21,14 +20,7 @@ fn main() {
         return;
     }
     watchdog(120);
-    run_with("en", root, true);
-}
-
-fn root() -> Element {
-    use_future(|| async {
-        scenario().await;
-    });
-    rsx! { app::App {} }
+    run_with("en", || Box::pin(scenario()), true);
 }
 
 /// Runs xdotool off the UI thread.

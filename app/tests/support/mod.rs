@@ -28,6 +28,10 @@ static RELAY: Mutex<Option<Relay>> = Mutex::new(None);
 static DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 static RELAY_DIR: OnceLock<PathBuf> = OnceLock::new();
 static INVITE: OnceLock<Invite> = OnceLock::new();
+static SCENARIO: OnceLock<Scenario> = OnceLock::new();
+
+/// A scenario: the steps of one test, run beside the app in its window.
+pub type Scenario = fn() -> std::pin::Pin<Box<dyn Future<Output = ()>>>;
 
 /// The runtime the relay and the test's other clients run on.
 pub fn rt() -> &'static tokio::runtime::Runtime {
@@ -67,13 +71,22 @@ fn cleanup() {
 }
 
 /// Starts a relay, points the app at it (`PIAZZA_INVITE`, fresh `PIAZZA_DATA_DIR`,
-/// `PIAZZA_LANG`), and opens the app in a hidden window with `root` as root component.
-pub fn run(lang: &str, root: fn() -> Element) {
-    run_with(lang, root, false);
+/// `PIAZZA_LANG`), and opens the app in a hidden window with `scenario` running beside it.
+pub fn run(lang: &str, scenario: Scenario) {
+    run_with(lang, scenario, false);
 }
 
-/// [`run`] with a visible window (for screenshots).
-pub fn run_with(lang: &str, root: fn() -> Element, visible: bool) {
+/// The root component: the app, and the scenario as a future of its own.
+fn root() -> Element {
+    use_future(|| async {
+        (SCENARIO.get().expect("set before the launch"))().await;
+    });
+    rsx! { app::App {} }
+}
+
+/// [`run`] with a visible window (for screenshots and real keystrokes).
+pub fn run_with(lang: &str, scenario: Scenario, visible: bool) {
+    SCENARIO.set(scenario).expect("one scenario per process");
     let relay_dir = temp_dir("piazza-e2e-relay");
     RELAY_DIR.set(relay_dir.clone()).unwrap();
     let relay = rt()
