@@ -51,7 +51,7 @@ struct Cli {
     #[arg(long, default_value_t = Limits::default().presence_limit)]
     presence_limit: usize,
     /// Seconds a new connection has to say hello.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = Limits::default().hello_timeout.as_secs())]
     hello_timeout: u64,
 }
 

@@ -51,6 +51,10 @@ pub struct Outq {
 
 struct OutqState {
     frames: Vec<Bytes>,
+    /// Frames queued past the limit ([`Outq::push_always`]) and not yet taken: they do
+    /// not count against it, so a welcome with a long replay does not make the member
+    /// look slow.
+    exempt: usize,
     closed: bool,
 }
 
@@ -60,6 +64,7 @@ impl Outq {
         Self {
             state: Mutex::new(OutqState {
                 frames: Vec::new(),
+                exempt: 0,
                 closed: false,
             }),
             notify: Notify::new(),
@@ -87,7 +92,7 @@ impl Outq {
     /// false when they do not fit or the queue is closed.
     pub fn push_all(&self, frames: &[Bytes]) -> bool {
         let mut s = self.state.lock().unwrap();
-        if s.closed || s.frames.len() + frames.len() > self.cap {
+        if s.closed || s.frames.len() - s.exempt + frames.len() > self.cap {
             return false;
         }
         s.frames.extend_from_slice(frames);
@@ -96,11 +101,13 @@ impl Outq {
         true
     }
 
-    /// Queues a frame whatever the limit (welcome, backlog, final frames).
+    /// Queues a frame whatever the limit (welcome, backlog, acks of published messages):
+    /// for frames whose number the relay bounds, never for answers a client can provoke.
     pub fn push_always(&self, frame: Bytes) {
         let mut s = self.state.lock().unwrap();
         if !s.closed {
             s.frames.push(frame);
+            s.exempt += 1;
         }
         drop(s);
         self.notify.notify_one();
@@ -126,6 +133,7 @@ impl Outq {
                 let mut s = self.state.lock().unwrap();
                 if !s.frames.is_empty() || s.closed {
                     std::mem::swap(into, &mut s.frames);
+                    s.exempt = 0;
                     return !s.closed;
                 }
             }
@@ -348,8 +356,16 @@ impl Room {
         if s.closed {
             return Err(RefuseReason::RelayFull);
         }
+        // The name must be free (or this install's own) before an older session of this
+        // install is replaced: a refused hello leaves the room as it was.
+        if s.members
+            .get(&key)
+            .is_some_and(|m| m.install != hello.install)
+        {
+            return Err(RefuseReason::NameTaken);
+        }
         let mut replaced_name = None;
-        if let Some(old_key) = s.by_install.get(&hello.install).cloned() {
+        if let Some(old_key) = s.by_install.remove(&hello.install) {
             if let Some(old) = s.members.remove(&old_key) {
                 tracing::info!(name = %old.name, "session replaced by a new connection");
                 old.queue.close(None);
@@ -357,10 +373,6 @@ impl Room {
                     .close(ByeReason::Replaced.close_code().into(), b"replaced");
                 replaced_name = Some(old.name);
             }
-            s.by_install.remove(&hello.install);
-        }
-        if s.members.contains_key(&key) {
-            return Err(RefuseReason::NameTaken);
         }
         if s.members.len() >= self.limits.max_clients {
             return Err(RefuseReason::RelayFull);
@@ -456,16 +468,18 @@ impl Room {
         })
     }
 
+    /// Events after `after` from disk, when memory does not reach back that far. Reads
+    /// up to the last published seq, not just to memory's oldest event: events may leave
+    /// memory before the caller takes the lock again ([`Room::backlog`] drops the overlap).
     fn read_disk(&self, after: Seq) -> Result<Vec<(Seq, Bytes)>, crate::store::StoreError> {
         let (oldest_in_memory, published) = {
             let s = self.state.lock().unwrap();
             (s.history.front().map(|e| e.seq), s.published)
         };
-        let upto = oldest_in_memory.map_or(published, |o| o.saturating_sub(1));
-        if after >= upto {
+        if oldest_in_memory.is_some_and(|o| o <= after.saturating_add(1)) {
             return Ok(Vec::new());
         }
-        self.store.range(after, upto, self.limits.max_replay)
+        self.store.range(after, published, self.limits.max_replay)
     }
 
     /// The events a joining session gets, as (frame, event), and whether some are lost.
@@ -504,7 +518,7 @@ impl Room {
         );
         // Any hole between the resume point and the replay means events were lost.
         let mut gap = false;
-        let mut expected = after + 1;
+        let mut expected = after.saturating_add(1);
         for (_, e) in &out {
             gap |= e.seq != expected;
             expected = e.seq + 1;

@@ -85,6 +85,7 @@ pub(crate) async fn serve(incoming: quinn::Incoming, shared: Arc<Shared>) {
     shared.room.leave(&member, reason);
     let bye = match reason {
         LeaveReason::ProtocolError => Some(ByeReason::ProtocolError),
+        LeaveReason::TooSlow => Some(ByeReason::TooSlow),
         _ => None,
     };
     member
@@ -143,26 +144,29 @@ async fn read_loop(
                     tracing::warn!(name = %member.name, "message id of another install");
                     return LeaveReason::ProtocolError;
                 }
-                let reject = |reason| {
-                    member
-                        .queue
-                        .push_always(encode(&ServerFrame::Rejected { id, reason }))
-                };
+                // Answers to the client's own frames count against its queue: a client
+                // that keeps sending and never reads is evicted, not buffered forever.
+                let answer = |frame: ServerFrame| member.queue.push(encode(&frame));
+                let reject = |reason| answer(ServerFrame::Rejected { id, reason });
                 if let Err(reason) = validate_text(&text) {
-                    reject(reason);
+                    if !reject(reason) {
+                        return LeaveReason::TooSlow;
+                    }
                     continue;
                 }
                 if shared.room.maybe_seen(id) {
                     if let Some(seq) = shared.room.stored_seq(id) {
                         // A resend of a stored message: ack again, publish nothing.
-                        member
-                            .queue
-                            .push_always(encode(&ServerFrame::Ack { id, seq }));
+                        if !answer(ServerFrame::Ack { id, seq }) {
+                            return LeaveReason::TooSlow;
+                        }
                         continue;
                     }
                 }
                 if !bucket.take() {
-                    reject(common::protocol::RejectReason::RateLimited);
+                    if !reject(common::protocol::RejectReason::RateLimited) {
+                        return LeaveReason::TooSlow;
+                    }
                     continue;
                 }
                 shared.room.submit(member, id, text);
@@ -187,7 +191,8 @@ async fn write_all(mut send: quinn::SendStream, queue: &Outq) {
     loop {
         let open = queue.next_batch(&mut batch).await;
         if !batch.is_empty() {
-            if send.write_all_chunks(&mut batch).await.is_err() {
+            if let Err(e) = send.write_all_chunks(&mut batch).await {
+                tracing::debug!("writing to a member failed: {e}");
                 return;
             }
             batch.clear();
