@@ -19,12 +19,7 @@
 //! - **Pacing**: the outbox is sent under the relay's announced rate limit, so a burst of
 //!   queued messages is not rejected on reconnect.
 
-use std::{
-    collections::BTreeSet,
-    fmt,
-    net::{SocketAddr, ToSocketAddrs},
-    time::Duration,
-};
+use std::{collections::BTreeSet, fmt, net::SocketAddr, time::Duration};
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
@@ -304,6 +299,9 @@ struct Connected {
     welcome: Welcome,
 }
 
+/// How long a leaving client waits for the relay to close after its Leave.
+const LEAVE_WAIT: Duration = Duration::from_secs(1);
+
 /// A local mirror of the relay's token bucket, a little smaller and slower, so that the
 /// outbox goes out without hitting the relay's limit.
 fn pacer(rate: RateLimit) -> TokenBucket {
@@ -403,7 +401,7 @@ struct Runner {
     roster: Roster,
     /// How many outbox entries (from the front) went out on this connection.
     sent: usize,
-    /// last_seq changed since the last [`Event::Saved`].
+    /// The state (last_seq, outbox) changed since the last [`Event::Saved`].
     dirty: bool,
 }
 
@@ -699,6 +697,9 @@ impl Runner {
                         if let Ok(leave) = codec::encode(&ClientFrame::Leave) {
                             let _ = send.write_all(&leave).await;
                             let _ = send.finish();
+                            // Closing at once could drop the Leave (the room would log
+                            // a lost connection): the relay closes once it has it.
+                            let _ = tokio::time::timeout(LEAVE_WAIT, conn.closed()).await;
                         }
                         break End::Halt(Status::Disconnected);
                     }
@@ -722,7 +723,7 @@ impl Runner {
             }
         };
         reader.abort();
-        conn.close(0u32.into(), b"bye");
+        conn.close(ByeReason::Left.close_code().into(), b"bye");
         end
     }
 
@@ -775,14 +776,16 @@ impl Runner {
             ServerFrame::Ack { id, seq } => {
                 if self.take_from_outbox(id).is_some() {
                     self.emit(Event::Acked { id, seq });
-                    self.save();
+                    // Saved by the next tick: a copy of the whole state per ack would
+                    // cost O(n²) draining an outbox, and a resend is acked, not re-sent.
+                    self.dirty = true;
                 }
             }
             ServerFrame::Rejected { id, reason } => {
                 if let Some(out) = self.take_from_outbox(id) {
                     self.rejected.push(out);
                     self.emit(Event::Rejected { id, reason });
-                    self.save();
+                    self.dirty = true;
                 }
             }
             ServerFrame::Refused(reason) => {
@@ -834,7 +837,7 @@ impl Runner {
         if let Some(id) = own {
             if self.take_from_outbox(id).is_some() {
                 self.emit(Event::Acked { id, seq });
-                self.save();
+                self.dirty = true;
             }
         }
     }
@@ -848,15 +851,10 @@ fn unspecified(like: SocketAddr) -> SocketAddr {
     }
 }
 
+/// The relay's address. Literal addresses need no lookup; names are looked up off the
+/// runtime's threads (`lookup_host`), so a slow resolver cannot stall the engine.
 async fn resolve(invite: &Invite) -> Result<SocketAddr, Problem> {
-    let authority = invite.authority();
-    if let Ok(mut addrs) = authority.to_socket_addrs() {
-        // Literal addresses resolve without a lookup.
-        if let Some(addr) = addrs.next() {
-            return Ok(addr);
-        }
-    }
-    let found = tokio::net::lookup_host(&authority)
+    let found = tokio::net::lookup_host(invite.authority())
         .await
         .map_err(|e| Problem::Resolve(e.to_string()))?
         .next();
@@ -923,6 +921,13 @@ fn lost(conn: &quinn::Connection) -> Problem {
     }
 }
 
+/// The peer speaks another protocol: TLS alert 120 (no application protocol, an ALPN
+/// mismatch) or a QUIC protocol violation.
+fn is_protocol_error(code: quinn::TransportErrorCode) -> bool {
+    code == quinn::TransportErrorCode::crypto(120)
+        || code == quinn::TransportErrorCode::PROTOCOL_VIOLATION
+}
+
 fn connection_problem(e: &quinn::ConnectionError) -> Problem {
     use quinn::ConnectionError as E;
     match e {
@@ -931,21 +936,15 @@ fn connection_problem(e: &quinn::ConnectionError) -> Problem {
             let text = t.to_string();
             if text.contains(PIN_MISMATCH_MARKER) {
                 Problem::PinMismatch
+            } else if is_protocol_error(t.code) {
+                Problem::Protocol(text)
             } else if text.contains("certificate") {
                 Problem::Untrusted(text)
-            } else if text.contains("protocol") {
-                Problem::Protocol(text)
             } else {
                 Problem::ConnectionLost(text)
             }
         }
-        E::ConnectionClosed(close)
-            if close
-                .error_code
-                .to_string()
-                .contains("no_application_protocol")
-                || close.to_string().contains("protocol") =>
-        {
+        E::ConnectionClosed(close) if is_protocol_error(close.error_code) => {
             Problem::Protocol(close.to_string())
         }
         E::ApplicationClosed(close) => {

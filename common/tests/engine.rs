@@ -523,3 +523,27 @@ async fn the_roster_follows_the_room_and_becomes_a_count_above_the_presence_limi
     until(&mut anna_events, "Bruno gone", members(1, None)).await;
     relay.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disconnecting_is_logged_as_leaving_not_as_a_lost_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = relay_at(dir.path(), any_port()).await;
+    let (_anna, mut anna_events) = engine(relay.invite(), "Anna", EngineState::new());
+    until(&mut anna_events, "connected", is_connected).await;
+    let (bruno, mut bruno_events) = engine(relay.invite(), "Bruno", EngineState::new());
+    until(&mut bruno_events, "bruno connected", is_connected).await;
+    bruno.send(Command::Disconnect);
+    let seen = until(&mut anna_events, "Bruno's leave", |e| {
+        matches!(e, Event::Room(RoomEvent { kind: EventKind::Left { name, .. }, .. }) if name == "Bruno")
+    })
+    .await;
+    let Some(Event::Room(RoomEvent {
+        kind: EventKind::Left { reason, .. },
+        ..
+    })) = seen.last()
+    else {
+        unreachable!()
+    };
+    assert_eq!(*reason, LeaveReason::Left);
+    relay.shutdown().await;
+}
