@@ -163,6 +163,12 @@ impl Lang {
             }
             (Self::En, InviteError::MissingHost) => "The invite names no relay.".into(),
             (Self::It, InviteError::MissingHost) => "L'invito non indica nessun relay.".into(),
+            (Self::En, InviteError::BadHost(h)) => {
+                format!("“{h}” is not a host name or IP address.")
+            }
+            (Self::It, InviteError::BadHost(h)) => {
+                format!("“{h}” non è un nome di host né un indirizzo IP.")
+            }
             (Self::En, InviteError::BadPort(p)) => {
                 format!("The port “{p}” is not a number from 1 to 65535.")
             }

@@ -46,6 +46,9 @@ fn main() -> Result<()> {
             port,
             force,
         } => {
+            for host in &hosts {
+                Invite::check_host(host)?;
+            }
             let cert = certs::generate(&hosts)?;
             let (cert_path, key_path) = cert
                 .save(&out, force)

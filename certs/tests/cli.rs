@@ -80,9 +80,33 @@ fn new_prints_fingerprint_and_invite_then_refuses_to_overwrite() {
 #[test]
 fn help_lists_the_commands() {
     let out = certs_cli().arg("--help").output().unwrap();
+    assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
+    let commands: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
     assert!(
-        text.contains("new") && text.contains("fingerprint"),
+        commands.contains(&"new") && commands.contains(&"fingerprint"),
         "{text}"
     );
+}
+
+#[test]
+fn a_host_that_cannot_stand_in_an_invite_is_a_clear_error_before_any_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = certs_cli()
+        .args(["new", "--host", "a b", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("\"a b\" is not a host name or IP address"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }

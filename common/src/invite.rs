@@ -41,6 +41,9 @@ pub enum InviteError {
     /// No host name or address.
     #[error("the invite names no host")]
     MissingHost,
+    /// A host that cannot stand in an address.
+    #[error("{0:?} is not a host name or IP address")]
+    BadHost(String),
     /// The port is not a number from 1 to 65535.
     #[error("the port {0:?} is not a number from 1 to 65535")]
     BadPort(String),
@@ -74,12 +77,32 @@ impl Invite {
     pub fn server_name(&self) -> &str {
         &self.host
     }
+
+    /// Checks that `host` (a DNS name or an IP address, IPv6 without brackets) can stand
+    /// in an invite, so that the invite of a relay on it can be written out.
+    pub fn check_host(host: &str) -> Result<(), InviteError> {
+        let probe = Invite {
+            host: host.to_owned(),
+            port: DEFAULT_PORT,
+            fingerprint: None,
+            room_key: None,
+        };
+        match probe.url() {
+            Some(url) if url.host().is_some_and(|h| !h.to_string().is_empty()) => Ok(()),
+            _ => Err(InviteError::BadHost(host.to_owned())),
+        }
+    }
+
+    /// `piazza://host:port/` as a URL, if the host can stand in one.
+    fn url(&self) -> Option<Url> {
+        Url::parse(&format!("{SCHEME}://{}/", self.authority())).ok()
+    }
 }
 
 impl fmt::Display for Invite {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut url =
-            Url::parse(&format!("{SCHEME}://{}/", self.authority())).map_err(|_| fmt::Error)?;
+        // Hosts are checked where invites are made (`Invite::check_host`, parsing).
+        let mut url = self.url().ok_or(fmt::Error)?;
         {
             let mut query = url.query_pairs_mut();
             if let Some(fp) = &self.fingerprint {

@@ -60,7 +60,12 @@ impl TokenBucket {
 
     /// When the next token will be there.
     pub fn next_token(&self) -> Instant {
-        self.at + Duration::from_secs_f64((1.0 - self.tokens).max(0.0) / self.per_second)
+        // A bucket that never refills has no next token: "far away", not a panic.
+        let wait = Duration::try_from_secs_f64((1.0 - self.tokens).max(0.0) / self.per_second)
+            .unwrap_or(Duration::MAX);
+        self.at
+            .checked_add(wait)
+            .unwrap_or(self.at + Duration::from_secs(86_400 * 365))
     }
 }
 
@@ -95,5 +100,8 @@ mod tests {
         let at = b.at;
         assert!(!b.take_at(at + Duration::from_secs(1)));
         assert!(b.take_at(at + Duration::from_secs(2)));
+        let mut empty = TokenBucket::new(1.0, 0.0);
+        assert!(empty.take());
+        assert!(empty.next_token() > Instant::now() + Duration::from_secs(86_400));
     }
 }

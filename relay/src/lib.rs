@@ -100,6 +100,9 @@ pub enum RelayError {
     /// TLS configuration failed.
     #[error("{0}")]
     Tls(#[from] common::tls::TlsError),
+    /// A configured host name cannot be written into an invite.
+    #[error("host: {0}")]
+    Host(#[from] common::invite::InviteError),
     /// Files or sockets.
     #[error("{what}: {source}")]
     Io {
@@ -155,6 +158,9 @@ impl Relay {
             let what = what.to_owned();
             move |source| RelayError::Io { what, source }
         };
+        for host in &config.hosts {
+            Invite::check_host(host)?;
+        }
         fs::create_dir_all(&config.data_dir)
             .map_err(io(&format!("creating {}", config.data_dir.display())))?;
         let cert = match &config.cert {
