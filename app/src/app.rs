@@ -262,7 +262,8 @@ pub fn App() -> Element {
             }
         }
         Phase::Chat(host) => {
-            let Some(view) = chat.read().clone() else {
+            let chat = chat.read();
+            let Some(view) = chat.as_ref() else {
                 return rsx! { style { {CSS} } };
             };
             let status_text = match &view.status.status {
@@ -466,6 +467,9 @@ async fn engine_loop(mut intents: UnboundedReceiver<Intent>, shared: Shared, sto
 
 /// Folds one engine event into the view and reacts to what changed.
 fn fold(shared: Shared, event: &Event) {
+    if matches!(event, Event::Saved(_)) {
+        return; // Nothing on screen changes: do not wake the chat screen for it.
+    }
     let mut chat = shared.chat;
     let applied = match chat.write().as_mut() {
         Some(view) => view.apply(event, now_ms()),

@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 
 use common::{
     client::{Event, Outgoing, Status},
-    protocol::{ClientMsgId, EventKind, InstallId, LeaveReason, RejectReason, RoomEvent, Seq},
+    protocol::{
+        name_key, ClientMsgId, EventKind, InstallId, LeaveReason, RejectReason, RoomEvent, Seq,
+    },
 };
 
 /// How many log entries the view keeps; older ones scroll away.
@@ -243,7 +245,7 @@ impl ChatView {
             Event::Members { online, names } => {
                 self.online = *online;
                 self.members = names.clone().map(|mut names| {
-                    names.sort_by_key(|name| name.to_lowercase());
+                    names.sort_by_key(|name| name_key(name));
                     names
                 });
             }

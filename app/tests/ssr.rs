@@ -410,9 +410,16 @@ fn member_list_marks_me() {
     });
     assert!(html.contains("In linea"), "{html}");
     assert!(html.contains(">Bruno<"), "{html}");
-    let anna = &html[html.find(">Anna<").unwrap()..];
-    assert!(anna.contains("(tu)"), "{html}");
-    assert!(html.contains(r#"data-me="true""#), "{html}");
+    let anna = row_of(&html, "Anna");
+    assert!(
+        anna.contains("(tu)") && anna.contains(r#"data-me="true""#),
+        "{html}"
+    );
+    let bruno = row_of(&html, "Bruno");
+    assert!(
+        !bruno.contains("(tu)") && bruno.contains(r#"data-me="false""#),
+        "{html}"
+    );
     assert_eq!(html.matches(r#"data-me="true""#).count(), 1, "{html}");
 
     let empty = render(

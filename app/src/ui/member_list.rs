@@ -2,6 +2,7 @@ use dioxus::prelude::*;
 
 use super::{initial, name_hue};
 use crate::i18n::Lang;
+use common::protocol::name_key;
 
 /// Who is online, with one's own name marked.
 #[component]
@@ -15,7 +16,7 @@ pub fn MemberList(
     /// One's own registered name.
     me: Option<String>,
 ) -> Element {
-    let me_key = me.as_deref().map(str::to_lowercase);
+    let me_key = me.as_deref().map(name_key);
     rsx! {
         section { class: "members", id: "members", "aria-label": lang.members_heading(),
             h2 { class: "members-heading",
@@ -30,7 +31,7 @@ pub fn MemberList(
             ul { class: "member-list",
                 for name in members.iter().flatten() {
                     {
-                        let is_me = me_key.as_deref() == Some(name.to_lowercase().as_str());
+                        let is_me = me_key.as_deref() == Some(name_key(name).as_str());
                         let hue = name_hue(name);
                         rsx! {
                             li {

@@ -98,10 +98,10 @@ pub fn run_with(lang: &str, scenario: Scenario, visible: bool) {
 
     let data_dir = temp_dir("piazza-e2e-app");
     // Set before the window (and any other thread that reads the environment) starts.
-    std::env::set_var("PIAZZA_DATA_DIR", &data_dir);
-    std::env::set_var("PIAZZA_INVITE", invite.to_string());
-    std::env::set_var("PIAZZA_LANG", lang);
-    std::env::set_var("PIAZZA_NOTIFY", "0");
+    std::env::set_var(app::store::DATA_DIR_ENV, &data_dir);
+    std::env::set_var(app::app::INVITE_ENV, invite.to_string());
+    std::env::set_var(app::i18n::LANG_ENV, lang);
+    std::env::set_var(app::notify::NOTIFY_ENV, "0");
 
     let mut config = app::desktop_config(visible);
     // SCREENSHOT_SIZE=400x780 opens a window of that size (phone-width screenshots).
