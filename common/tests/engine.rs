@@ -307,11 +307,9 @@ async fn a_persisted_outbox_is_delivered_once_by_a_new_engine() {
     relay.shutdown().await;
 }
 
-/// The state through serde and back, as the app stores it (here with the codec's
-/// bincode encoding).
+/// The state through serde and back, as the app stores it (JSON).
 fn through_serde(state: &EngineState) -> EngineState {
-    let bytes = codec::encode(state).unwrap();
-    codec::decode::<EngineState>(&bytes).unwrap().0
+    serde_json::from_slice(&serde_json::to_vec(state).unwrap()).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

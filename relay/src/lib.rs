@@ -100,6 +100,9 @@ pub enum RelayError {
     /// TLS configuration failed.
     #[error("{0}")]
     Tls(#[from] common::tls::TlsError),
+    /// The configured room key is empty or longer than the protocol allows.
+    #[error("the room key must have 1 to {max} characters", max = common::protocol::MAX_ROOM_KEY_CHARS)]
+    RoomKey,
     /// A configured host name cannot be written into an invite.
     #[error("host: {0}")]
     Host(#[from] common::invite::InviteError),
@@ -160,6 +163,11 @@ impl Relay {
         };
         for host in &config.hosts {
             Invite::check_host(host)?;
+        }
+        if config.room_key.as_ref().is_some_and(|k| {
+            k.is_empty() || k.chars().count() > common::protocol::MAX_ROOM_KEY_CHARS
+        }) {
+            return Err(RelayError::RoomKey);
         }
         fs::create_dir_all(&config.data_dir)
             .map_err(io(&format!("creating {}", config.data_dir.display())))?;

@@ -556,7 +556,19 @@ impl Room {
         {
             return; // Evicted or replaced meanwhile.
         }
-        if let Some(&seq) = s.pending.get(&id) {
+        // A resend: of a message still being stored (acked once it is), or of one whose
+        // commit finished after the caller looked it up (acked from the log, rarely, so
+        // the read under the lock is acceptable). Either way it is not sequenced twice.
+        let seen = s
+            .counters
+            .get(&id.install)
+            .is_some_and(|c| id.counter <= *c);
+        let earlier = match s.pending.get(&id) {
+            Some(&seq) => Some(seq),
+            None if seen => self.stored_seq(id),
+            None => None,
+        };
+        if let Some(seq) = earlier {
             let _ = self.jobs.send(Job::Ack {
                 queue: member.queue.clone(),
                 id,

@@ -7,7 +7,7 @@ use common::{
     codec::{self, CodecError, FrameReader},
     protocol::{
         validate_name, validate_text, ByeReason, ClientFrame, Hello, LeaveReason, RefuseReason,
-        ServerFrame, PROTOCOL_VERSION,
+        ServerFrame, MAX_ROOM_KEY_CHARS, PROTOCOL_VERSION,
     },
     rate::TokenBucket,
 };
@@ -106,6 +106,9 @@ fn admit(hello: &Hello, shared: &Shared) -> Result<String, RefuseReason> {
     if let Some(key) = &shared.room_key {
         match &hello.room_key {
             None => return Err(RefuseReason::RoomKeyRequired),
+            Some(given) if given.chars().count() > MAX_ROOM_KEY_CHARS => {
+                return Err(RefuseReason::RoomKeyWrong)
+            }
             Some(given) if !constant_time_eq(given.as_bytes(), key.as_bytes()) => {
                 return Err(RefuseReason::RoomKeyWrong)
             }

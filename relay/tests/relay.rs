@@ -5,7 +5,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use common::{codec::FrameReader, protocol::*};
-use relay::{Limits, RelayConfig};
+use relay::{Limits, Relay, RelayConfig};
 use support::*;
 
 #[tokio::test]
@@ -674,4 +674,19 @@ async fn a_refused_takeover_leaves_the_old_session_in_place() {
     let (_c, wc) = join(&invite, "Carla").await;
     assert_eq!(wc.members, ["Anna", "Bruno", "Carla"]);
     relay.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_bad_room_key_or_host_in_the_configuration_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    for key in [String::new(), "k".repeat(MAX_ROOM_KEY_CHARS + 1)] {
+        let mut config = RelayConfig::for_tests(dir.path());
+        config.room_key = Some(key);
+        let err = Relay::start(config).await.err().expect("refused");
+        assert!(err.to_string().contains("room key"), "{err}");
+    }
+    let mut config = RelayConfig::for_tests(dir.path());
+    config.hosts = vec!["a b".into()];
+    let err = Relay::start(config).await.err().expect("refused");
+    assert!(err.to_string().contains("not a host name"), "{err}");
 }
