@@ -280,6 +280,17 @@ enum End {
     Gone,
 }
 
+impl End {
+    /// Stop on a problem retrying cannot fix, retry on any other.
+    fn on(problem: Problem) -> Self {
+        if problem.is_permanent() {
+            End::Halt(Status::Failed(problem))
+        } else {
+            End::Retry(problem)
+        }
+    }
+}
+
 /// What a command asks of the connection loop while not connected.
 enum Wake {
     /// Nothing changes.
@@ -483,8 +494,7 @@ impl Runner {
                 }
                 Ok(None) => End::Halt(Status::Disconnected),
                 Err(None) => End::Gone,
-                Err(Some(p)) if p.is_permanent() => End::Halt(Status::Failed(p)),
-                Err(Some(p)) => End::Retry(p),
+                Err(Some(p)) => End::on(p),
             };
             if self.dirty {
                 self.save();
@@ -788,23 +798,9 @@ impl Runner {
                     self.dirty = true;
                 }
             }
-            ServerFrame::Refused(reason) => {
-                let p = Problem::Refused(reason);
-                return Some(if p.is_permanent() {
-                    End::Halt(Status::Failed(p))
-                } else {
-                    End::Retry(p)
-                });
-            }
+            ServerFrame::Refused(reason) => return Some(End::on(Problem::Refused(reason))),
             ServerFrame::Bye(ByeReason::Left) => return Some(End::Halt(Status::Disconnected)),
-            ServerFrame::Bye(reason) => {
-                let p = Problem::Bye(reason);
-                return Some(if p.is_permanent() {
-                    End::Halt(Status::Failed(p))
-                } else {
-                    End::Retry(p)
-                });
-            }
+            ServerFrame::Bye(reason) => return Some(End::on(Problem::Bye(reason))),
             ServerFrame::Welcome(_) => {
                 return Some(End::Retry(Problem::Protocol("a second welcome".into())))
             }

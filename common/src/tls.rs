@@ -34,12 +34,14 @@ impl Fingerprint {
 
     /// Compares in time independent of where the fingerprints differ.
     pub fn matches(&self, other: &Fingerprint) -> bool {
-        self.0
-            .iter()
-            .zip(other.0.iter())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+        constant_time_eq(&self.0, &other.0)
     }
+}
+
+/// Compares secrets (fingerprints, room keys) in time independent of where they differ
+/// (only their lengths leak).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 impl fmt::Display for Fingerprint {

@@ -123,6 +123,7 @@ pub(crate) struct Shared {
     pub(crate) handshaking: std::sync::atomic::AtomicUsize,
     pub(crate) limits: Limits,
     pub(crate) room_key: Option<String>,
+    pub(crate) stats: Arc<room::Stats>,
 }
 
 /// Counters of a running relay.
@@ -136,6 +137,8 @@ pub struct RelayStats {
     pub evicted_slow: u64,
     /// Group commits.
     pub commits: u64,
+    /// Connections asked to prove their address first (QUIC retry) since start.
+    pub retries: u64,
     /// Members online now.
     pub online: usize,
     /// Last seq of the log.
@@ -179,12 +182,15 @@ impl Relay {
         let server_config = common::tls::server_config(cert.chain.clone(), cert.key())?;
 
         let log_path = config.data_dir.join(LOG_FILE);
-        let store = open_store(&log_path)
-            .await
-            .map_err(|source| RelayError::Store {
-                path: log_path.clone(),
-                source,
-            })?;
+        let store = while_busy(
+            || store::Store::open(&log_path),
+            store::StoreError::is_locked,
+        )
+        .await
+        .map_err(|source| RelayError::Store {
+            path: log_path.clone(),
+            source,
+        })?;
         let stats = Arc::new(Stats::default());
         let room = Room::open(
             store,
@@ -202,9 +208,13 @@ impl Relay {
             ring::hmac::HMAC_SHA256,
             &reset_key,
         )));
-        let socket = bind(config.listen)
-            .await
-            .map_err(io(&format!("listening on {}", config.listen)))?;
+        let listen = config.listen;
+        let socket = while_busy(
+            || udp_socket(listen),
+            |e| e.kind() == std::io::ErrorKind::AddrInUse && listen.port() != 0,
+        )
+        .await
+        .map_err(io(&format!("listening on {}", config.listen)))?;
         let endpoint = quinn::Endpoint::new(
             endpoint_config,
             Some(server_config),
@@ -235,6 +245,7 @@ impl Relay {
             handshaking: std::sync::atomic::AtomicUsize::new(0),
             limits: config.limits.clone(),
             room_key: config.room_key.clone(),
+            stats: stats.clone(),
         });
         let (stop, stopped) = watch::channel(false);
         let accept = tokio::spawn(accept_loop(endpoint.clone(), shared.clone(), stopped));
@@ -272,6 +283,7 @@ impl Relay {
             messages: self.stats.messages.load(Ordering::Relaxed),
             evicted_slow: self.stats.evicted_slow.load(Ordering::Relaxed),
             commits: self.stats.commits.load(Ordering::Relaxed),
+            retries: self.stats.retries.load(Ordering::Relaxed),
             online: self.shared.room.member_count(),
             last_seq: self.shared.room.last_seq(),
         }
@@ -339,8 +351,11 @@ async fn accept_loop(
             && !incoming.remote_address_validated()
         {
             // Under a flood, make clients prove their address before spending a handshake.
-            if let Err(e) = incoming.retry() {
-                e.into_incoming().ignore();
+            match incoming.retry() {
+                Ok(()) => {
+                    shared.stats.retries.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(e) => e.into_incoming().ignore(),
             }
         } else {
             shared.handshaking.fetch_add(1, Ordering::Relaxed);
@@ -379,30 +394,17 @@ pub fn udp_socket(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
     Ok(socket.into())
 }
 
-/// Binds the relay's UDP socket ([`udp_socket`]), retrying briefly while a previous
-/// relay on the same address (a restart) is still letting go of it.
-async fn bind(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
+/// Runs `op` until it succeeds or fails other than `busy`, for about 3 s at most: a
+/// relay restarting on the same address or data directory waits while the old one still
+/// lets go of its socket or its log's lock.
+async fn while_busy<T, E>(
+    mut op: impl FnMut() -> Result<T, E>,
+    busy: impl Fn(&E) -> bool,
+) -> Result<T, E> {
     let mut tries = 0;
     loop {
-        match udp_socket(addr) {
-            Err(e)
-                if e.kind() == std::io::ErrorKind::AddrInUse && addr.port() != 0 && tries < 30 =>
-            {
-                tries += 1;
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            other => return other,
-        }
-    }
-}
-
-/// Opens the log, waiting briefly while a relay that is stopping (a restart) still holds
-/// its lock.
-async fn open_store(path: &Path) -> Result<store::Store, store::StoreError> {
-    let mut tries = 0;
-    loop {
-        match store::Store::open(path) {
-            Err(e) if e.is_locked() && tries < 30 => {
+        match op() {
+            Err(e) if busy(&e) && tries < 30 => {
                 tries += 1;
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }

@@ -195,6 +195,8 @@ pub struct Stats {
     pub evicted_slow: AtomicU64,
     /// Group commits made.
     pub commits: AtomicU64,
+    /// Connections asked to prove their address first (QUIC retry).
+    pub retries: AtomicU64,
 }
 
 struct State {

@@ -109,17 +109,13 @@ fn admit(hello: &Hello, shared: &Shared) -> Result<String, RefuseReason> {
             Some(given) if given.chars().count() > MAX_ROOM_KEY_CHARS => {
                 return Err(RefuseReason::RoomKeyWrong)
             }
-            Some(given) if !constant_time_eq(given.as_bytes(), key.as_bytes()) => {
+            Some(given) if !common::tls::constant_time_eq(given.as_bytes(), key.as_bytes()) => {
                 return Err(RefuseReason::RoomKeyWrong)
             }
             Some(_) => {}
         }
     }
     validate_name(&hello.name).map_err(RefuseReason::BadName)
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Reads the member's frames until the session ends; returns why it ended.

@@ -544,6 +544,11 @@ async fn under_a_handshake_flood_clients_prove_their_address_and_still_join() {
         clients.push(j.await.unwrap());
     }
     assert_eq!(relay.stats().online, 50);
+    assert!(
+        relay.stats().retries >= 50,
+        "every client had to pass a retry: {:?}",
+        relay.stats()
+    );
     let id = clients[0].say("tutti dentro").await;
     assert!(clients[0].ack_of(id).await.is_ok());
     assert_eq!(clients[49].next_message().await.2, "tutti dentro");
