@@ -243,15 +243,13 @@ impl Room {
         stats: Arc<Stats>,
         lose_acks: bool,
     ) -> Result<Arc<Self>, crate::store::StoreError> {
-        let mut history = VecDeque::new();
-        for (seq, frame) in store.recent(limits.history)? {
-            match codec::decode::<ServerFrame>(&frame) {
-                Ok((ServerFrame::Event(event), _)) => {
-                    history.push_back(Stored { seq, frame, event })
-                }
-                other => tracing::error!(seq, "unreadable event in the log: {:?}", other.err()),
-            }
-        }
+        let history: VecDeque<Stored> = decode_stored(store.recent(limits.history)?)
+            .map(|(frame, event)| Stored {
+                seq: event.seq,
+                frame,
+                event,
+            })
+            .collect();
         let last = store.last_seq()?;
         let counters = store.install_counters()?;
         let (jobs, rx) = mpsc::unbounded_channel();
@@ -473,7 +471,7 @@ impl Room {
     /// Events after `after` from disk, when memory does not reach back that far. Reads
     /// up to the last published seq, not just to memory's oldest event: events may leave
     /// memory before the caller takes the lock again ([`Room::backlog`] drops the overlap).
-    fn read_disk(&self, after: Seq) -> Result<Vec<(Seq, Bytes)>, crate::store::StoreError> {
+    fn read_disk(&self, after: Seq) -> Result<Vec<(Bytes, RoomEvent)>, crate::store::StoreError> {
         let (oldest_in_memory, published) = {
             let s = self.state.lock().unwrap();
             (s.history.front().map(|e| e.seq), s.published)
@@ -481,7 +479,8 @@ impl Room {
         if oldest_in_memory.is_some_and(|o| o <= after.saturating_add(1)) {
             return Ok(Vec::new());
         }
-        self.store.range(after, published, self.limits.max_replay)
+        let events = self.store.range(after, published, self.limits.max_replay)?;
+        Ok(decode_stored(events).collect())
     }
 
     /// The events a joining session gets, as (frame, event), and whether some are lost.
@@ -489,7 +488,7 @@ impl Room {
         &self,
         s: &State,
         resume_after: Option<Seq>,
-        disk: Result<Vec<(Seq, Bytes)>, crate::store::StoreError>,
+        disk: Result<Vec<(Bytes, RoomEvent)>, crate::store::StoreError>,
     ) -> (Vec<(Bytes, RoomEvent)>, bool) {
         let Some(after) = resume_after else {
             let skip = s.history.len().saturating_sub(self.limits.backlog);
@@ -499,18 +498,10 @@ impl Room {
                 false,
             );
         };
-        let mut out: Vec<(Bytes, RoomEvent)> = Vec::new();
-        match disk {
-            Ok(events) => {
-                for (seq, frame) in events {
-                    match codec::decode::<ServerFrame>(&frame) {
-                        Ok((ServerFrame::Event(event), _)) => out.push((frame, event)),
-                        _ => tracing::error!(seq, "unreadable event in the log"),
-                    }
-                }
-            }
-            Err(e) => tracing::error!("reading the log for a resume failed: {e}"),
-        }
+        let mut out = disk.unwrap_or_else(|e| {
+            tracing::error!("reading the log for a resume failed: {e}");
+            Vec::new()
+        });
         let last_from_disk = out.last().map_or(after, |(_, e)| e.seq);
         out.extend(
             s.history
@@ -752,19 +743,23 @@ async fn committer(room: std::sync::Weak<Room>, mut jobs: mpsc::UnboundedReceive
         let mut records = Vec::new();
         let mut framed = Vec::with_capacity(batch.len());
         for job in batch.drain(..) {
-            let frame = match &job {
+            framed.push(match job {
                 Job::Append { event, reply } => {
-                    let frame = encode(&ServerFrame::Event(event.clone()));
+                    // Encoded in place: the event goes into the frame and back, uncopied.
+                    let wrapped = ServerFrame::Event(event);
+                    let frame = encode(&wrapped);
+                    let ServerFrame::Event(event) = wrapped else {
+                        unreachable!("wrapped above")
+                    };
                     records.push(Record {
                         seq: event.seq,
                         frame: frame.clone(),
                         id: reply.as_ref().map(|(_, id)| *id),
                     });
-                    Some(frame)
+                    (Job::Append { event, reply }, Some(frame))
                 }
-                _ => None,
-            };
-            framed.push((job, frame));
+                other => (other, None),
+            });
         }
         if !records.is_empty() {
             let store = room.store.clone();
@@ -788,6 +783,24 @@ async fn committer(room: std::sync::Weak<Room>, mut jobs: mpsc::UnboundedReceive
 
 /// Publishes a room may make at once before [`publish_pause`] spaces them.
 const PUBLISH_BURST: f64 = 4.0;
+
+/// Stored frames with their events; an entry that does not decode as an event is
+/// logged and skipped (the resume that needed it reports a gap).
+fn decode_stored(frames: Vec<(Seq, Bytes)>) -> impl Iterator<Item = (Bytes, RoomEvent)> {
+    frames
+        .into_iter()
+        .filter_map(|(seq, frame)| match codec::decode::<ServerFrame>(&frame) {
+            Ok((ServerFrame::Event(event), _)) => Some((frame, event)),
+            Ok((other, _)) => {
+                tracing::error!(seq, "the log holds a {other:?} frame, not an event");
+                None
+            }
+            Err(e) => {
+                tracing::error!(seq, "unreadable event in the log: {e}");
+                None
+            }
+        })
+}
 
 /// How often a room over the presence limit tells its members the online count.
 const ONLINE_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
