@@ -11,9 +11,7 @@ use std::collections::BTreeMap;
 
 use common::{
     client::{Event, Outgoing, Status},
-    protocol::{
-        name_key, ClientMsgId, EventKind, InstallId, LeaveReason, RejectReason, RoomEvent, Seq,
-    },
+    protocol::{ClientMsgId, EventKind, InstallId, LeaveReason, RejectReason, RoomEvent, Seq},
 };
 
 /// How many log entries the view keeps; older ones scroll away.
@@ -155,7 +153,8 @@ pub struct ChatView {
     pub status: StatusView,
     /// How many are online, oneself included.
     pub online: u32,
-    /// Who is online, sorted; `None` in a room too large for the relay to list.
+    /// Who is online, in name order (the engine's); `None` in a room too large for the
+    /// relay to list.
     pub members: Option<Vec<String>>,
     /// The last seq published when we (re)joined: events after it are live.
     live_after: Option<Seq>,
@@ -244,10 +243,7 @@ impl ChatView {
             }
             Event::Members { online, names } => {
                 self.online = *online;
-                self.members = names.clone().map(|mut names| {
-                    names.sort_by_key(|name| name_key(name));
-                    names
-                });
+                self.members = names.clone();
             }
             Event::Room(room) => self.room_event(room, &mut applied),
             Event::Queued(out) => {
@@ -619,7 +615,8 @@ mod tests {
         view.apply(
             &Event::Members {
                 online: 2,
-                names: Some(vec!["bruno".into(), "Anna".into()]),
+                // In name order, as the engine gives them.
+                names: Some(vec!["Anna".into(), "bruno".into()]),
             },
             0,
         );

@@ -54,11 +54,6 @@ impl Store {
         Ok(Self { dir })
     }
 
-    /// The directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// The saved settings; defaults when there are none or they cannot be read.
     pub fn load_settings(&self) -> Settings {
         self.load(SETTINGS_FILE).unwrap_or_default()

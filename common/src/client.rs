@@ -19,7 +19,7 @@
 //! - **Pacing**: the outbox is sent under the relay's announced rate limit, so a burst of
 //!   queued messages is not rejected on reconnect.
 
-use std::{collections::BTreeSet, fmt, net::SocketAddr, time::Duration};
+use std::{collections::BTreeMap, fmt, net::SocketAddr, time::Duration};
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
@@ -219,7 +219,8 @@ pub enum Event {
     Members {
         /// How many members are online, this client included.
         online: u32,
-        /// Their names, sorted; `None` in a room too large for the relay to list them
+        /// Their names in name order (by [`name_key`], as the relay compares names);
+        /// `None` in a room too large for the relay to list them
         /// (then only the count is known).
         names: Option<Vec<String>>,
     },
@@ -326,8 +327,8 @@ fn pacer(rate: RateLimit) -> TokenBucket {
 /// leaves logged after it, or the relay's counts in a room too large to list.
 #[derive(Default)]
 struct Roster {
-    /// The names, or `None` when only the count is known.
-    names: Option<BTreeSet<String>>,
+    /// The names by [`name_key`], or `None` when only the count is known.
+    names: Option<BTreeMap<String, String>>,
     online: u32,
     /// The log position the roster describes.
     as_of: Seq,
@@ -338,7 +339,7 @@ impl Roster {
         // A listed room always lists at least the joiner.
         let listed = !welcome.members.is_empty();
         Self {
-            names: listed.then(|| welcome.members.iter().cloned().collect()),
+            names: listed.then(|| by_key(welcome.members.iter().cloned())),
             online: welcome.online,
             as_of: welcome.members_as_of,
         }
@@ -347,7 +348,7 @@ impl Roster {
     /// More names of the welcome's list.
     fn more(&mut self, names: Vec<String>) {
         if let Some(known) = &mut self.names {
-            known.extend(names);
+            known.extend(by_key(names));
             self.online = self.online.max(known.len() as u32);
         }
     }
@@ -378,12 +379,12 @@ impl Roster {
         }
         match (&event.kind, &mut self.names) {
             (EventKind::Joined { name }, Some(names)) => {
-                if names.insert(name.clone()) {
+                if names.insert(name_key(name), name.clone()).is_none() {
                     self.online += 1;
                 }
             }
             (EventKind::Left { name, .. }, Some(names)) => {
-                if names.remove(name) {
+                if names.remove(&name_key(name)).is_some() {
                     self.online = self.online.saturating_sub(1);
                 }
             }
@@ -397,9 +398,14 @@ impl Roster {
     fn event(&self) -> Event {
         Event::Members {
             online: self.online,
-            names: self.names.as_ref().map(|n| n.iter().cloned().collect()),
+            names: self.names.as_ref().map(|n| n.values().cloned().collect()),
         }
     }
+}
+
+/// Names keyed the way the relay tells them apart.
+fn by_key(names: impl IntoIterator<Item = String>) -> BTreeMap<String, String> {
+    names.into_iter().map(|n| (name_key(&n), n)).collect()
 }
 
 struct Runner {
@@ -627,7 +633,13 @@ impl Runner {
         let endpoint = self.endpoint_for(addr).map_err(Some)?;
         let attempt = tokio::time::timeout(
             self.config.connect_timeout,
-            handshake(endpoint, client_config, addr, invite.host.clone(), hello),
+            handshake(
+                endpoint,
+                client_config,
+                addr,
+                invite.server_name().to_owned(),
+                hello,
+            ),
         );
         tokio::pin!(attempt);
         loop {
