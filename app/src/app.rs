@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use common::{
     client::{self, Command, Engine, EngineConfig, EngineState, Event, Status},
     invite::Invite,
-    protocol::{validate_name, validate_text, ClientMsgId},
+    protocol::{validate_name, ClientMsgId},
 };
 use dioxus::prelude::*;
 use futures_util::StreamExt;
@@ -427,12 +427,11 @@ async fn engine_loop(mut intents: UnboundedReceiver<Intent>, shared: Shared, sto
                     running = Some(client::start(config));
                 }
                 Intent::Send(text) => {
-                    if validate_text(&text).is_ok() {
-                        if let Some((engine, _)) = &running {
-                            engine.send(Command::Send(text));
-                        }
-                        shared.scroll_to_bottom();
+                    // The engine checks the text and reports a rejection in plain words.
+                    if let Some((engine, _)) = &running {
+                        engine.send(Command::Send(text));
                     }
+                    shared.scroll_to_bottom();
                 }
                 Intent::Retry(id) => {
                     if let Some((engine, _)) = &running {
