@@ -17,7 +17,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use common::tls::Fingerprint;
+use common::fingerprint::Fingerprint;
 use rustls::pki_types::{pem::PemObject, CertificateDer, PrivateKeyDer};
 
 /// File name of the certificate inside a certificate directory.

@@ -1,9 +1,16 @@
 //! Frames on the wire: a big-endian `u32` length prefix, then the frame encoded with
-//! bincode 2 (serde, standard config, byte limit [`MAX_FRAME_BYTES`]).
+//! bincode 2 (serde, standard config).
+//!
+//! The frame limit ([`MAX_FRAME_BYTES`]) counts bytes on the wire, the same on both
+//! sides: [`encode`] refuses a longer frame, [`payload_len`] a longer announced length,
+//! and every frame up to the limit decodes. (bincode's own limit counts in-memory sizes,
+//! up to 8 bytes for a one-byte integer; it is kept only as an allocation guard, far
+//! above what any frame within the wire limit needs.)
 //!
 //! This is the only module that names bincode, so the encoding can be swapped here.
 //! Encoding happens once into [`Bytes`], which the relay hands to every recipient as is.
-//! Decoding never panics: every bad input is a [`CodecError`].
+//! Decoding never panics: every bad input is a [`CodecError`]. Reading frames from a
+//! stream is the `net` crate's `FrameReader`; this module does no I/O.
 
 use bytes::{BufMut, Bytes, BytesMut};
 use serde::{de::DeserializeOwned, Serialize};
@@ -41,8 +48,30 @@ pub enum CodecError {
     Stream(String),
 }
 
-fn config() -> impl bincode::config::Config {
-    bincode::config::standard().with_limit::<MAX_FRAME_BYTES>()
+impl CodecError {
+    /// True when the bytes were wrong (not the stream): the peer sent something that is
+    /// not a frame of this protocol.
+    pub fn is_malformed(&self) -> bool {
+        matches!(
+            self,
+            Self::Oversized { .. } | Self::Truncated { .. } | Self::Malformed(_)
+        )
+    }
+}
+
+/// bincode's decoding limit: what a frame may claim in memory while it is decoded.
+/// bincode counts every integer at its in-memory size and every container at its
+/// element size times its length, so a frame of `n` wire bytes claims up to about 32n
+/// (a list of empty strings); frames the relay builds stay under 17n. This only bounds
+/// what a hostile length can make the decoder allocate.
+const DECODE_GUARD_BYTES: usize = 32 * MAX_FRAME_BYTES;
+
+fn decode_config() -> impl bincode::config::Config {
+    bincode::config::standard().with_limit::<DECODE_GUARD_BYTES>()
+}
+
+fn encode_config() -> impl bincode::config::Config {
+    bincode::config::standard()
 }
 
 /// Encodes a frame, prefix included, into one buffer.
@@ -50,7 +79,7 @@ pub fn encode<T: Serialize>(frame: &T) -> Result<Bytes, CodecError> {
     let mut buf = BytesMut::with_capacity(128);
     buf.put_u32(0);
     let mut writer = buf.writer();
-    bincode::serde::encode_into_std_write(frame, &mut writer, config())
+    bincode::serde::encode_into_std_write(frame, &mut writer, encode_config())
         .map_err(|e| CodecError::Malformed(e.to_string()))?;
     let mut buf = writer.into_inner();
     let len = buf.len() - PREFIX_BYTES;
@@ -75,7 +104,7 @@ pub fn payload_len(prefix: [u8; PREFIX_BYTES]) -> Result<usize, CodecError> {
 
 /// Decodes one payload (without prefix). Trailing bytes are an error.
 pub fn decode_payload<T: DeserializeOwned>(payload: &[u8]) -> Result<T, CodecError> {
-    let (frame, used) = bincode::serde::decode_from_slice(payload, config())
+    let (frame, used) = bincode::serde::decode_from_slice(payload, decode_config())
         .map_err(|e| CodecError::Malformed(e.to_string()))?;
     if used != payload.len() {
         return Err(CodecError::Malformed(format!(
@@ -106,52 +135,6 @@ pub fn decode<T: DeserializeOwned>(buf: &[u8]) -> Result<(T, usize), CodecError>
         });
     };
     Ok((decode_payload(payload)?, end))
-}
-
-/// Reads frames from a QUIC stream. Each stream read takes whatever has arrived (a
-/// datagram's worth or more) and every complete frame in it is decoded from the buffer:
-/// one stream read per chunk instead of two per frame. The buffer holds at most one
-/// frame's worth beyond what the last read brought; an announced length over the limit
-/// is refused before anything more is read.
-pub struct FrameReader {
-    recv: quinn::RecvStream,
-    buf: BytesMut,
-}
-
-impl FrameReader {
-    /// Reads frames from `recv`.
-    pub fn new(recv: quinn::RecvStream) -> Self {
-        Self {
-            recv,
-            buf: BytesMut::new(),
-        }
-    }
-
-    /// The next frame; [`CodecError::Closed`] when the stream ended between frames.
-    pub async fn next<T: DeserializeOwned>(&mut self) -> Result<T, CodecError> {
-        loop {
-            let mut want = PREFIX_BYTES;
-            if let Some(prefix) = self.buf.get(..PREFIX_BYTES) {
-                let len = payload_len(prefix.try_into().expect("four bytes"))?;
-                want += len;
-                if self.buf.len() >= want {
-                    let frame = self.buf.split_to(want);
-                    return decode_payload(&frame[PREFIX_BYTES..]);
-                }
-            }
-            match self.recv.read_chunk(usize::MAX, true).await {
-                Ok(Some(chunk)) => self.buf.extend_from_slice(&chunk.bytes),
-                Ok(None) if self.buf.is_empty() => return Err(CodecError::Closed),
-                Ok(None) => {
-                    return Err(CodecError::Truncated {
-                        got: self.buf.len(),
-                        want,
-                    })
-                }
-                Err(e) => return Err(CodecError::Stream(e.to_string())),
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -199,6 +182,10 @@ mod tests {
                 text: "Invia! ✓".into(),
             },
             ClientFrame::Leave,
+            ClientFrame::History {
+                before: 120,
+                limit: MAX_HISTORY_PAGE,
+            },
         ]
     }
 
@@ -230,6 +217,12 @@ mod tests {
             },
             ServerFrame::Event(event(9)),
             ServerFrame::Ack { id: id(9), seq: 9 },
+            ServerFrame::History(HistoryPage {
+                before: 9,
+                events: vec![event(3), event(5)],
+                more: true,
+                retry_later: false,
+            }),
         ];
         for reason in [
             LeaveReason::Left,
@@ -252,6 +245,7 @@ mod tests {
             RejectReason::TextTooLong,
             RejectReason::RateLimited,
             RejectReason::StorageFailed,
+            RejectReason::ControlCharacter,
         ] {
             frames.push(ServerFrame::Rejected { id: id(1), reason });
         }
@@ -260,6 +254,9 @@ mod tests {
             RefuseReason::BadName(NameError::Empty),
             RefuseReason::BadName(NameError::TooLong),
             RefuseReason::BadName(NameError::ControlCharacter),
+            RefuseReason::BadName(NameError::InvisibleCharacter),
+            RefuseReason::BadName(NameError::UnsupportedCharacter),
+            RefuseReason::BadName(NameError::NothingVisible),
             RefuseReason::NameTaken,
             RefuseReason::RoomKeyRequired,
             RefuseReason::RoomKeyWrong,
@@ -310,6 +307,113 @@ mod tests {
             5
         );
         assert_eq!(index(&ServerFrame::Online { count: 3, as_of: 1 }), 7);
+    }
+
+    /// A frame of exactly `target` wire bytes: a `Send` whose text fills it.
+    fn send_of_wire_len(target: usize) -> Bytes {
+        let mut text_len = target as i64 - 40;
+        for _ in 0..10 {
+            let frame = ClientFrame::Send {
+                id: id(u64::MAX),
+                text: "x".repeat(text_len as usize),
+            };
+            let bytes = encode_unchecked(&frame);
+            let len = (bytes.len() - PREFIX_BYTES) as i64;
+            if len == target as i64 {
+                return bytes;
+            }
+            text_len += target as i64 - len;
+        }
+        panic!("no text makes a frame of {target} bytes");
+    }
+
+    fn encode_unchecked<T: Serialize>(frame: &T) -> Bytes {
+        let payload = bincode::serde::encode_to_vec(frame, encode_config()).unwrap();
+        let mut buf = BytesMut::new();
+        buf.put_u32(payload.len() as u32);
+        buf.extend_from_slice(&payload);
+        buf.freeze()
+    }
+
+    #[test]
+    fn a_frame_of_exactly_the_limit_decodes_and_one_byte_more_is_refused() {
+        let max = send_of_wire_len(MAX_FRAME_BYTES);
+        assert_eq!(max.len(), PREFIX_BYTES + MAX_FRAME_BYTES);
+        let (frame, _) = decode::<ClientFrame>(&max).expect("the documented maximum decodes");
+        assert!(matches!(&frame, ClientFrame::Send { text, .. } if text.len() > 65_000));
+        assert!(encode(&frame).is_ok());
+        let over = send_of_wire_len(MAX_FRAME_BYTES + 1);
+        assert!(matches!(
+            decode::<ClientFrame>(&over),
+            Err(CodecError::Oversized { len }) if len == MAX_FRAME_BYTES + 1
+        ));
+    }
+
+    /// The frames with the most in-memory size per wire byte that the relay builds:
+    /// a welcome whose backlog is only joins and leaves of one-letter names, a member
+    /// list of one-letter names, a history page of one-letter messages.
+    #[test]
+    fn the_densest_frames_within_the_limit_decode() {
+        let fill = |make: &dyn Fn(usize) -> ServerFrame| {
+            let mut n = 1;
+            while encode(&make(n * 2)).is_ok() {
+                n *= 2;
+            }
+            let (mut lo, mut hi) = (n, n * 2);
+            while hi - lo > 1 {
+                let mid = (lo + hi) / 2;
+                if encode(&make(mid)).is_ok() {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            make(lo)
+        };
+        let joined = |seq: u64| RoomEvent {
+            seq,
+            at_ms: u64::from(u32::MAX) + 1,
+            kind: EventKind::Joined { name: "a".into() },
+        };
+        let frames: Vec<ServerFrame> = vec![
+            fill(&|n| {
+                ServerFrame::Welcome(Welcome {
+                    name: "a".into(),
+                    members: vec![],
+                    online: 1,
+                    members_as_of: 1,
+                    backlog: (0..n as u64).map(joined).collect(),
+                    last_seq: n as u64,
+                    gap: false,
+                    rate: RateLimit::default(),
+                })
+            }),
+            fill(&|n| ServerFrame::Members(vec!["a".into(); n])),
+            fill(&|n| {
+                ServerFrame::History(HistoryPage {
+                    before: u64::MAX,
+                    events: (0..n as u64)
+                        .map(|seq| RoomEvent {
+                            seq,
+                            at_ms: 1,
+                            kind: EventKind::Message {
+                                sender: "a".into(),
+                                text: "a".into(),
+                                id: id(seq),
+                            },
+                        })
+                        .collect(),
+                    more: true,
+                    retry_later: false,
+                })
+            }),
+        ];
+        for frame in frames {
+            let bytes = encode(&frame).unwrap();
+            assert!(bytes.len() > MAX_FRAME_BYTES * 9 / 10, "{}", bytes.len());
+            let (back, _) = decode::<ServerFrame>(&bytes).expect("a full frame decodes");
+            assert_eq!(back, frame);
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::{fmt, str::FromStr};
 
 use url::Url;
 
-use crate::tls::{Fingerprint, FingerprintError, Trust};
+use crate::fingerprint::{Fingerprint, FingerprintError, Trust};
 
 /// The scheme of invite links.
 pub const SCHEME: &str = "piazza";

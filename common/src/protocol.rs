@@ -1,25 +1,27 @@
 //! The frames Piazza's client and relay exchange, and the limits they obey.
 //!
 //! A client opens one bidirectional QUIC stream, sends [`ClientFrame::Hello`], and from
-//! then on sends [`ClientFrame::Send`] frames and receives [`ServerFrame`]s. Everything
-//! that happens in a room is a [`RoomEvent`] with a sequence number: the room's log.
+//! then on sends [`ClientFrame::Send`] and [`ClientFrame::History`] frames and receives
+//! [`ServerFrame`]s. Everything that happens in a room is a [`RoomEvent`] with a
+//! sequence number: the room's log. Seqs increase but need not be consecutive.
 //! Reasons are enums so that a UI can translate them; their `Display` is plain English
-//! for logs and command-line tools.
+//! for logs and command-line tools. The rules for names and texts are in
+//! [`crate::rules`]; the encoding in [`crate::codec`].
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
 /// Version of the frame layout; a relay refuses a hello with another version.
-pub const PROTOCOL_VERSION: u16 = 2;
+pub const PROTOCOL_VERSION: u16 = 3;
 /// The ALPN protocol id both sides require in the TLS handshake.
 pub const ALPN: &[u8] = b"piazza/1";
-/// Largest encoded frame (payload after the 4-byte length prefix), in bytes.
+/// Largest frame on the wire (the payload after the 4-byte length prefix), in bytes.
+/// Both ends count it the same way: the encoder refuses longer frames, the decoder
+/// refuses a longer announced length, and every frame up to it decodes.
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
-/// Longest display name, in characters (after trimming).
-pub const MAX_NAME_CHARS: usize = 32;
-/// Longest message text, in characters.
-pub const MAX_TEXT_CHARS: usize = 4000;
+/// Most events one history page asks for; the relay may send fewer (frame size).
+pub const MAX_HISTORY_PAGE: u32 = 200;
 /// Longest room key, in characters.
 pub const MAX_ROOM_KEY_CHARS: usize = 256;
 
@@ -64,7 +66,7 @@ pub struct ClientMsgId {
 pub struct Hello {
     /// Must equal [`PROTOCOL_VERSION`].
     pub version: u16,
-    /// Requested display name (validated by [`validate_name`]).
+    /// Requested display name (validated by [`crate::rules::validate_name`]).
     pub name: String,
     /// The client's installation; a second session of the same install takes over.
     pub install: InstallId,
@@ -83,11 +85,20 @@ pub enum ClientFrame {
     Send {
         /// Id for acknowledgement and de-duplication.
         id: ClientMsgId,
-        /// The text (1..=[`MAX_TEXT_CHARS`] characters, not only white space).
+        /// The text (see [`crate::rules::validate_text`]).
         text: String,
     },
-    /// Leave the room; the relay closes the session.
+    /// Leave the room: the relay acknowledges what was sent before, then closes the
+    /// session. Finishing the stream means the same.
     Leave,
+    /// Ask for older events: up to `limit` (at most [`MAX_HISTORY_PAGE`]) events with
+    /// a seq below `before`, answered by [`ServerFrame::History`].
+    History {
+        /// Events before this seq.
+        before: Seq,
+        /// How many at most.
+        limit: u32,
+    },
 }
 
 /// The relay's answer to an accepted hello.
@@ -175,6 +186,22 @@ pub enum ServerFrame {
         /// The log position the count describes: joins and leaves after it change it.
         as_of: Seq,
     },
+    /// The answer to a [`ClientFrame::History`] request.
+    History(HistoryPage),
+}
+
+/// Older events of the room, answering [`ClientFrame::History`].
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Debug)]
+pub struct HistoryPage {
+    /// The request's `before`.
+    pub before: Seq,
+    /// Events with a seq below `before`, oldest first: the newest of them, as many as
+    /// were asked for and fit in one frame.
+    pub events: Vec<RoomEvent>,
+    /// Older events exist than the first one here (with no events: before `before`).
+    pub more: bool,
+    /// The relay did not serve the request now (too many requests): ask again later.
+    pub retry_later: bool,
 }
 
 /// One entry of a room's log.
@@ -225,7 +252,8 @@ pub enum LeaveReason {
     TooSlow,
     /// They sent frames the relay could not read.
     ProtocolError,
-    /// The relay shut down.
+    /// The relay shut down, or stopped without shutting down (logged when it starts
+    /// again, for whoever was online).
     Shutdown,
 }
 
@@ -234,12 +262,14 @@ pub enum LeaveReason {
 pub enum RejectReason {
     /// The text was empty or only white space.
     EmptyText,
-    /// The text was longer than [`MAX_TEXT_CHARS`].
+    /// The text was longer than [`crate::rules::MAX_TEXT_CHARS`].
     TextTooLong,
     /// The client sent faster than the relay's rate limit.
     RateLimited,
     /// The relay could not store the message.
     StorageFailed,
+    /// The text contains control characters (NUL, terminal escapes, …).
+    ControlCharacter,
 }
 
 /// Why a session was refused.
@@ -307,23 +337,42 @@ impl ByeReason {
     }
 }
 
-/// What is wrong with a display name.
+/// What is wrong with a display name (see [`crate::rules::validate_name`]).
 #[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Debug)]
 pub enum NameError {
     /// Nothing left after trimming.
     Empty,
-    /// More than [`MAX_NAME_CHARS`] characters.
+    /// More than [`crate::rules::MAX_NAME_CHARS`] characters.
     TooLong,
     /// Contains control characters (new lines, tabs, …).
     ControlCharacter,
+    /// Contains invisible or formatting characters (zero-width spaces and joiners,
+    /// direction overrides, variation selectors, …).
+    InvisibleCharacter,
+    /// Contains characters that cannot be shown reliably (unassigned or private-use
+    /// code points, stacks of accents).
+    UnsupportedCharacter,
+    /// Has no visible character at all.
+    NothingVisible,
 }
 
 impl fmt::Display for NameError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Empty => f.write_str("the name is empty"),
-            Self::TooLong => write!(f, "the name is longer than {MAX_NAME_CHARS} characters"),
+            Self::TooLong => write!(
+                f,
+                "the name is longer than {} characters",
+                crate::rules::MAX_NAME_CHARS
+            ),
             Self::ControlCharacter => f.write_str("the name contains control characters"),
+            Self::InvisibleCharacter => {
+                f.write_str("the name contains invisible or formatting characters")
+            }
+            Self::UnsupportedCharacter => {
+                f.write_str("the name contains characters that cannot be shown reliably")
+            }
+            Self::NothingVisible => f.write_str("the name has no visible character"),
         }
     }
 }
@@ -335,6 +384,7 @@ impl fmt::Display for RejectReason {
             Self::TextTooLong => "the message is too long",
             Self::RateLimited => "sending too fast; wait a moment",
             Self::StorageFailed => "the relay could not store the message",
+            Self::ControlCharacter => "the message contains control characters",
         })
     }
 }
@@ -383,60 +433,9 @@ impl fmt::Display for LeaveReason {
     }
 }
 
-/// Trims a display name and checks it against the limits.
-pub fn validate_name(name: &str) -> Result<String, NameError> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(NameError::Empty);
-    }
-    if name.chars().any(char::is_control) {
-        return Err(NameError::ControlCharacter);
-    }
-    if name.chars().count() > MAX_NAME_CHARS {
-        return Err(NameError::TooLong);
-    }
-    Ok(name.to_owned())
-}
-
-/// Checks a message text against the limits. The text is sent as typed (not trimmed).
-pub fn validate_text(text: &str) -> Result<(), RejectReason> {
-    if text.trim().is_empty() {
-        return Err(RejectReason::EmptyText);
-    }
-    if text.chars().count() > MAX_TEXT_CHARS {
-        return Err(RejectReason::TextTooLong);
-    }
-    Ok(())
-}
-
-/// The key under which a name is unique in a room: names differing only in letter case
-/// are the same name, so nobody can pass for someone else.
-pub fn name_key(name: &str) -> String {
-    name.to_lowercase()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_are_trimmed_and_checked() {
-        assert_eq!(validate_name("  Anna ").unwrap(), "Anna");
-        assert_eq!(validate_name("   "), Err(NameError::Empty));
-        assert_eq!(validate_name("a\nb"), Err(NameError::ControlCharacter));
-        assert_eq!(validate_name(&"x".repeat(33)), Err(NameError::TooLong));
-        assert_eq!(validate_name(&"è".repeat(32)).unwrap().chars().count(), 32);
-    }
-
-    #[test]
-    fn texts_are_checked() {
-        assert_eq!(validate_text(" \n "), Err(RejectReason::EmptyText));
-        assert_eq!(
-            validate_text(&"a".repeat(4001)),
-            Err(RejectReason::TextTooLong)
-        );
-        assert!(validate_text(&"a".repeat(4000)).is_ok());
-    }
 
     #[test]
     fn install_id_prints_as_hex() {

@@ -27,7 +27,8 @@ use std::{
     time::Duration,
 };
 
-use common::{invite::Invite, protocol::ByeReason, tls::Fingerprint};
+use common::{fingerprint::Fingerprint, invite::Invite, protocol::ByeReason};
+pub use net::socket::udp_socket;
 use tokio::{sync::watch, task::JoinSet};
 
 pub use limits::Limits;
@@ -99,7 +100,7 @@ pub enum RelayError {
     },
     /// TLS configuration failed.
     #[error("{0}")]
-    Tls(#[from] common::tls::TlsError),
+    Tls(#[from] net::tls::TlsError),
     /// The configured room key is empty or longer than the protocol allows.
     #[error("the room key must have 1 to {max} characters", max = common::protocol::MAX_ROOM_KEY_CHARS)]
     RoomKey,
@@ -179,7 +180,7 @@ impl Relay {
             None => load_or_generate_cert(&config.data_dir, &config.hosts)?,
         };
         let fingerprint = cert.fingerprint();
-        let server_config = common::tls::server_config(cert.chain.clone(), cert.key())?;
+        let server_config = net::tls::server_config(cert.chain.clone(), cert.key())?;
 
         let log_path = config.data_dir.join(LOG_FILE);
         let store = while_busy(
@@ -204,10 +205,19 @@ impl Relay {
         })?;
 
         let reset_key = load_or_create_secret(&config.data_dir.join(RESET_KEY_FILE))?;
-        let endpoint_config = quinn::EndpointConfig::new(Arc::new(ring::hmac::Key::new(
+        let mut endpoint_config = quinn::EndpointConfig::new(Arc::new(ring::hmac::Key::new(
             ring::hmac::HMAC_SHA256,
             &reset_key,
         )));
+        // Connection ids signed with a key derived from the persisted secret: a relay
+        // restarted after a crash recognises its predecessor's ids and answers their
+        // packets with a stateless reset, so clients notice at once instead of after
+        // their idle timeout. (quinn's default key is random per process; packets with
+        // ids it did not sign are dropped without a reset.)
+        let cid_key = cid_key(&reset_key);
+        endpoint_config.cid_generator(move || {
+            Box::new(quinn_proto::HashedConnectionIdGenerator::from_key(cid_key))
+        });
         let listen = config.listen;
         let socket = while_busy(
             || udp_socket(listen),
@@ -365,35 +375,6 @@ async fn accept_loop(
     sessions
 }
 
-/// Socket buffer the relay asks for: bursts of thousands of clients (a restart, a
-/// crowded room) must not overflow the kernel's default of a few hundred KiB.
-const SOCKET_BUFFER_BYTES: usize = 4 * 1024 * 1024;
-
-/// A UDP socket bound to `addr` with buffers of 4 MiB (the kernel caps them at
-/// `net.core.rmem_max` and `wmem_max`; a smaller buffer is a warning, not an error).
-/// The relay's socket, and the benchmark's client sockets, which would otherwise drop
-/// fan-out bursts.
-pub fn udp_socket(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
-    let socket = socket2::Socket::new(
-        socket2::Domain::for_address(addr),
-        socket2::Type::DGRAM,
-        Some(socket2::Protocol::UDP),
-    )?;
-    if addr.is_ipv6() {
-        socket.set_only_v6(false)?;
-    }
-    for (what, result) in [
-        ("receive", socket.set_recv_buffer_size(SOCKET_BUFFER_BYTES)),
-        ("send", socket.set_send_buffer_size(SOCKET_BUFFER_BYTES)),
-    ] {
-        if let Err(e) = result {
-            tracing::warn!("could not enlarge the UDP {what} buffer: {e}");
-        }
-    }
-    socket.bind(&addr.into())?;
-    Ok(socket.into())
-}
-
 /// Runs `op` until it succeeds or fails other than `busy`, for about 3 s at most: a
 /// relay restarting on the same address or data directory waits while the old one still
 /// lets go of its socket or its log's lock.
@@ -421,6 +402,14 @@ fn load_or_generate_cert(dir: &Path, hosts: &[String]) -> Result<certs::RelayCer
     cert.save(dir, false)?;
     tracing::info!(fingerprint = %cert.fingerprint(), "generated a self-signed certificate");
     Ok(cert)
+}
+
+/// The connection-id signing key, derived from the persisted reset secret (an HMAC
+/// with a fixed label, so it is independent of the reset tokens made from it).
+fn cid_key(secret: &[u8]) -> u64 {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
+    let tag = ring::hmac::sign(&key, b"piazza connection id key");
+    u64::from_le_bytes(tag.as_ref()[..8].try_into().expect("8 bytes"))
 }
 
 fn load_or_create_secret(path: &Path) -> Result<Vec<u8>, RelayError> {

@@ -23,9 +23,10 @@ use bytes::Bytes;
 use common::{
     codec,
     protocol::{
-        name_key, ByeReason, ClientMsgId, EventKind, Hello, InstallId, LeaveReason, RefuseReason,
+        ByeReason, ClientMsgId, EventKind, Hello, InstallId, LeaveReason, RefuseReason,
         RoomEvent, Seq, ServerFrame, Welcome, MAX_FRAME_BYTES,
     },
+    rules::name_key,
     rate::TokenBucket,
 };
 use tokio::sync::{mpsc, oneshot, Notify};
@@ -308,6 +309,11 @@ impl Room {
         *sent = large.then_some(count);
     }
 
+    /// The durable log.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// The last published seq.
     pub fn last_seq(&self) -> Seq {
         self.state.lock().unwrap().published
@@ -368,7 +374,8 @@ impl Room {
         if let Some(old_key) = s.by_install.remove(&hello.install) {
             if let Some(old) = s.members.remove(&old_key) {
                 tracing::info!(name = %old.name, "session replaced by a new connection");
-                old.queue.close(None);
+                old.queue
+                    .close(Some(encode(&ServerFrame::Bye(ByeReason::Replaced))));
                 old.conn
                     .close(ByeReason::Replaced.close_code().into(), b"replaced");
                 replaced_name = Some(old.name);
@@ -786,7 +793,9 @@ const PUBLISH_BURST: f64 = 4.0;
 
 /// Stored frames with their events; an entry that does not decode as an event is
 /// logged and skipped (the resume that needed it reports a gap).
-fn decode_stored(frames: Vec<(Seq, Bytes)>) -> impl Iterator<Item = (Bytes, RoomEvent)> {
+pub(crate) fn decode_stored(
+    frames: Vec<(Seq, Bytes)>,
+) -> impl DoubleEndedIterator<Item = (Bytes, RoomEvent)> {
     frames
         .into_iter()
         .filter_map(|(seq, frame)| match codec::decode::<ServerFrame>(&frame) {

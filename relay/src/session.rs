@@ -4,13 +4,15 @@
 use std::{sync::Arc, time::Duration};
 
 use common::{
-    codec::{self, CodecError, FrameReader},
+    codec::{self, CodecError},
     protocol::{
-        validate_name, validate_text, ByeReason, ClientFrame, Hello, LeaveReason, RefuseReason,
-        ServerFrame, MAX_ROOM_KEY_CHARS, PROTOCOL_VERSION,
+        ByeReason, ClientFrame, Hello, HistoryPage, LeaveReason, RefuseReason, Seq, ServerFrame,
+        MAX_FRAME_BYTES, MAX_HISTORY_PAGE, MAX_ROOM_KEY_CHARS, PROTOCOL_VERSION,
     },
+    rules::{validate_name, validate_text},
     rate::TokenBucket,
 };
+use net::FrameReader;
 use tokio::time::{timeout, timeout_at, Instant};
 
 use crate::{
@@ -109,7 +111,7 @@ fn admit(hello: &Hello, shared: &Shared) -> Result<String, RefuseReason> {
             Some(given) if given.chars().count() > MAX_ROOM_KEY_CHARS => {
                 return Err(RefuseReason::RoomKeyWrong)
             }
-            Some(given) if !common::tls::constant_time_eq(given.as_bytes(), key.as_bytes()) => {
+            Some(given) if !common::fingerprint::constant_time_eq(given.as_bytes(), key.as_bytes()) => {
                 return Err(RefuseReason::RoomKeyWrong)
             }
             Some(_) => {}
@@ -126,6 +128,7 @@ async fn read_loop(
     shared: &Shared,
 ) -> LeaveReason {
     let mut bucket = TokenBucket::for_limit(shared.limits.rate);
+    let mut history = TokenBucket::new(HISTORY_BURST, HISTORY_PER_SECOND);
     loop {
         let frame = match reader.next::<ClientFrame>().await {
             Ok(frame) => frame,
@@ -171,12 +174,83 @@ async fn read_loop(
                 shared.room.submit(member, id, text);
             }
             ClientFrame::Leave => return LeaveReason::Left,
+            ClientFrame::History { before, limit } => {
+                let page = if history.take() {
+                    let store = shared.room.store().clone();
+                    let read = tokio::task::spawn_blocking(move || {
+                        history_page(&store, before, limit)
+                    })
+                    .await;
+                    match read {
+                        Ok(Ok(page)) => page,
+                        Ok(Err(e)) => {
+                            tracing::error!("reading history failed: {e}");
+                            retry_later(before)
+                        }
+                        Err(e) => {
+                            tracing::error!("reading history failed: {e}");
+                            retry_later(before)
+                        }
+                    }
+                } else {
+                    retry_later(before)
+                };
+                if !member.queue.push(encode(&ServerFrame::History(page))) {
+                    return LeaveReason::TooSlow;
+                }
+            }
             ClientFrame::Hello(_) => {
                 tracing::warn!(name = %member.name, "second hello");
                 return LeaveReason::ProtocolError;
             }
         }
     }
+}
+
+/// History pages a client may ask for at once, and per second after that.
+const HISTORY_BURST: f64 = 20.0;
+const HISTORY_PER_SECOND: f64 = 5.0;
+
+fn retry_later(before: Seq) -> HistoryPage {
+    HistoryPage {
+        before,
+        events: Vec::new(),
+        more: true,
+        retry_later: true,
+    }
+}
+
+/// The newest events before `before` that fit in one frame, at most `limit` (and at most
+/// [`MAX_HISTORY_PAGE`]). Blocking: disk reads.
+fn history_page(
+    store: &crate::store::Store,
+    before: Seq,
+    limit: u32,
+) -> Result<HistoryPage, crate::store::StoreError> {
+    let limit = limit.clamp(1, MAX_HISTORY_PAGE) as usize;
+    let stored = store.before(before, limit + 1)?;
+    let mut more = stored.len() > limit;
+    // Each stored frame is `ServerFrame::Event`: prefix and variant tag, then the event,
+    // which goes into the page as it is.
+    let budget = MAX_FRAME_BYTES - 64;
+    let mut used = 0;
+    let mut events = Vec::new();
+    for (frame, event) in crate::room::decode_stored(stored).rev().take(limit) {
+        let size = frame.len() - codec::PREFIX_BYTES - 1;
+        if used + size > budget {
+            more = true;
+            break;
+        }
+        used += size;
+        events.push(event);
+    }
+    events.reverse();
+    Ok(HistoryPage {
+        before,
+        events,
+        more,
+        retry_later: false,
+    })
 }
 
 /// Writes queued frames, all that are queued in one write, until the queue closes.

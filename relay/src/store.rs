@@ -149,6 +149,19 @@ impl Store {
         Ok(out)
     }
 
+    /// Up to `limit` events with `seq < before`, the newest of them, oldest first.
+    pub fn before(&self, before: Seq, limit: usize) -> Result<Vec<(Seq, Bytes)>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let events = txn.open_table(EVENTS)?;
+        let mut out = Vec::new();
+        for entry in events.range(..before)?.rev().take(limit) {
+            let (k, v) = entry?;
+            out.push((k.value(), Bytes::copy_from_slice(v.value())));
+        }
+        out.reverse();
+        Ok(out)
+    }
+
     /// The seq a client message id was stored under.
     pub fn lookup(&self, id: ClientMsgId) -> Result<Option<Seq>, StoreError> {
         let txn = self.db.begin_read()?;

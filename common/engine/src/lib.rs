@@ -1,5 +1,9 @@
 //! The chat engine: everything a Piazza client does, without any UI.
 //!
+//! # Layout
+//! (being split: see the architecture issue) this file holds the commands, events,
+//! state and the runner.
+//!
 //! [`start`] spawns the engine on the current tokio runtime and returns an [`Engine`]
 //! handle for [`Command`]s and a receiver of [`Event`]s. The app, the tests and the
 //! benchmark all drive this same code.
@@ -19,19 +23,20 @@
 //! - **Pacing**: the outbox is sent under the relay's announced rate limit, so a burst of
 //!   queued messages is not rejected on reconnect.
 
-use std::{collections::BTreeMap, fmt, net::SocketAddr, time::Duration};
+use std::{collections::BTreeMap, net::SocketAddr, time::Duration};
 
-use bytes::Bytes;
-use serde::{Deserialize, Serialize};
-use tokio::sync::mpsc;
-
-use crate::{
-    codec::{self, CodecError, FrameReader},
+use common::{
+    codec::{self, CodecError},
     invite::Invite,
     protocol::*,
     rate::TokenBucket,
-    tls::{self, PIN_MISMATCH_MARKER},
+    rules::{name_key, validate_text},
 };
+use net::{socket, Conn, Dialer, FrameReader, FrameWriter};
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+pub use net::Problem;
 
 /// What the app keeps between runs so that nothing typed is lost or sent twice.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -119,6 +124,11 @@ pub enum Command {
     Disconnect,
     /// Connect now, skipping any backoff wait or failure.
     ReconnectNow,
+    /// Ask the relay for older events, before this seq; answered by [`Event::History`].
+    LoadHistory {
+        /// Events before this seq.
+        before: Seq,
+    },
 }
 
 /// Connection state, for a status banner.
@@ -141,62 +151,6 @@ pub enum Status {
     Failed(Problem),
     /// Offline on request ([`Command::Disconnect`]).
     Disconnected,
-}
-
-/// Why the engine is not connected. `Display` gives plain English; a UI can match the
-/// variants to translate.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Problem {
-    /// The relay's address could not be resolved.
-    Resolve(String),
-    /// The relay did not answer in time.
-    Unreachable,
-    /// The relay's certificate is not the pinned one: maybe another server.
-    PinMismatch,
-    /// The relay's certificate is not trusted (web PKI).
-    Untrusted(String),
-    /// The relay refused the session.
-    Refused(RefuseReason),
-    /// The relay ended the session.
-    Bye(ByeReason),
-    /// The connection broke.
-    ConnectionLost(String),
-    /// The relay sent something this app cannot read, or speaks another protocol.
-    Protocol(String),
-    /// Local networking failed (no socket could be opened).
-    Local(String),
-}
-
-impl Problem {
-    /// True when retrying cannot help and the engine stops.
-    pub fn is_permanent(&self) -> bool {
-        match self {
-            Self::PinMismatch | Self::Untrusted(_) | Self::Protocol(_) => true,
-            Self::Refused(reason) => {
-                !matches!(reason, RefuseReason::RelayFull | RefuseReason::HelloTimeout)
-            }
-            Self::Bye(ByeReason::Replaced) => true,
-            _ => false,
-        }
-    }
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Resolve(e) => write!(f, "cannot find the relay's address: {e}"),
-            Self::Unreachable => f.write_str("the relay does not answer"),
-            Self::PinMismatch => f.write_str(
-                "the relay's certificate does not match the invite: it may be another server",
-            ),
-            Self::Untrusted(e) => write!(f, "the relay's certificate is not trusted: {e}"),
-            Self::Refused(r) => write!(f, "the relay refused to let you in: {r}"),
-            Self::Bye(r) => write!(f, "the relay ended the session: {r}"),
-            Self::ConnectionLost(e) => write!(f, "the connection was lost: {e}"),
-            Self::Protocol(e) => write!(f, "the relay speaks differently: {e}"),
-            Self::Local(e) => write!(f, "networking on this device failed: {e}"),
-        }
-    }
 }
 
 /// What the engine reports.
@@ -242,6 +196,16 @@ pub enum Event {
         id: ClientMsgId,
         /// Why.
         reason: RejectReason,
+    },
+    /// Older events, answering [`Command::LoadHistory`]: oldest first, each below
+    /// `before`.
+    History {
+        /// The request's `before`.
+        before: Seq,
+        /// The events.
+        events: Vec<RoomEvent>,
+        /// Older events exist than the first one here.
+        more: bool,
     },
     /// The state to persist changed (outbox, counter or last seq).
     Saved(EngineState),
@@ -305,11 +269,12 @@ enum Wake {
 }
 
 struct Connected {
-    conn: quinn::Connection,
-    send: quinn::SendStream,
-    recv: FrameReader,
+    conn: Conn,
     welcome: Welcome,
 }
+
+/// Events asked for per history page.
+const HISTORY_PAGE: u32 = 100;
 
 /// How long a leaving client waits for the relay to close after its Leave.
 const LEAVE_WAIT: Duration = Duration::from_secs(1);
@@ -548,6 +513,8 @@ impl Runner {
                 self.config.name = name;
                 Wake::Stay
             }
+            // Pages are asked for again once connected (the view knows what it lacks).
+            Some(Command::LoadHistory { .. }) => Wake::Stay,
             Some(Command::Disconnect) => Wake::Disconnect,
             Some(Command::ReconnectNow) | Some(Command::NetworkChanged) => Wake::Connect,
         }
@@ -606,8 +573,7 @@ impl Runner {
                 return Ok(ep.clone());
             }
         }
-        let ep = quinn::Endpoint::client(unspecified(addr))
-            .map_err(|e| Problem::Local(e.to_string()))?;
+        let ep = socket::client_endpoint(addr).map_err(|e| Problem::Local(e.to_string()))?;
         self.endpoint = Some(ep.clone());
         Ok(ep)
     }
@@ -616,31 +582,25 @@ impl Runner {
     /// disconnected; `Err(None)`: every handle was dropped.
     async fn connect(&mut self) -> Result<Option<Connected>, Option<Problem>> {
         let invite = self.config.invite.clone();
-        let hello = codec::encode(&ClientFrame::Hello(Hello {
+        let hello = Hello {
             version: PROTOCOL_VERSION,
             name: self.config.name.clone(),
             install: self.config.state.install,
             room_key: invite.room_key.clone(),
             resume_after: self.config.state.last_seq,
-        }))
-        .map_err(|e| Some(Problem::Protocol(e.to_string())))?;
-        let client_config =
-            tls::client_config(invite.trust()).map_err(|e| Some(Problem::Local(e.to_string())))?;
-        let addr = tokio::time::timeout(self.config.connect_timeout, resolve(&invite))
+        };
+        let addr = tokio::time::timeout(self.config.connect_timeout, net::resolve(&invite))
             .await
             .map_err(|_| Some(Problem::Unreachable))?
             .map_err(Some)?;
         let endpoint = self.endpoint_for(addr).map_err(Some)?;
-        let attempt = tokio::time::timeout(
-            self.config.connect_timeout,
-            handshake(
-                endpoint,
-                client_config,
-                addr,
-                invite.server_name().to_owned(),
-                hello,
-            ),
-        );
+        let dialer = Dialer::to_addr(endpoint, &invite, addr).map_err(Some)?;
+        let attempt = tokio::time::timeout(self.config.connect_timeout, async move {
+            dialer
+                .open(hello)
+                .await
+                .map(|(conn, welcome)| Connected { conn, welcome })
+        });
         tokio::pin!(attempt);
         loop {
             tokio::select! {
@@ -661,12 +621,8 @@ impl Runner {
     }
 
     async fn session(&mut self, c: Connected) -> End {
-        let Connected {
-            conn,
-            mut send,
-            recv,
-            welcome,
-        } = c;
+        let Connected { conn, welcome } = c;
+        let (conn, recv, mut send) = conn.into_parts();
         let (frames_tx, mut frames) = mpsc::channel(256);
         let reader = tokio::spawn(read_loop(recv, frames_tx));
         let mut pacer = pacer(welcome.rate);
@@ -707,18 +663,14 @@ impl Runner {
                             break end;
                         }
                     }
-                    Some(Err(CodecError::Closed)) | None => {
-                        break End::Retry(lost(&conn));
-                    }
-                    Some(Err(CodecError::Stream(_))) => break End::Retry(lost(&conn)),
-                    Some(Err(e)) => break End::Retry(Problem::Protocol(e.to_string())),
+                    Some(Err(e)) => break End::on(Problem::of_lost(&conn, &e)),
+                    None => break End::Retry(Problem::ConnectionLost("reader stopped".into())),
                 },
                 cmd = self.commands.recv() => match cmd {
                     None => break End::Gone,
                     Some(Command::Disconnect) => {
-                        if let Ok(leave) = codec::encode(&ClientFrame::Leave) {
-                            let _ = send.write_all(&leave).await;
-                            let _ = send.finish();
+                        if send.write(&ClientFrame::Leave).await.is_ok() {
+                            send.finish();
                             // Closing at once could drop the Leave (the room would log
                             // a lost connection): the relay closes once it has it.
                             let _ = tokio::time::timeout(LEAVE_WAIT, conn.closed()).await;
@@ -735,6 +687,12 @@ impl Runner {
                     Some(Command::Send(text)) => self.queue(text),
                     Some(Command::Retry(id)) => self.retry(id),
                     Some(Command::SetName(name)) => self.config.name = name,
+                    Some(Command::LoadHistory { before }) => {
+                        let request = ClientFrame::History { before, limit: HISTORY_PAGE };
+                        if let Err(e) = send.write(&request).await {
+                            break End::Retry(Problem::of_write(&e));
+                        }
+                    }
                 },
                 _ = tokio::time::sleep_until(next_token), if pacing => {}
                 _ = save_tick.tick() => {
@@ -752,7 +710,7 @@ impl Runner {
     /// Writes outbox entries not yet sent on this connection, as the pacer allows.
     async fn flush(
         &mut self,
-        send: &mut quinn::SendStream,
+        send: &mut FrameWriter,
         pacer: &mut TokenBucket,
     ) -> Result<(), Problem> {
         while self.sent < self.config.state.outbox.len() && pacer.take() {
@@ -762,7 +720,9 @@ impl Runner {
                 text: out.text.clone(),
             })
             .map_err(|e| Problem::Protocol(e.to_string()))?;
-            write(send, &frame).await?;
+            send.write_encoded(&frame)
+                .await
+                .map_err(|e| Problem::of_write(&e))?;
             self.sent += 1;
         }
         Ok(())
@@ -775,7 +735,7 @@ impl Runner {
         let local = endpoint
             .local_addr()
             .map_err(|e| Problem::Local(e.to_string()))?;
-        let socket = std::net::UdpSocket::bind(unspecified(local))
+        let socket = std::net::UdpSocket::bind(socket::unspecified(local))
             .map_err(|e| Problem::Local(e.to_string()))?;
         endpoint
             .rebind(socket)
@@ -816,6 +776,11 @@ impl Runner {
             ServerFrame::Welcome(_) => {
                 return Some(End::Retry(Problem::Protocol("a second welcome".into())))
             }
+            ServerFrame::History(page) => self.emit(Event::History {
+                before: page.before,
+                events: page.events,
+                more: page.more,
+            }),
         }
         None
     }
@@ -851,66 +816,6 @@ impl Runner {
     }
 }
 
-fn unspecified(like: SocketAddr) -> SocketAddr {
-    if like.is_ipv4() {
-        SocketAddr::from(([0, 0, 0, 0], 0))
-    } else {
-        SocketAddr::from(([0u16; 8], 0))
-    }
-}
-
-/// The relay's address. Literal addresses need no lookup; names are looked up off the
-/// runtime's threads (`lookup_host`), so a slow resolver cannot stall the engine.
-async fn resolve(invite: &Invite) -> Result<SocketAddr, Problem> {
-    let found = tokio::net::lookup_host(invite.authority())
-        .await
-        .map_err(|e| Problem::Resolve(e.to_string()))?
-        .next();
-    found.ok_or_else(|| Problem::Resolve(format!("no address for {}", invite.host)))
-}
-
-async fn handshake(
-    endpoint: quinn::Endpoint,
-    config: quinn::ClientConfig,
-    addr: SocketAddr,
-    server_name: String,
-    hello: Bytes,
-) -> Result<Connected, Problem> {
-    let conn = endpoint
-        .connect_with(config, addr, &server_name)
-        .map_err(|e| Problem::Local(e.to_string()))?
-        .await
-        .map_err(|e| connection_problem(&e))?;
-    let (mut send, recv) = conn.open_bi().await.map_err(|e| connection_problem(&e))?;
-    write(&mut send, &hello).await?;
-    let mut recv = FrameReader::new(recv);
-    match recv.next::<ServerFrame>().await {
-        Ok(ServerFrame::Welcome(welcome)) => Ok(Connected {
-            conn,
-            send,
-            recv,
-            welcome,
-        }),
-        Ok(ServerFrame::Refused(reason)) => {
-            conn.close(0u32.into(), b"refused");
-            Err(Problem::Refused(reason))
-        }
-        Ok(ServerFrame::Bye(reason)) => Err(Problem::Bye(reason)),
-        Ok(other) => Err(Problem::Protocol(format!(
-            "expected a welcome, got {other:?}"
-        ))),
-        Err(CodecError::Closed) | Err(CodecError::Stream(_)) => Err(lost(&conn)),
-        Err(e) => Err(Problem::Protocol(e.to_string())),
-    }
-}
-
-async fn write(send: &mut quinn::SendStream, frame: &[u8]) -> Result<(), Problem> {
-    send.write_all(frame).await.map_err(|e| match e {
-        quinn::WriteError::ConnectionLost(e) => connection_problem(&e),
-        other => Problem::ConnectionLost(other.to_string()),
-    })
-}
-
 async fn read_loop(mut recv: FrameReader, frames: mpsc::Sender<Result<ServerFrame, CodecError>>) {
     loop {
         let frame = recv.next::<ServerFrame>().await;
@@ -921,58 +826,10 @@ async fn read_loop(mut recv: FrameReader, frames: mpsc::Sender<Result<ServerFram
     }
 }
 
-/// Why a connection that was working is no longer.
-fn lost(conn: &quinn::Connection) -> Problem {
-    match conn.close_reason() {
-        Some(e) => connection_problem(&e),
-        None => Problem::ConnectionLost("the relay closed the stream".into()),
-    }
-}
-
-/// The peer speaks another protocol: TLS alert 120 (no application protocol, an ALPN
-/// mismatch) or a QUIC protocol violation.
-fn is_protocol_error(code: quinn::TransportErrorCode) -> bool {
-    code == quinn::TransportErrorCode::crypto(120)
-        || code == quinn::TransportErrorCode::PROTOCOL_VIOLATION
-}
-
-fn connection_problem(e: &quinn::ConnectionError) -> Problem {
-    use quinn::ConnectionError as E;
-    match e {
-        E::TimedOut => Problem::Unreachable,
-        E::TransportError(t) => {
-            let text = t.to_string();
-            if text.contains(PIN_MISMATCH_MARKER) {
-                Problem::PinMismatch
-            } else if is_protocol_error(t.code) {
-                Problem::Protocol(text)
-            } else if text.contains("certificate") {
-                Problem::Untrusted(text)
-            } else {
-                Problem::ConnectionLost(text)
-            }
-        }
-        E::ConnectionClosed(close) if is_protocol_error(close.error_code) => {
-            Problem::Protocol(close.to_string())
-        }
-        E::ApplicationClosed(close) => {
-            match ByeReason::from_close_code(close.error_code.into_inner()) {
-                Some(ByeReason::Left) | None => {
-                    Problem::ConnectionLost(String::from_utf8_lossy(&close.reason).into_owned())
-                }
-                Some(reason) => Problem::Bye(reason),
-            }
-        }
-        E::Reset => Problem::ConnectionLost("the relay restarted".into()),
-        E::VersionMismatch => Problem::Protocol("QUIC version mismatch".into()),
-        other => Problem::ConnectionLost(other.to_string()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{LeaveReason, RateLimit};
+    use common::protocol::{LeaveReason, RateLimit};
 
     fn welcome(members: &[&str], online: u32, as_of: Seq) -> Welcome {
         Welcome {

@@ -3,9 +3,23 @@
 //! The relay presents a certificate chain (usually self-signed, see the `certs` crate).
 //! A client trusts it either by a pinned SHA-256 [`Fingerprint`] of the leaf certificate
 //! ([`Trust::Pinned`]) or through the web PKI roots ([`Trust::WebPki`]). Pinning replaces
-//! only the chain check: handshake signatures are still verified.
+//! only the chain check: handshake signatures are still verified. A pin that does not
+//! match is reported by type ([`ClientTls::pin_failed`]), not by error text.
+//!
+//! Liveness: clients send a keep-alive every [`KEEP_ALIVE`] and both ends give up on a
+//! silent peer after [`IDLE_TIMEOUT`], so a relay that stops answering is noticed within
+//! seconds and a phone that vanished stops costing the relay anything soon after.
 
-use std::{fmt, str::FromStr, sync::Arc, time::Duration};
+use std::{
+    fmt,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
+
+use common::fingerprint::{Fingerprint, Trust};
 
 use rustls::{
     client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier},
@@ -14,85 +28,15 @@ use rustls::{
     DigitallySignedStruct, SignatureScheme,
 };
 
-use crate::protocol::ALPN;
+use common::protocol::ALPN;
 
-/// QUIC idle timeout on both ends.
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
-/// How often a client sends keep-alives, well inside [`IDLE_TIMEOUT`].
-pub const KEEP_ALIVE: Duration = Duration::from_secs(10);
-
-/// SHA-256 of a DER certificate, as pinned in invites.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Fingerprint(pub [u8; 32]);
-
-impl Fingerprint {
-    /// The fingerprint of a DER-encoded certificate.
-    pub fn of(cert_der: &[u8]) -> Self {
-        let digest = ring::digest::digest(&ring::digest::SHA256, cert_der);
-        Self(digest.as_ref().try_into().expect("SHA-256 is 32 bytes"))
-    }
-
-    /// Compares in time independent of where the fingerprints differ.
-    pub fn matches(&self, other: &Fingerprint) -> bool {
-        constant_time_eq(&self.0, &other.0)
-    }
-}
-
-/// Compares secrets (fingerprints, room keys) in time independent of where they differ
-/// (only their lengths leak).
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-impl fmt::Display for Fingerprint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&hex::encode(self.0))
-    }
-}
-
-impl fmt::Debug for Fingerprint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Fingerprint({self})")
-    }
-}
-
-/// Why a fingerprint string could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FingerprintError {
-    /// Not 64 hex digits.
-    #[error("a fingerprint has 64 hex digits, this one has {0}")]
-    Length(usize),
-    /// Contains something other than hex digits (and optional colons).
-    #[error("a fingerprint is written in hex digits (0-9, a-f)")]
-    Encoding,
-}
-
-impl FromStr for Fingerprint {
-    type Err = FingerprintError;
-
-    /// Accepts 64 hex digits, optionally in colon-separated pairs as `openssl` prints them.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let digits: String = s.trim().chars().filter(|c| *c != ':').collect();
-        if !digits.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(FingerprintError::Encoding);
-        }
-        if digits.len() != 64 {
-            return Err(FingerprintError::Length(digits.len()));
-        }
-        let mut out = [0u8; 32];
-        hex::decode_to_slice(&digits, &mut out).map_err(|_| FingerprintError::Encoding)?;
-        Ok(Self(out))
-    }
-}
-
-/// How a client decides to trust the relay's certificate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Trust {
-    /// The leaf certificate must have this SHA-256 fingerprint (self-signed relays).
-    Pinned(Fingerprint),
-    /// The certificate must chain to a web PKI root and name the host.
-    WebPki,
-}
+/// QUIC idle timeout on both ends (the shorter of the two sides' applies): a peer
+/// silent this long is gone.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often a client sends a keep-alive when it has nothing else to send: two and a
+/// half per [`IDLE_TIMEOUT`], so one lost packet does not end a connection. About one
+/// small packet each way every 2 s per idle client.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(2);
 
 /// A certificate whose fingerprint is not the pinned one. Shown to users, so it says
 /// both values; its `Debug` is its message too, because rustls reports it with `Debug`.
@@ -110,10 +54,6 @@ impl fmt::Debug for PinMismatch {
         fmt::Display::fmt(self, f)
     }
 }
-
-/// Marker text in the connection error when a pin did not match, so that a client can
-/// tell this failure apart from others (quinn reports TLS errors as text).
-pub const PIN_MISMATCH_MARKER: &str = "certificate fingerprint";
 
 /// Errors building TLS configurations.
 #[derive(Debug, thiserror::Error)]
@@ -134,7 +74,7 @@ fn crypto_provider() -> Arc<CryptoProvider> {
 /// sized for chat traffic rather than bulk transfer.
 pub fn transport_config(client: bool) -> quinn::TransportConfig {
     let mut t = quinn::TransportConfig::default();
-    t.max_idle_timeout(Some(IDLE_TIMEOUT.try_into().expect("30 s fits")));
+    t.max_idle_timeout(Some(IDLE_TIMEOUT.try_into().expect("5 s fits")));
     t.max_concurrent_uni_streams(0u8.into());
     // Piazza speaks over one stream and never uses QUIC datagrams: not accepting them
     // keeps a peer from parking datagrams in a buffer nobody reads (1.25 MB by default).
@@ -181,13 +121,34 @@ pub fn server_config(
     Ok(config)
 }
 
+/// A client's QUIC configuration, and what its certificate check saw.
+#[derive(Clone)]
+pub struct ClientTls {
+    /// The configuration to connect with.
+    pub config: quinn::ClientConfig,
+    pin_failed: Arc<AtomicBool>,
+}
+
+impl ClientTls {
+    /// True once a relay presented a certificate other than the pinned one.
+    pub fn pin_failed(&self) -> bool {
+        self.pin_failed.load(Ordering::Relaxed)
+    }
+
+    /// Forgets earlier pin failures (before a new attempt).
+    pub fn reset(&self) {
+        self.pin_failed.store(false, Ordering::Relaxed);
+    }
+}
+
 /// A client's QUIC configuration for the given trust, with Piazza's ALPN.
-pub fn client_config(trust: Trust) -> Result<quinn::ClientConfig, TlsError> {
+pub fn client_config(trust: Trust) -> Result<ClientTls, TlsError> {
     client_config_with_alpn(trust, ALPN)
 }
 
 /// Like [`client_config`] with another ALPN; for tests of ALPN mismatch.
-pub fn client_config_with_alpn(trust: Trust, alpn: &[u8]) -> Result<quinn::ClientConfig, TlsError> {
+pub fn client_config_with_alpn(trust: Trust, alpn: &[u8]) -> Result<ClientTls, TlsError> {
+    let pin_failed = Arc::new(AtomicBool::new(false));
     let provider = crypto_provider();
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&[&rustls::version::TLS13])?;
@@ -197,6 +158,7 @@ pub fn client_config_with_alpn(trust: Trust, alpn: &[u8]) -> Result<quinn::Clien
             .with_custom_certificate_verifier(Arc::new(PinnedVerifier {
                 fingerprint,
                 algorithms: provider.signature_verification_algorithms,
+                failed: pin_failed.clone(),
             }))
             .with_no_client_auth(),
         Trust::WebPki => {
@@ -211,7 +173,7 @@ pub fn client_config_with_alpn(trust: Trust, alpn: &[u8]) -> Result<quinn::Clien
         .map_err(|e| TlsError::Quic(e.to_string()))?;
     let mut config = quinn::ClientConfig::new(Arc::new(crypto));
     config.transport_config(Arc::new(transport_config(true)));
-    Ok(config)
+    Ok(ClientTls { config, pin_failed })
 }
 
 /// Accepts exactly the certificate with the pinned fingerprint, whatever names it holds
@@ -220,6 +182,7 @@ pub fn client_config_with_alpn(trust: Trust, alpn: &[u8]) -> Result<quinn::Clien
 struct PinnedVerifier {
     fingerprint: Fingerprint,
     algorithms: WebPkiSupportedAlgorithms,
+    failed: Arc<AtomicBool>,
 }
 
 impl ServerCertVerifier for PinnedVerifier {
@@ -235,6 +198,7 @@ impl ServerCertVerifier for PinnedVerifier {
         if presented.matches(&self.fingerprint) {
             Ok(ServerCertVerified::assertion())
         } else {
+            self.failed.store(true, Ordering::Relaxed);
             Err(rustls::Error::InvalidCertificate(
                 rustls::CertificateError::Other(rustls::OtherError(Arc::new(PinMismatch {
                     expected: self.fingerprint,
@@ -264,41 +228,5 @@ impl ServerCertVerifier for PinnedVerifier {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.algorithms.supported_schemes()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fingerprint_parses_plain_and_colon_forms() {
-        let fp = Fingerprint::of(b"certificate");
-        let plain = fp.to_string();
-        assert_eq!(plain.len(), 64);
-        assert_eq!(plain.parse::<Fingerprint>().unwrap(), fp);
-        let colons =
-            fp.0.iter()
-                .map(|b| format!("{b:02X}"))
-                .collect::<Vec<_>>()
-                .join(":");
-        assert_eq!(colons.parse::<Fingerprint>().unwrap(), fp);
-        assert_eq!(
-            "abcd".parse::<Fingerprint>(),
-            Err(FingerprintError::Length(4))
-        );
-        assert_eq!(
-            "zz".repeat(32).parse::<Fingerprint>(),
-            Err(FingerprintError::Encoding)
-        );
-    }
-
-    #[test]
-    fn matches_compares_every_byte() {
-        let a = Fingerprint([1; 32]);
-        let mut b = a;
-        assert!(a.matches(&b));
-        b.0[31] = 2;
-        assert!(!a.matches(&b));
     }
 }

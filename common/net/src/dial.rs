@@ -1,0 +1,130 @@
+//! Opening a session as a client: resolve the invite, handshake with the right trust,
+//! send the hello, read the welcome. The engine, the benchmark and every test open
+//! sessions through [`Dialer`] (or the one-shot [`open`]), so there is one handshake.
+
+use std::net::SocketAddr;
+
+use common::{
+    codec::CodecError,
+    invite::Invite,
+    protocol::{ClientFrame, Hello, ServerFrame, Welcome},
+};
+
+use crate::{
+    conn::Conn,
+    problem::Problem,
+    socket,
+    tls::{self, ClientTls},
+};
+
+/// Connects to one relay: its address, its TLS trust and the QUIC endpoint to use.
+/// Cheap to clone; one dialer can open many sessions (the benchmark's clients).
+#[derive(Clone)]
+pub struct Dialer {
+    endpoint: quinn::Endpoint,
+    tls: ClientTls,
+    addr: SocketAddr,
+    server_name: String,
+}
+
+impl Dialer {
+    /// A dialer for `invite`, resolving its host (off the runtime's threads).
+    pub async fn resolve(endpoint: quinn::Endpoint, invite: &Invite) -> Result<Self, Problem> {
+        let addr = resolve(invite).await?;
+        Self::to_addr(endpoint, invite, addr)
+    }
+
+    /// A dialer for `invite` at a known address (no lookup).
+    pub fn to_addr(
+        endpoint: quinn::Endpoint,
+        invite: &Invite,
+        addr: SocketAddr,
+    ) -> Result<Self, Problem> {
+        let tls = tls::client_config(invite.trust()).map_err(|e| Problem::Local(e.to_string()))?;
+        Ok(Self {
+            endpoint,
+            tls,
+            addr,
+            server_name: invite.server_name().to_owned(),
+        })
+    }
+
+    /// Uses another TLS configuration (tests of ALPN and trust).
+    pub fn with_tls(mut self, tls: ClientTls) -> Self {
+        self.tls = tls;
+        self
+    }
+
+    /// The relay's address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The endpoint connections are made from.
+    pub fn endpoint(&self) -> &quinn::Endpoint {
+        &self.endpoint
+    }
+
+    /// A QUIC connection with the relay (handshake done, no stream yet).
+    pub async fn connect(&self) -> Result<quinn::Connection, Problem> {
+        self.tls.reset();
+        let connecting = self
+            .endpoint
+            .connect_with(self.tls.config.clone(), self.addr, &self.server_name)
+            .map_err(|e| Problem::Local(e.to_string()))?;
+        connecting
+            .await
+            .map_err(|e| Problem::of_connection(&e, self.tls.pin_failed()))
+    }
+
+    /// Opens a session: connection, stream, hello, and the relay's welcome. A refusal or
+    /// a bye is a [`Problem`] with its reason.
+    pub async fn open(&self, hello: Hello) -> Result<(Conn, Welcome), Problem> {
+        let connection = self.connect().await?;
+        let mut conn = Conn::open(connection)
+            .await
+            .map_err(|e| Problem::of_connection(&e, false))?;
+        conn.write(&ClientFrame::Hello(hello))
+            .await
+            .map_err(|e| Problem::of_write(&e))?;
+        match conn.read::<ServerFrame>().await {
+            Ok(ServerFrame::Welcome(welcome)) => Ok((conn, welcome)),
+            Ok(ServerFrame::Refused(reason)) => {
+                conn.close(0, b"refused");
+                Err(Problem::Refused(reason))
+            }
+            Ok(ServerFrame::Bye(reason)) => Err(Problem::Bye(reason)),
+            Ok(other) => {
+                conn.close(0, b"protocol error");
+                Err(Problem::Protocol(format!(
+                    "expected a welcome, got {other:?}"
+                )))
+            }
+            Err(e @ (CodecError::Closed | CodecError::Stream(_))) => {
+                Err(Problem::of_lost(conn.connection(), &e))
+            }
+            Err(e) => {
+                conn.close(0, b"protocol error");
+                Err(Problem::Protocol(e.to_string()))
+            }
+        }
+    }
+}
+
+/// Opens one session from a fresh client endpoint: what a test or tool needs when it
+/// does not manage endpoints itself.
+pub async fn open(invite: &Invite, hello: Hello) -> Result<(Conn, Welcome), Problem> {
+    let addr = resolve(invite).await?;
+    let endpoint = socket::client_endpoint(addr).map_err(|e| Problem::Local(e.to_string()))?;
+    Dialer::to_addr(endpoint, invite, addr)?.open(hello).await
+}
+
+/// The relay's address. Literal addresses need no lookup; names are looked up off the
+/// runtime's threads (`lookup_host`), so a slow resolver cannot stall a client.
+pub async fn resolve(invite: &Invite) -> Result<SocketAddr, Problem> {
+    let found = tokio::net::lookup_host(invite.authority())
+        .await
+        .map_err(|e| Problem::Resolve(e.to_string()))?
+        .next();
+    found.ok_or_else(|| Problem::Resolve(format!("no address for {}", invite.host)))
+}
