@@ -1,55 +1,44 @@
 //! Piazza's chat app: one Dioxus code base for desktop and Android.
 //!
 //! # Layout
-//! - [`app`]: the root component [`App`] and the coroutine that owns the engine
-//!   (`common::client`) and turns user [`Intent`](app::Intent)s into commands.
-//! - [`state`]: the view model, folded from engine events by pure functions.
+//! - [`app`]: the root component [`App`]: starts the controller and the page glue and
+//!   shows the screen of the current phase.
+//! - [`controller`]: owns the engine and the relay's files; turns [`controller::Intent`]s
+//!   into engine commands and engine events into the view; start-up (lock, settings).
+//! - [`state`]: the view model (timeline, rows, status), folded from engine events by
+//!   pure functions; no Dioxus types, no translated text.
+//! - [`screens`]: the prompt, chat and "already open" screens, wired to the controller.
 //! - [`ui`]: the shared components ([`ui::NamePrompt`], [`ui::MessageList`],
-//!   [`ui::Composer`], [`ui::StatusBanner`], [`ui::MemberList`]).
-//! - [`i18n`]: every visible string, in Italian and English.
-//! - [`store`]: settings and engine state in the platform data directory.
-//! - [`notify`]: desktop notifications for messages while the window is unfocused.
+//!   [`ui::Composer`], [`ui::StatusBanner`], [`ui::MemberList`]): functions of state and
+//!   callbacks, the same on desktop and phone.
+//! - [`i18n`]: every visible string, in Italian and English; reasons are translated
+//!   here, at render.
+//! - [`store`]: settings, identity, per-relay engine state and timeline on disk; the
+//!   one-window-per-directory lock.
+//! - [`platform`]: page glue (JavaScript), notifications, the desktop window, the test
+//!   probe.
 //!
 //! The binary (`src/main.rs`) opens a desktop window by default; with the `mobile`
 //! feature (and without `desktop`) the same [`App`] runs on Android.
 //!
 //! # Environment
 //! - `PIAZZA_INVITE`: pre-fills the invite field (so does the first argument).
-//! - `PIAZZA_DATA_DIR`: where settings and the outbox live.
+//! - `PIAZZA_DATA_DIR`: where settings, outbox and history live (one window each).
 //! - `PIAZZA_LANG=it|en`: overrides the system locale.
 //! - `PIAZZA_NOTIFY=0`: no desktop notifications.
 
 pub mod app;
+pub mod controller;
 pub mod i18n;
-pub mod notify;
+pub mod platform;
+pub mod screens;
 pub mod state;
 pub mod store;
 pub mod ui;
 
 pub use app::App;
-
-/// The desktop window configuration: title, size, icon, no default menu bar.
-/// `visible: false` opens a hidden window (end-to-end tests).
 #[cfg(feature = "desktop")]
-pub fn desktop_config(visible: bool) -> dioxus::desktop::Config {
-    use dioxus::desktop::{Config, LogicalSize, WindowBuilder};
-
-    let window = WindowBuilder::new()
-        .with_title("Piazza")
-        .with_inner_size(LogicalSize::new(980.0, 720.0))
-        .with_min_inner_size(LogicalSize::new(360.0, 480.0))
-        .with_visible(visible);
-    let mut config = Config::new()
-        .with_window(window)
-        .with_menu(None)
-        .with_background_color((246, 247, 251, 255))
-        .with_disable_context_menu(false);
-    match dioxus::desktop::icon_from_memory(include_bytes!("../assets/icons/256x256.png")) {
-        Ok(icon) => config = config.with_icon(icon),
-        Err(error) => tracing::debug!(%error, "window icon not loaded"),
-    }
-    config
-}
+pub use platform::window::desktop_config;
 
 /// Opens the app: a desktop window, or the mobile activity with the `mobile` feature.
 pub fn launch() {

@@ -16,7 +16,7 @@ fn main() {
             return;
         }
         // Single-threaded here: nothing else reads the environment yet.
-        std::env::set_var(app::app::INVITE_ENV, arg);
+        std::env::set_var(app::controller::startup::INVITE_ENV, arg);
     }
     app::launch();
 }

@@ -1,87 +1,163 @@
-//! Real keystrokes (xdotool) into the composer of a visible window under Xvfb: fast
-//! typing keeps every character (the composer is uncontrolled), Return sends, and
-//! Shift+Return makes a new line instead of sending.
+//! Typing messages as people do: back to back with Enter at once, fast and calm, with
+//! dead keys, Shift+Enter and blank drafts — while another window floods the room.
+//! Every message must arrive intact, once, in the relay's order, in both windows.
 //!
-//! Run: `xvfb-run -a cargo test -p app --test e2e_typing` (needs `xdotool`). Without
-//! xdotool the scenario is skipped.
+//! Needs Xvfb, openbox, xdotool and ImageMagick (`scripts/setup.sh` installs them).
 
 mod support;
 
-use support::*;
+use std::time::Duration;
 
-fn main() {
-    if std::process::Command::new("xdotool")
-        .arg("version")
-        .output()
-        .is_err()
-    {
-        println!("xdotool not installed: skipping the typing scenario");
-        println!("test result: ok. 0 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out");
-        return;
-    }
-    watchdog(120);
-    run_with("en", || Box::pin(scenario()), true);
+use support::{
+    app::{Keyboard, Options},
+    serial, temp_dir, wait_until, AppWindow, LocalRelay, Person,
+};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// Opens a window and joins as `name` by typing.
+fn open_and_join(relay: &LocalRelay, name: &str, dir: &std::path::Path) -> AppWindow {
+    let mut app = AppWindow::open(Options::new(dir).invite(relay.invite()));
+    wait_until("the join screen", WAIT, || app.exists("#name-input"));
+    app.click("#name-input");
+    app.type_text(name, 30);
+    app.key("Return");
+    wait_until("connected", WAIT, || app.status() == "connected");
+    app.click("#composer-input");
+    app
 }
 
-/// Runs xdotool off the UI thread.
-async fn xdotool(args: &[&str]) {
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let status = rt()
-        .spawn_blocking(move || std::process::Command::new("xdotool").args(&args).status())
-        .await
-        .expect("join");
-    match status {
-        Ok(s) if s.success() => {}
-        other => fail(&format!("xdotool failed: {other:?}")),
-    }
+/// Every message text the window has, oldest first: scrolls to the top of the list
+/// with the Home key until the start of the room shows.
+fn all_texts(app: &mut AppWindow) -> Vec<String> {
+    app.click("#messages");
+    wait_until("the start of the room", Duration::from_secs(60), || {
+        app.key("Home");
+        std::thread::sleep(Duration::from_millis(300));
+        app.exists("#history-top.start")
+    });
+    app.texts()
 }
 
-async fn scenario() {
-    wait_until("the join screen", 20, || exists("#name-input")).await;
-    type_into("#name-input", "Dora").await;
-    click("#join-button").await;
-    wait_until("connected", 20, || async { status().await == "connected" }).await;
-    wait_until("the composer", 5, || exists("#composer-input")).await;
+/// Types `text` and presses Return at once.
+fn send(keyboard: &Keyboard, text: &str, delay_ms: u32) {
+    keyboard.type_text(text, delay_ms);
+    keyboard.key("Return");
+}
 
-    // Keyboard focus: the pointer over the window (no window manager under Xvfb) and
-    // the DOM focus in the composer.
-    let (x, y): (i32, i32) = js(
-        r##"const r = document.querySelector("#composer-input").getBoundingClientRect();
-        return [Math.round(r.left + r.width / 2), Math.round(r.top + r.height / 2)];"##,
-    )
-    .await;
-    xdotool(&["mousemove", &x.to_string(), &y.to_string(), "click", "1"]).await;
-    pause(300).await;
+#[test]
+fn twenty_messages_typed_back_to_back_during_a_burst_of_two_hundred_arrive_intact_once_in_order() {
+    let _serial = serial();
+    let relay = LocalRelay::start();
+    let watcher = Person::join(&relay.invite(), "Osservatore");
+    let (dir_a, dir_b) = (temp_dir("piazza-e2e-a"), temp_dir("piazza-e2e-b"));
+    let mut anna = open_and_join(&relay, "Anna", dir_a.path());
+    let mut bruno = open_and_join(&relay, "Bruno", dir_b.path());
 
-    let text = "The quick brown fox jumps over 13 lazy dogs";
-    xdotool(&["type", "--delay", "5", text]).await;
-    wait_until("every typed character in the composer", 10, || async {
-        value_of("#composer-input").await == text
-    })
-    .await;
+    let anna_texts: Vec<String> = (1..=20).map(|i| format!("messaggio numero {i}")).collect();
+    let bruno_texts: Vec<String> = (1..=200).map(|i| format!("raffica {i:03}")).collect();
+    std::thread::scope(|scope| {
+        let (keys, texts) = (anna.keyboard(), &anna_texts);
+        scope.spawn(move || {
+            for text in texts {
+                send(&keys, text, 30);
+            }
+        });
+        let (keys, texts) = (bruno.keyboard(), &bruno_texts);
+        scope.spawn(move || {
+            for text in texts {
+                send(&keys, text, 8);
+            }
+        });
+    });
+    // The relay's order, as a third member saw it.
+    wait_until(
+        "all 220 messages in the room",
+        Duration::from_secs(90),
+        || watcher.texts().len() >= 220,
+    );
+    let order = watcher.texts();
+    assert_eq!(order.len(), 220, "nothing doubled in the room: {order:?}");
+    let mut sorted = order.clone();
+    sorted.sort();
+    let mut expected: Vec<String> = anna_texts.iter().chain(&bruno_texts).cloned().collect();
+    expected.sort();
+    assert_eq!(sorted, expected, "every message intact, once");
+    let of = |who: &[String]| {
+        order
+            .iter()
+            .filter(|t| who.contains(t))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        of(&anna_texts),
+        anna_texts,
+        "Anna's messages in typing order"
+    );
+    assert_eq!(
+        of(&bruno_texts),
+        bruno_texts,
+        "Bruno's messages in typing order"
+    );
 
-    // Shift+Return: a new line, not a send.
-    xdotool(&["key", "shift+Return"]).await;
-    xdotool(&["type", "--delay", "5", "second line"]).await;
-    let expected = format!("{text}\nsecond line");
-    wait_until("a two-line draft", 10, || async {
-        value_of("#composer-input").await == expected
-    })
-    .await;
-    if row(text).await.is_some() {
-        fail("Shift+Return sent the message");
+    for app in [&mut anna, &mut bruno] {
+        wait_until(
+            "every own message delivered",
+            Duration::from_secs(60),
+            || {
+                app.rows()
+                    .iter()
+                    .all(|r| !r.own || r.delivery == "delivered")
+            },
+        );
+        assert_eq!(
+            app.value("#composer-input"),
+            "",
+            "nothing left behind in the field"
+        );
+        assert_eq!(all_texts(app), order, "the window shows the relay's order");
     }
+    anna.screenshot("e2e-burst");
+}
 
-    xdotool(&["key", "Return"]).await;
-    wait_until("the typed message delivered", 15, || async {
-        row(&expected)
-            .await
-            .is_some_and(|r| r.delivery == "delivered" && r.own)
-    })
-    .await;
-    wait_until("the composer cleared", 5, || async {
-        value_of("#composer-input").await.is_empty()
-    })
-    .await;
-    pass("fast real typing keeps every character; Return sends, Shift+Return adds a line");
+#[test]
+fn the_composer_keeps_every_keystroke_at_a_calm_pace_with_dead_keys_and_new_lines() {
+    let _serial = serial();
+    let relay = LocalRelay::start();
+    let dir = temp_dir("piazza-e2e-app");
+    let mut app = open_and_join(&relay, "Chiara", dir.path());
+
+    // A blank draft and Return: nothing is sent and the spaces do not stay.
+    app.type_text("   ", 120);
+    app.key("Return");
+    // A calm typist, a composed "è" and "à", Shift+Return for a second line.
+    app.type_text("Perch", 120);
+    app.key("dead_grave e");
+    app.type_text(" no? Andiamo l", 120);
+    app.key("dead_grave a");
+    app.key("shift+Return");
+    app.type_text("alle 5", 120);
+    let expected = "Perchè no? Andiamo là\nalle 5";
+    wait_until("the draft as typed", WAIT, || {
+        app.value("#composer-input") == expected
+    });
+    assert!(
+        app.rows().is_empty(),
+        "Shift+Return and a blank draft sent nothing"
+    );
+    app.key("Return");
+    wait_until("the message delivered", WAIT, || {
+        app.rows()
+            .iter()
+            .any(|r| r.text == expected && r.own && r.delivery == "delivered")
+    });
+    // The send button takes what is typed, too.
+    app.type_text("con il pulsante", 60);
+    app.click("#send-button");
+    wait_until("the second message delivered", WAIT, || {
+        app.texts() == [expected.to_owned(), "con il pulsante".to_owned()]
+    });
+    assert_eq!(app.value("#composer-input"), "");
+    app.screenshot("screenshot");
 }

@@ -5,17 +5,17 @@ use std::{rc::Rc, time::Duration};
 
 use app::{
     i18n::Lang,
-    state::{ChatView, StatusView},
+    state::{ChatView, Older, StatusView},
     ui::{format_time, Composer, MemberList, MessageList, NamePrompt, StatusBanner},
 };
 use common::{
-    client::{Event, Outgoing, Problem, Status},
     protocol::{
         ClientMsgId, EventKind, InstallId, LeaveReason, RefuseReason, RejectReason, RoomEvent,
-        MAX_NAME_CHARS,
     },
+    rules::MAX_NAME_CHARS,
 };
 use dioxus::prelude::*;
+use engine::{Event, Outgoing, Problem, Status};
 
 #[derive(Clone)]
 struct Root(Rc<dyn Fn() -> Element>);
@@ -55,7 +55,7 @@ fn room_msg(seq: u64, sender: &str, text: &str, id: ClientMsgId) -> Event {
 /// A room with: a join, Bruno's message, my delivered message, my queued message, my
 /// rejected message and a leave.
 fn sample_view() -> ChatView {
-    let mut view = ChatView::new(ME, "Anna", &[], AT);
+    let mut view = ChatView::new(ME, "Anna", &[], &[], AT);
     let events = [
         Event::Welcome {
             name: "Anna".into(),
@@ -111,16 +111,28 @@ fn sample_view() -> ChatView {
 }
 
 fn message_list(lang: Lang, view: &ChatView, unseen: usize) -> String {
-    let entries = view.timeline();
+    message_list_with(lang, view, unseen, Older::None, false)
+}
+
+fn message_list_with(
+    lang: Lang,
+    view: &ChatView,
+    unseen: usize,
+    older: Older,
+    offline: bool,
+) -> String {
+    let entries: Vec<_> = view.timeline.visible().into_iter().cloned().collect();
     render(move || {
         rsx! {
             MessageList {
                 lang,
                 entries: entries.clone(),
+                older,
+                offline,
                 unseen,
                 on_retry: |_| {},
-                on_scroll: |_| {},
                 on_jump: |_| {},
+                on_older: |_| {},
             }
         }
     })
@@ -188,7 +200,7 @@ fn queued_and_rejected_states_with_retry() {
 #[test]
 fn italian_message_list() {
     let html = message_list(Lang::It, &sample_view(), 3);
-    assert!(html.contains("Bruno è entrato nella piazza"), "{html}");
+    assert!(html.contains("Bruno ha raggiunto la piazza"), "{html}");
     assert!(html.contains("Bruno ha perso la connessione"), "{html}");
     assert!(row_of(&html, "Ciao Bruno").contains("Consegnato"));
     assert!(row_of(&html, "in coda").contains("In invio…"));
@@ -211,7 +223,7 @@ fn english_notices_marker_and_empty_room() {
     let html = message_list(Lang::En, &sample_view(), 0);
     assert!(!html.contains("new-messages"), "{html}");
 
-    let empty = message_list(Lang::It, &ChatView::new(ME, "Anna", &[], AT), 0);
+    let empty = message_list(Lang::It, &ChatView::new(ME, "Anna", &[], &[], AT), 0);
     assert!(
         empty.contains("Ancora nessun messaggio. Saluta!"),
         "{empty}"
@@ -220,7 +232,7 @@ fn english_notices_marker_and_empty_room() {
 
 #[test]
 fn text_is_escaped() {
-    let mut view = ChatView::new(ME, "Anna", &[], AT);
+    let mut view = ChatView::new(ME, "Anna", &[], &[], AT);
     view.apply(
         &room_msg(1, "<b>Eve</b>", "<script>x()</script>", id(OTHER, 9)),
         AT,
@@ -232,30 +244,30 @@ fn text_is_escaped() {
 
 #[test]
 fn composer_button_is_invia_in_italian_and_send_in_english() {
-    let it = render(|| rsx! { Composer { lang: Lang::It, on_send: |_| {} } });
+    let it = render(|| rsx! { Composer { lang: Lang::It } });
     assert!(it.contains(">Invia<"), "{it}");
     assert!(it.contains("Scrivi un messaggio…"), "{it}");
     assert!(it.contains("composer-input"), "{it}");
     // Uncontrolled: no value attribute on the textarea.
     assert!(!it.contains("value="), "{it}");
     // Empty: nothing to send, no counter.
-    assert!(it.contains("disabled"), "{it}");
+    assert!(it.contains(r#"aria-disabled="true""#), "{it}");
     assert!(!it.contains("char-counter"), "{it}");
 
-    let en = render(|| rsx! { Composer { lang: Lang::En, on_send: |_| {} } });
+    let en = render(|| rsx! { Composer { lang: Lang::En } });
     assert!(en.contains(">Send<"), "{en}");
     assert!(en.contains("Write a message…"), "{en}");
 }
 
-fn prompt(lang: Lang, name: &str, invite: &str, error: Option<&str>) -> String {
-    let (name, invite, error) = (name.to_owned(), invite.to_owned(), error.map(str::to_owned));
+fn prompt(lang: Lang, name: &str, invite: &str, problem: Option<Problem>) -> String {
+    let (name, invite) = (name.to_owned(), invite.to_owned());
     render(move || {
         rsx! {
             NamePrompt {
                 lang,
                 initial_name: name.clone(),
                 initial_invite: invite.clone(),
-                error: error.clone(),
+                problem: problem.clone(),
                 on_join: |_| {},
             }
         }
@@ -309,12 +321,21 @@ fn name_prompt_validation_messages_follow_protocol_limits() {
 
 #[test]
 fn name_prompt_shows_an_outside_error() {
-    let taken = Lang::It.problem(&Problem::Refused(RefuseReason::NameTaken));
-    let html = prompt(Lang::It, "Anna", "127.0.0.1:4433", Some(&taken));
+    let taken = Problem::Refused(RefuseReason::NameTaken);
+    let html = prompt(Lang::It, "Anna", "127.0.0.1:4433", Some(taken));
+    let name_field = &html[html.find("name-input").unwrap()..html.find("invite-input").unwrap()];
     assert!(
-        html.contains("Qualcuno nella stanza usa già questo nome: scegline un altro."),
+        name_field.contains("Qualcuno nella stanza usa già questo nome (o uno che sembra uguale)"),
         "{html}"
     );
+    let html = prompt(
+        Lang::En,
+        "Anna",
+        "127.0.0.1:4433",
+        Some(Problem::PinMismatch),
+    );
+    let invite_field = &html[html.find("invite-input").unwrap()..];
+    assert!(invite_field.contains("may be another server"), "{html}");
 }
 
 fn banner(lang: Lang, status: Status, since_ms: u64, now_ms: u64, waiting: usize) -> String {
@@ -347,28 +368,28 @@ fn banner_reconnecting_counts_down_in_plain_words() {
     let status = Status::Reconnecting {
         attempt: 2,
         retry_in: Duration::from_secs(8),
-        problem: Problem::ConnectionLost("timed out".into()),
+        problem: Problem::Unreachable,
     };
     let html = banner(Lang::En, status.clone(), 10_000, 12_500, 2);
     assert!(html.contains(r#"data-status="reconnecting""#), "{html}");
     assert!(
-        html.contains("The connection was lost. Reconnecting in 6 s…"),
+        html.contains("The relay cannot be reached. Trying again in 6 s…"),
         "{html}"
     );
     assert!(
-        html.contains("2 messages will be sent when you are back online."),
+        html.contains("2 messages will be sent when the relay is back."),
         "{html}"
     );
     assert!(html.contains("Reconnect now"), "{html}");
-    assert!(!html.contains("timed out"), "{html}");
+    assert!(!html.contains("Unreachable"), "{html}");
 
     let html = banner(Lang::It, status, 10_000, 12_500, 1);
     assert!(
-        html.contains("La connessione si è interrotta. Nuovo tentativo tra 6 s…"),
+        html.contains("Il relay non è raggiungibile. Nuovo tentativo tra 6 s…"),
         "{html}"
     );
     assert!(
-        html.contains("1 messaggio verrà inviato appena torni in linea."),
+        html.contains("1 messaggio verrà inviato quando il relay torna."),
         "{html}"
     );
 }
@@ -432,4 +453,137 @@ fn member_list_marks_me() {
     assert!(large.contains(">1500<"), "{large}");
     assert!(large.contains("Troppe persone"), "{large}");
     assert!(!large.contains("Ancora nessuno"), "{large}");
+}
+
+#[test]
+fn while_offline_the_member_list_says_presence_is_unknown() {
+    let html = render(|| {
+        rsx! {
+            MemberList {
+                lang: Lang::En,
+                online: 2,
+                members: Some(vec!["Anna".to_owned(), "Bruno".to_owned()]),
+                me: Some("Anna".to_owned()),
+                known: false,
+            }
+        }
+    });
+    assert!(html.contains(r#"data-known="false""#), "{html}");
+    assert!(html.contains("who is here now is unknown"), "{html}");
+    assert!(html.contains(r#"class="count">?<"#), "{html}");
+}
+
+#[test]
+fn links_in_texts_are_clickable_and_nothing_else_is() {
+    let mut view = ChatView::new(ME, "Anna", &[], &[], AT);
+    view.apply(
+        &room_msg(
+            1,
+            "Bruno",
+            "orario su https://scuola.example.it/orario e www.comune.roma.it",
+            id(OTHER, 1),
+        ),
+        AT,
+    );
+    view.apply(
+        &room_msg(2, "Bruno", "javascript:alert(1)", id(OTHER, 2)),
+        AT,
+    );
+    let html = message_list(Lang::It, &view, 0);
+    assert!(
+        html.contains(r#"href="https://scuola.example.it/orario""#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"href="https://www.comune.roma.it""#),
+        "{html}"
+    );
+    assert_eq!(html.matches("<a ").count(), 2, "{html}");
+}
+
+#[test]
+fn a_run_of_joins_and_leaves_reads_as_one_line_in_words_that_fit_everyone() {
+    let mut view = ChatView::new(ME, "Anna", &[], &[], AT);
+    let at = |seq| AT + seq * 1000;
+    for (seq, kind) in [
+        (
+            1,
+            EventKind::Left {
+                name: "Giulia".into(),
+                reason: LeaveReason::Shutdown,
+            },
+        ),
+        (
+            2,
+            EventKind::Joined {
+                name: "Giulia".into(),
+            },
+        ),
+        (
+            3,
+            EventKind::Joined {
+                name: "Marco".into(),
+            },
+        ),
+        (
+            4,
+            EventKind::Joined {
+                name: "Sara".into(),
+            },
+        ),
+    ] {
+        view.apply(
+            &Event::Room(RoomEvent {
+                seq,
+                at_ms: at(seq),
+                kind,
+            }),
+            AT,
+        );
+    }
+    let it = message_list(Lang::It, &view, 0);
+    assert_eq!(it.matches(r#"class="notice""#).count(), 1, "{it}");
+    assert!(
+        it.contains("Marco e Sara hanno raggiunto la piazza · Di nuovo in piazza: Giulia"),
+        "{it}"
+    );
+    assert!(!it.contains("entrato") && !it.contains("entrata"), "{it}");
+    let en = message_list(Lang::En, &view, 0);
+    assert!(
+        en.contains("Marco and Sara joined · Giulia is back"),
+        "{en}"
+    );
+}
+
+#[test]
+fn the_top_of_the_list_says_whether_older_messages_exist() {
+    let mut view = ChatView::new(ME, "Anna", &[], &[], AT);
+    view.apply(&room_msg(5, "Bruno", "ciao", id(OTHER, 5)), AT);
+    let start = message_list_with(Lang::En, &view, 0, Older::None, false);
+    assert!(
+        start.contains("This is the beginning of the room."),
+        "{start}"
+    );
+    let loading = message_list_with(Lang::It, &view, 0, Older::Loading, false);
+    assert!(
+        loading.contains("Caricamento dei messaggi precedenti…"),
+        "{loading}"
+    );
+    let more = message_list_with(Lang::En, &view, 0, Older::More, false);
+    assert!(more.contains(r#"id="load-older""#), "{more}");
+}
+
+#[test]
+fn queued_messages_say_they_wait_for_the_connection_while_offline() {
+    let html = message_list_with(Lang::En, &sample_view(), 0, Older::None, true);
+    let queued = row_of(&html, "in coda");
+    assert!(queued.contains("Waiting for the connection"), "{queued}");
+}
+
+#[test]
+fn a_stopped_session_disables_the_composer_with_a_reason() {
+    let html = render(|| rsx! { Composer { lang: Lang::En, stopped: true } });
+    assert!(html.contains(r#"data-stopped="true""#), "{html}");
+    assert!(html.contains("Messages cannot be sent here now"), "{html}");
+    assert!(html.contains(r#"aria-disabled="true""#), "{html}");
 }

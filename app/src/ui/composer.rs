@@ -1,4 +1,4 @@
-use common::protocol::{validate_text, MAX_TEXT_CHARS};
+use common::rules::{clean_text, validate_text, MAX_TEXT_CHARS};
 use dioxus::prelude::*;
 
 use crate::i18n::Lang;
@@ -8,58 +8,47 @@ const COUNTER_FROM: usize = 500;
 
 /// The message field and the "Invia" button. Enter sends, Shift+Enter adds a line.
 ///
-/// The textarea is uncontrolled (no `value:`): `oninput` copies the text into a
-/// signal, and sending clears the field by giving it a new `key`, which replaces the
-/// element. A controlled textarea drops keystrokes when typing fast.
+/// The field belongs to the person typing: it is uncontrolled and never replaced, and
+/// taking the text to send and clearing the field happen inside the page, in the same
+/// event as the Enter key or the button click (`platform::glue`). So the keystrokes of
+/// the next message, typed right after Enter, land in the cleared field and none is
+/// lost or merged. The app only mirrors the draft (`oninput`) for the counter and the
+/// button's state.
 #[component]
 pub fn Composer(
     /// Interface language.
     lang: Lang,
-    /// A valid text to send.
-    on_send: EventHandler<String>,
+    /// Sending is impossible (the session stopped on a problem shown above).
+    #[props(default)]
+    stopped: bool,
 ) -> Element {
     let mut draft = use_signal(String::new);
-    let mut generation = use_signal(|| 0_u64);
-
-    let mut send = move || {
-        let text = draft.peek().clone();
-        if validate_text(&text).is_ok() {
-            on_send.call(text);
-            draft.set(String::new());
-            generation += 1;
-        }
-    };
-
     let text = draft.read();
     let count = text.chars().count();
-    let valid = validate_text(&text).is_ok();
+    let valid = validate_text(&clean_text(&text)).is_ok() && !stopped;
     let left = MAX_TEXT_CHARS as i64 - count as i64;
     let counter_class = if left < 0 { "counter over" } else { "counter" };
-    let generation = generation();
+    let placeholder = if stopped {
+        lang.composer_stopped()
+    } else {
+        lang.composer_placeholder()
+    };
 
     rsx! {
-        div { class: "composer",
+        div { class: if stopped { "composer stopped" } else { "composer" },
             div { class: "field",
-                for g in std::iter::once(generation) {
-                    textarea {
-                        key: "{g}",
-                        id: "composer-input",
-                        class: "composer-input",
-                        rows: "1",
-                        placeholder: lang.composer_placeholder(),
-                        title: lang.composer_hint(),
-                        "aria-label": lang.composer_placeholder(),
-                        oninput: move |e| draft.set(e.value()),
-                        onkeydown: move |e| {
-                            if e.key() == Key::Enter && !e.modifiers().shift() && !e.is_composing() {
-                                e.prevent_default();
-                                send();
-                            }
-                        },
-                        onmounted: move |e| async move {
-                            let _ = e.set_focus(true).await;
-                        },
-                    }
+                textarea {
+                    id: "composer-input",
+                    class: "composer-input",
+                    rows: "1",
+                    placeholder,
+                    title: lang.composer_hint(),
+                    "aria-label": lang.composer_placeholder(),
+                    "data-stopped": if stopped { "true" } else { "false" },
+                    oninput: move |e| draft.set(e.value()),
+                    onmounted: move |e| async move {
+                        let _ = e.set_focus(true).await;
+                    },
                 }
                 if count + COUNTER_FROM > MAX_TEXT_CHARS {
                     span { class: counter_class, id: "char-counter", "{lang.chars_left(left)}" }
@@ -69,8 +58,9 @@ pub fn Composer(
                 class: "send",
                 id: "send-button",
                 r#type: "button",
-                disabled: !valid,
-                onclick: move |_| send(),
+                // Not `disabled`: the page takes the click and ignores a blank draft, so a
+                // click never depends on the mirror having caught up with the typing.
+                "aria-disabled": if valid { "false" } else { "true" },
                 "{lang.send_button()}"
             }
         }

@@ -2,9 +2,10 @@ use dioxus::prelude::*;
 
 use super::{initial, name_hue};
 use crate::i18n::Lang;
-use common::protocol::name_key;
+use common::rules::name_key;
 
-/// Who is online, with one's own name marked.
+/// Who is online, with one's own name marked. While offline the list is the last one
+/// known, greyed, under a line saying that who is there now is unknown.
 #[component]
 pub fn MemberList(
     /// Interface language.
@@ -15,17 +16,31 @@ pub fn MemberList(
     members: Option<Vec<String>>,
     /// One's own registered name.
     me: Option<String>,
+    /// Connected: the list is current.
+    #[props(default = true)]
+    known: bool,
 ) -> Element {
     let me_key = me.as_deref().map(name_key);
     rsx! {
-        section { class: "members", id: "members", "aria-label": lang.members_heading(),
+        section {
+            class: if known { "members" } else { "members unknown" },
+            id: "members",
+            "data-known": if known { "true" } else { "false" },
+            "aria-label": lang.members_heading(),
             h2 { class: "members-heading",
                 "{lang.members_heading()}"
-                span { class: "count", "{online}" }
+                if known {
+                    span { class: "count", "{online}" }
+                } else {
+                    span { class: "count", "?" }
+                }
+            }
+            if !known {
+                p { class: "members-unknown", id: "presence-unknown", "{lang.presence_unknown()}" }
             }
             if members.is_none() {
                 p { class: "members-unlisted", "{lang.too_many_to_list()}" }
-            } else if online == 0 {
+            } else if online == 0 && known {
                 p { class: "members-empty", "{lang.nobody_online()}" }
             }
             ul { class: "member-list",

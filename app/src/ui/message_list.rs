@@ -2,14 +2,14 @@ use chrono::{DateTime, Local, NaiveDate, TimeZone};
 use common::protocol::ClientMsgId;
 use dioxus::prelude::*;
 
-use super::{initial, name_hue};
+use super::message::message_row;
 use crate::{
     i18n::Lang,
-    state::{Delivery, Entry, EntryKind, MessageView},
+    state::{rows, Delivery, Entry, Older, Row},
 };
 
-/// How close to the bottom (in pixels) still counts as "at the bottom".
-const BOTTOM_SLACK: f64 = 48.0;
+/// The key of the row at the top of the list (history state).
+const TOP_KEY: &str = "history-top";
 
 fn local(at_ms: u64) -> Option<DateTime<Local>> {
     Local.timestamp_millis_opt(at_ms as i64).single()
@@ -36,53 +36,114 @@ pub fn format_day(lang: Lang, day: NaiveDate, today: NaiveDate) -> String {
     }
 }
 
-/// The timeline: every message with its sender and local time, own messages marked
-/// (class `own`, `data-own="true"`) with their delivery state, join and leave notices,
-/// and a "new messages" marker when messages arrived while the user scrolled up.
+/// The timeline: messages grouped by sender with local times, own messages marked
+/// (class `own`, `data-own="true"`) with their delivery state, runs of joins and leaves
+/// summed up in one line, day separators, the state of older history at the top, and a
+/// "new messages" marker when messages arrived while the person had scrolled up.
+///
+/// Scrolling is the page glue's: it follows the newest message while the list is at
+/// the bottom and keeps the rows in view in place otherwise; it reports reaching the
+/// top (older messages are then shown).
 #[component]
 pub fn MessageList(
     /// Interface language.
     lang: Lang,
-    /// The rows to show, in order.
+    /// The entries to show, in order.
     entries: Vec<Entry>,
+    /// What the relay may have before the first entry.
+    #[props(default = Older::None)]
+    older: Older,
+    /// Older entries are kept here but hidden (scrolling up shows them).
+    #[props(default)]
+    hides_older: bool,
+    /// Not connected: queued messages wait for the connection.
+    #[props(default)]
+    offline: bool,
     /// Messages that arrived below the visible part (shows the marker when > 0).
     #[props(default)]
     unseen: usize,
     /// Retry a rejected own message.
     on_retry: EventHandler<ClientMsgId>,
-    /// The user scrolled; true when the list is at the bottom.
-    on_scroll: EventHandler<bool>,
     /// The "new messages" marker was clicked.
     on_jump: EventHandler<()>,
+    /// The "show older messages" button was clicked.
+    on_older: EventHandler<()>,
 ) -> Element {
     let today = Local::now().date_naive();
-    // The word "Delivered" goes under the last delivered own message only; the others
-    // keep the tick.
-    let last_delivered = entries.iter().rposition(|e| {
-        e.message()
-            .is_some_and(|m| m.own && m.delivery == Delivery::Delivered)
+    let refs: Vec<&Entry> = entries.iter().collect();
+    let rows = rows(&refs);
+    // "Delivered" is spelled out under the last delivered own message only.
+    let last_delivered = rows.iter().rposition(|row| {
+        matches!(row, Row::Message { message, .. } if message.own && message.delivery == Delivery::Delivered)
     });
     let mut last_day: Option<NaiveDate> = None;
-    let mut rows = Vec::with_capacity(entries.len() + 4);
-    for (index, entry) in entries.iter().enumerate() {
-        if let Some(day) = local(entry.at_ms).map(|t| t.date_naive()) {
+    let mut items = Vec::with_capacity(rows.len() + 8);
+    for (index, row) in rows.iter().enumerate() {
+        let mut new_day = false;
+        if let Some(day) = local(row.at_ms()).map(|t| t.date_naive()) {
             if last_day != Some(day) {
+                new_day = true;
                 last_day = Some(day);
                 let label = format_day(lang, day, today);
-                rows.push(rsx! {
-                    li { key: "day-{day}", class: "day", role: "separator",
+                items.push(rsx! {
+                    li { key: "day-{day}", class: "day", role: "separator", "data-key": "day-{day}",
                         span { "{label}" }
                     }
                 });
             }
         }
-        rows.push(entry_row(
-            lang,
-            entry,
-            last_delivered == Some(index),
-            on_retry,
-        ));
+        items.push(match row {
+            Row::Message {
+                entry,
+                message,
+                first,
+            } => message_row(
+                lang,
+                entry,
+                message,
+                *first || new_day,
+                last_delivered == Some(index),
+                offline,
+                on_retry,
+            ),
+            Row::Notices { entries, summary } => {
+                let key = entries.first().map(|e| e.key()).unwrap_or_default();
+                let seq = entries.first().and_then(|e| e.seq).unwrap_or(0);
+                let at = entries.last().map_or(0, |e| e.at_ms);
+                rsx! {
+                    li { key: "{key}", class: "notice", "data-key": "{key}", "data-seq": "{seq}",
+                        span { "{lang.notices(summary)}" }
+                        time { class: "time", "{format_time(at)}" }
+                    }
+                }
+            }
+            Row::Gap(entry) => {
+                let key = entry.key();
+                rsx! {
+                    li { key: "{key}", class: "notice gap", "data-key": "{key}",
+                        span { "{lang.gap_notice()}" }
+                    }
+                }
+            }
+        });
     }
+    let top = match (older, hides_older, entries.is_empty()) {
+        (_, _, true) => rsx! {},
+        (Older::Loading, _, _) => rsx! {
+            li { key: "{TOP_KEY}", class: "history loading", id: "history-top",
+                span { class: "icon spinner", "aria-hidden": "true" }
+                "{lang.loading_older()}"
+            }
+        },
+        (Older::None, false, _) => rsx! {
+            li { key: "{TOP_KEY}", class: "history start", id: "history-top", "{lang.start_of_room()}" }
+        },
+        _ => rsx! {
+            li { key: "{TOP_KEY}", class: "history more", id: "history-top",
+                button { id: "load-older", onclick: move |_| on_older.call(()), "{lang.load_older()}" }
+            }
+        },
+    };
 
     rsx! {
         div { class: "timeline",
@@ -90,16 +151,12 @@ pub fn MessageList(
                 class: "scroller",
                 id: "messages",
                 role: "log",
+                tabindex: "0",
                 "aria-live": "polite",
-                onscroll: move |e| {
-                    let bottom = e.scroll_top() + f64::from(e.client_height()) + BOTTOM_SLACK
-                        >= f64::from(e.scroll_height());
-                    on_scroll.call(bottom);
-                },
                 if entries.is_empty() {
                     div { class: "empty", "{lang.empty_room()}" }
                 }
-                ol { class: "messages", {rows.into_iter()} }
+                ol { class: "messages", {top} {items.into_iter()} }
             }
             if unseen > 0 {
                 button {
@@ -108,102 +165,6 @@ pub fn MessageList(
                     onclick: move |_| on_jump.call(()),
                     "{lang.new_messages(unseen)}"
                 }
-            }
-        }
-    }
-}
-
-fn entry_row(
-    lang: Lang,
-    entry: &Entry,
-    last_delivered: bool,
-    on_retry: EventHandler<ClientMsgId>,
-) -> Element {
-    let key = entry.key();
-    let seq = entry.seq.map(|s| s.to_string()).unwrap_or_default();
-    match &entry.kind {
-        EntryKind::Message(message) => {
-            message_row(lang, entry, message, (key, seq), last_delivered, on_retry)
-        }
-        EntryKind::Joined(name) => rsx! {
-            li { key: "{key}", class: "notice joined", "data-seq": "{seq}",
-                span { "{lang.joined(name)}" }
-                time { class: "time", "{format_time(entry.at_ms)}" }
-            }
-        },
-        EntryKind::Left(name, reason) => rsx! {
-            li { key: "{key}", class: "notice left", "data-seq": "{seq}",
-                span { "{lang.left(name, *reason)}" }
-                time { class: "time", "{format_time(entry.at_ms)}" }
-            }
-        },
-        EntryKind::Gap => rsx! {
-            li { key: "{key}", class: "notice gap", span { "{lang.gap_notice()}" } }
-        },
-    }
-}
-
-fn message_row(
-    lang: Lang,
-    entry: &Entry,
-    message: &MessageView,
-    (key, seq): (String, String),
-    last_delivered: bool,
-    on_retry: EventHandler<ClientMsgId>,
-) -> Element {
-    let own = message.own;
-    let class = if own { "msg own" } else { "msg" };
-    let hue = name_hue(&message.sender);
-    let time = format_time(entry.at_ms);
-    let id = message.id;
-    let delivery = if own {
-        match message.delivery {
-            Delivery::Queued => rsx! {
-                span { class: "delivery queued", title: lang.queued(),
-                    span { class: "icon spinner", "aria-hidden": "true" }
-                    "{lang.queued()}"
-                }
-            },
-            Delivery::Delivered => rsx! {
-                span { class: "delivery delivered", title: lang.delivered(),
-                    span { class: "icon", "aria-hidden": "true", "✓" }
-                    if last_delivered {
-                        span { class: "label", "{lang.delivered()}" }
-                    }
-                }
-            },
-            Delivery::Rejected(reason) => rsx! {
-                span { class: "delivery rejected",
-                    span { class: "icon", "aria-hidden": "true", "!" }
-                    span { class: "label", "{lang.not_sent(reason)}" }
-                    button {
-                        class: "retry",
-                        onclick: move |_| on_retry.call(id),
-                        "{lang.retry_button()}"
-                    }
-                }
-            },
-        }
-    } else {
-        rsx! {}
-    };
-    rsx! {
-        li {
-            key: "{key}",
-            class: "{class}",
-            "data-own": if own { "true" } else { "false" },
-            "data-delivery": message.delivery.as_str(),
-            "data-seq": "{seq}",
-            if !own {
-                span { class: "avatar", style: "--hue: {hue}", "aria-hidden": "true", "{initial(&message.sender)}" }
-            }
-            div { class: "bubble", style: "--hue: {hue}",
-                div { class: "meta",
-                    span { class: "sender", "{message.sender}" }
-                    time { class: "time", "{time}" }
-                }
-                div { class: "text", "{message.text}" }
-                {delivery}
             }
         }
     }

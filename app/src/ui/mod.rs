@@ -1,14 +1,16 @@
 //! The shared components: functions of state plus callbacks, the same on desktop and
-//! phone (the layout adapts through CSS media queries).
+//! phone (the layout adapts through CSS media queries), free of platform code.
 //!
 //! - [`NamePrompt`]: name and invite, validated, and the join button.
-//! - [`MessageList`]: the timeline with senders, times, delivery states and notices.
+//! - [`MessageList`]: the timeline with senders, times, delivery states and notices
+//!   (rows from [`message`]).
 //! - [`Composer`]: the message field with the "Invia" button.
 //! - [`StatusBanner`]: connection problems in plain words, with a way out.
 //! - [`MemberList`]: who is online.
 
 mod composer;
 mod member_list;
+pub mod message;
 mod message_list;
 mod name_prompt;
 mod status_banner;
@@ -24,9 +26,10 @@ const HUES: [u32; 10] = [4, 28, 48, 140, 172, 198, 222, 262, 290, 326];
 
 /// A stable hue (0..360) for a name, so each person keeps one colour.
 pub fn name_hue(name: &str) -> u32 {
-    // FNV-1a over the lower-cased name: stable across runs and platforms.
+    // FNV-1a over the name's key: stable across runs and platforms, and the same for
+    // names that are the same name.
     let mut hash: u32 = 0x811c_9dc5;
-    for byte in name.to_lowercase().bytes() {
+    for byte in common::rules::name_key(name).bytes() {
         hash ^= u32::from(byte);
         hash = hash.wrapping_mul(0x0100_0193);
     }

@@ -1,63 +1,116 @@
 use common::{
     invite::Invite,
-    protocol::{validate_name, MAX_NAME_CHARS},
+    protocol::RefuseReason,
+    rules::{validate_name, MAX_NAME_CHARS},
 };
 use dioxus::prelude::*;
+use engine::Problem;
 
 use crate::i18n::Lang;
 
 /// Show the name's character counter once this few characters are left.
 const NAME_COUNTER_FROM: usize = 8;
 
-/// The join screen: display name and relay invite (both pre-filled with what was
-/// used last), validated against the protocol's limits, and the join button.
+/// Which field a problem from the relay belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Field {
+    Name,
+    Invite,
+    Neither,
+}
+
+fn field_of(problem: &Problem) -> Field {
+    match problem {
+        Problem::Refused(RefuseReason::NameTaken | RefuseReason::BadName(_)) => Field::Name,
+        Problem::Refused(RefuseReason::RoomKeyRequired | RefuseReason::RoomKeyWrong)
+        | Problem::PinMismatch
+        | Problem::Untrusted(_)
+        | Problem::Resolve(_) => Field::Invite,
+        _ => Field::Neither,
+    }
+}
+
+/// The join screen: display name and relay invite, validated with the protocol's rules,
+/// and the join button.
 ///
-/// The inputs are uncontrolled: their initial values are set once and `oninput`
-/// copies what is typed into signals.
+/// The inputs belong to the person typing: they are uncontrolled, their initial values
+/// (the last name used, the invite from the command line, `PIAZZA_INVITE` or the last
+/// one) are set once as `initial_value` and never imposed again; `oninput` copies what
+/// is typed into signals for validation. A field shows its problem only once the person
+/// has typed in it and moved on, or tried to join; a problem the relay reported (name
+/// taken, wrong room key) shows under the field it is about.
 #[component]
 pub fn NamePrompt(
     /// Interface language.
     lang: Lang,
-    /// Name to start with (the last one used).
+    /// Name to start with.
     initial_name: String,
-    /// Invite to start with (from the command line, `PIAZZA_INVITE` or the last one).
+    /// Invite to start with.
     initial_invite: String,
-    /// A problem to show above the button (e.g. the name was taken).
+    /// The problem that brought the person back here, if any.
     #[props(default)]
-    error: Option<String>,
-    /// Join with a valid (trimmed) name and a parsed invite.
+    problem: Option<Problem>,
+    /// Waiting for the relay's answer.
+    #[props(default)]
+    joining: bool,
+    /// Join with a valid name and a parsed invite.
     on_join: EventHandler<(String, Invite)>,
 ) -> Element {
     let mut name = use_signal(|| initial_name.clone());
     let mut invite = use_signal(|| initial_invite.clone());
-    // A pre-filled value that is wrong shows its problem right away.
-    let mut name_touched = use_signal(|| !initial_name.is_empty());
-    let mut invite_touched = use_signal(|| !initial_invite.is_empty());
+    let mut name_edited = use_signal(|| false);
+    let mut name_left = use_signal(|| false);
+    let mut invite_edited = use_signal(|| false);
     let mut attempted = use_signal(|| false);
+    // The relay's verdict is about the values it was given: editing a field clears it.
+    let mut relay_problem = use_signal(|| problem.clone());
+    use_effect(use_reactive!(|problem| relay_problem.set(problem)));
 
     let name_result = validate_name(&name.read());
     let invite_result = invite.read().parse::<Invite>();
+    // A pre-filled name that no longer passes says so at once; a typed one once the
+    // person moves on.
+    let show_name = attempted()
+        || (name_edited() && name_left())
+        || (!name_edited() && !initial_name.is_empty());
+    // A pre-filled invite that is wrong says so at once; a typed one once it is edited.
+    let show_invite = attempted() || invite_edited() || !initial_invite.is_empty();
+    let relay_field = relay_problem.read().as_ref().map(field_of);
     let name_error = match &name_result {
-        Err(e) if name_touched() || attempted() => Some(lang.name_error(*e)),
+        Err(e) if show_name => Some(lang.name_error(*e)),
+        _ if relay_field == Some(Field::Name) => {
+            relay_problem.read().as_ref().map(|p| lang.problem(p))
+        }
         _ => None,
     };
     let invite_error = match &invite_result {
-        Err(e) if invite_touched() || attempted() => Some(lang.invite_error(e)),
+        Err(e) if show_invite => Some(lang.invite_error(e)),
+        _ if relay_field == Some(Field::Invite) => {
+            relay_problem.read().as_ref().map(|p| lang.problem(p))
+        }
+        _ => None,
+    };
+    let general_error = match relay_field {
+        Some(Field::Neither) => relay_problem.read().as_ref().map(|p| lang.problem(p)),
         _ => None,
     };
     let name_len = name.read().trim().chars().count();
-    let ready = name_result.is_ok() && invite_result.is_ok();
+    let ready = name_result.is_ok() && invite_result.is_ok() && !joining;
 
     let mut submit = move || {
         attempted.set(true);
+        if joining {
+            return;
+        }
         if let (Ok(name), Ok(invite)) =
             (validate_name(&name.peek()), invite.peek().parse::<Invite>())
         {
+            relay_problem.set(None);
             on_join.call((name, invite));
         }
     };
     let on_enter = move |e: KeyboardEvent| {
-        if e.key() == Key::Enter {
+        if e.key() == Key::Enter && !e.is_composing() {
             e.prevent_default();
             submit();
         }
@@ -80,10 +133,16 @@ pub fn NamePrompt(
                         autocomplete: "nickname",
                         spellcheck: "false",
                         placeholder: lang.name_placeholder(),
-                        value: "{initial_name}",
+                        initial_value: "{initial_name}",
                         "aria-invalid": if name_error.is_some() { "true" } else { "false" },
-                        oninput: move |e| name.set(e.value()),
-                        onblur: move |_| name_touched.set(true),
+                        oninput: move |e| {
+                            name.set(e.value());
+                            name_edited.set(true);
+                            if relay_field == Some(Field::Name) {
+                                relay_problem.set(None);
+                            }
+                        },
+                        onblur: move |_| name_left.set(true),
                         onkeydown: on_enter,
                         onmounted: move |e| async move {
                             let _ = e.set_focus(true).await;
@@ -110,11 +169,14 @@ pub fn NamePrompt(
                         autocomplete: "off",
                         spellcheck: "false",
                         placeholder: lang.invite_placeholder(),
-                        value: "{initial_invite}",
+                        initial_value: "{initial_invite}",
                         "aria-invalid": if invite_error.is_some() { "true" } else { "false" },
                         oninput: move |e| {
                             invite.set(e.value());
-                            invite_touched.set(true);
+                            invite_edited.set(true);
+                            if relay_field == Some(Field::Invite) {
+                                relay_problem.set(None);
+                            }
                         },
                         onkeydown: on_enter,
                     }
@@ -127,7 +189,7 @@ pub fn NamePrompt(
                     }
                 }
 
-                if let Some(error) = &error {
+                if let Some(error) = &general_error {
                     div { class: "prompt-error", id: "prompt-error", role: "alert", "{error}" }
                 }
 
@@ -137,7 +199,7 @@ pub fn NamePrompt(
                     r#type: "button",
                     "aria-disabled": if ready { "false" } else { "true" },
                     onclick: move |_| submit(),
-                    "{lang.join_button()}"
+                    if joining { "{lang.joining()}" } else { "{lang.join_button()}" }
                 }
             }
         }

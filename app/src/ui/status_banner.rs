@@ -1,8 +1,6 @@
-use common::{
-    client::{Problem, Status},
-    protocol::RefuseReason,
-};
+use common::protocol::{ByeReason, RefuseReason};
 use dioxus::prelude::*;
+use engine::{Problem, Status};
 
 use crate::{i18n::Lang, state::StatusView};
 
@@ -16,7 +14,8 @@ enum Fix {
 
 fn fix_for(problem: &Problem) -> Fix {
     match problem {
-        Problem::Refused(RefuseReason::NameTaken | RefuseReason::BadName(_)) => Fix::Name,
+        Problem::Refused(RefuseReason::NameTaken | RefuseReason::BadName(_))
+        | Problem::Bye(ByeReason::Replaced) => Fix::Name,
         Problem::Refused(RefuseReason::RoomKeyRequired | RefuseReason::RoomKeyWrong)
         | Problem::PinMismatch
         | Problem::Untrusted(_)
@@ -26,8 +25,10 @@ fn fix_for(problem: &Problem) -> Fix {
 }
 
 /// The connection state in plain words: connecting, connected, reconnecting in N s
-/// (with the reason), or failed with the reason and a way out (try again, change
-/// name, change invite). Carries `data-status` for tests and styling.
+/// (with the reason: the relay cannot be reached, it restarted, …, and how many of
+/// one's messages wait), or failed with the reason and a way out (try again, change
+/// name, change invite). A problem saving on this device shows too. Carries
+/// `data-status` for tests and styling.
 #[component]
 pub fn StatusBanner(
     /// Interface language.
@@ -39,6 +40,9 @@ pub fn StatusBanner(
     /// Own messages waiting for the connection.
     #[props(default)]
     waiting: usize,
+    /// Messages cannot be saved on this device (the error).
+    #[props(default)]
+    storage_error: Option<String>,
     /// Connect now.
     on_reconnect: EventHandler<()>,
     /// Go back to the join screen to change name or invite.
@@ -79,7 +83,10 @@ pub fn StatusBanner(
                 }
                 span { class: "banner-message", "{text}" }
                 if waiting > 0 && kind != "connected" {
-                    span { class: "banner-waiting", "{lang.waiting_messages(waiting)}" }
+                    span { class: "banner-waiting", id: "waiting", "{lang.waiting_messages(waiting)}" }
+                }
+                if let Some(error) = &storage_error {
+                    span { class: "banner-storage", id: "storage-error", "{lang.storage_error(error)}" }
                 }
             }
             div { class: "banner-actions",

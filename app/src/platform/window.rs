@@ -1,0 +1,67 @@
+//! The desktop window: its configuration, and closing it politely (the app leaves the
+//! room, so others read "left", and saves what it has, before the window goes).
+
+/// The desktop window configuration: title, size, icon, no default menu bar, no web
+/// view context menu in release builds ("Inspect Element" is for developers). Closing
+/// the window only hides it: the app leaves the room, then closes it ([`close_now`]).
+/// `visible: false` opens a hidden window.
+#[cfg(feature = "desktop")]
+pub fn desktop_config(visible: bool) -> dioxus::desktop::Config {
+    use dioxus::desktop::{Config, LogicalSize, WindowBuilder, WindowCloseBehaviour};
+
+    let window = WindowBuilder::new()
+        .with_title("Piazza")
+        .with_inner_size(LogicalSize::new(980.0, 720.0))
+        .with_min_inner_size(LogicalSize::new(360.0, 480.0))
+        .with_visible(visible);
+    let mut config = Config::new()
+        .with_window(window)
+        .with_menu(None)
+        .with_close_behaviour(WindowCloseBehaviour::WindowHides)
+        .with_background_color((246, 247, 251, 255))
+        .with_disable_context_menu(!cfg!(debug_assertions));
+    match dioxus::desktop::icon_from_memory(include_bytes!("../../assets/icons/256x256.png")) {
+        Ok(icon) => config = config.with_icon(icon),
+        Err(error) => tracing::debug!(%error, "window icon not loaded"),
+    }
+    config
+}
+
+/// Calls `on_close` when the person asks to close the window (its close button, Alt+F4,
+/// the window manager). The window stays until [`close_now`].
+pub fn use_close_request(on_close: impl FnMut() + 'static) {
+    #[cfg(feature = "desktop")]
+    {
+        use dioxus::desktop::tao::event::{Event, WindowEvent};
+        let mut on_close = on_close;
+        dioxus::desktop::use_wry_event_handler(move |event, _| {
+            if let Event::WindowEvent {
+                event: WindowEvent::CloseRequested,
+                ..
+            } = event
+            {
+                on_close();
+            }
+        });
+    }
+    #[cfg(not(feature = "desktop"))]
+    let _ = on_close;
+}
+
+/// Hides the window at once (closing feels immediate while the app finishes leaving).
+pub fn hide() {
+    #[cfg(feature = "desktop")]
+    dioxus::desktop::window().set_visible(false);
+}
+
+/// Closes the window for good (the app exits with its last window).
+pub fn close_now() {
+    #[cfg(feature = "desktop")]
+    {
+        let window = dioxus::desktop::window();
+        window.set_close_behavior(dioxus::desktop::WindowCloseBehaviour::WindowCloses);
+        window.close();
+    }
+    #[cfg(not(feature = "desktop"))]
+    std::process::exit(0);
+}

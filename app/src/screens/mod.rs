@@ -1,0 +1,66 @@
+//! The screens: shared components put together and wired to the controller.
+//!
+//! - [`ChatScreen`]: the room.
+//! - [`PromptScreen`]: joining (name and invite).
+//! - [`LockedScreen`]: another window uses the data directory.
+
+mod chat;
+
+pub use chat::ChatScreen;
+
+use dioxus::prelude::*;
+
+use crate::{
+    controller::{Intent, Phase, Ui},
+    ui::NamePrompt,
+};
+
+/// The join screen, pre-filled with what was used last (or the start-up invite).
+#[component]
+pub fn PromptScreen(
+    /// The controller's signals.
+    ui: Ui,
+    /// Where intents go.
+    intents: Coroutine<Intent>,
+    /// The invite to start with: the one used in this run, else the one given at
+    /// start (argument or `PIAZZA_INVITE`) or saved.
+    initial_invite: String,
+) -> Element {
+    let (problem, joining) = match &*ui.phase.read() {
+        Phase::Prompt(problem) => (problem.clone(), false),
+        _ => (None, true),
+    };
+    let initial_name = ui.settings.read().name.clone();
+    rsx! {
+        NamePrompt {
+            lang: ui.lang,
+            initial_name,
+            initial_invite,
+            problem,
+            joining,
+            on_join: move |(name, invite)| intents.send(Intent::Join { name, invite, at_once: false }),
+        }
+    }
+}
+
+/// Another window uses the data directory: say which, and how to open a second one.
+#[component]
+pub fn LockedScreen(
+    /// The controller's signals.
+    ui: Ui,
+    /// The directory.
+    dir: String,
+) -> Element {
+    let lang = ui.lang;
+    rsx! {
+        main { class: "prompt-screen",
+            div { class: "prompt-card", id: "locked",
+                div { class: "brand",
+                    span { class: "logo", "aria-hidden": "true", "P" }
+                    h1 { "{lang.already_open_title()}" }
+                }
+                p { class: "locked-text", "{lang.already_open(&dir)}" }
+            }
+        }
+    }
+}
