@@ -16,6 +16,8 @@
 //!     recovery from a resume that could not be decoded;
 //!   - `roster`: who is online;
 //!   - `history`: older pages, one request in flight;
+//!   - `liveness`: whether the relay still answers;
+//!   - `liveness`: whether the relay still answers;
 //!   - `backoff`: reconnect delays;
 //!   - `save`: when to emit [`Event::Saved`];
 //!   - `verdict`: a failure, classified by type, to retry / recover / stop.
@@ -38,7 +40,7 @@
 //!   changed — never once per ack or event.
 //! - **Reconnecting**: exponential backoff with jitter (capped), resuming after the last
 //!   seq seen, so nothing is missed or repeated. A relay that goes silent is noticed
-//!   within the QUIC idle timeout (5 s, `net::tls::IDLE_TIMEOUT`) as
+//!   within about 4 s (no datagram while QUIC keep-alives go out every 2 s) as
 //!   [`Problem::Unreachable`]. A problem retrying cannot heal (wrong pin or room key,
 //!   refused name, this install connected elsewhere: [`Status::Failed`]) stops until
 //!   [`Command::ReconnectNow`]; a replaced session never reconnects by itself.
@@ -57,6 +59,7 @@ mod api;
 mod backoff;
 mod cursor;
 mod history;
+mod liveness;
 mod machine;
 mod outbox;
 mod roster;

@@ -16,6 +16,7 @@ use crate::{
     backoff::Backoff,
     cursor::Cursor,
     history::History,
+    liveness::Liveness,
     outbox::Outbox,
     roster::Roster,
     save::Saves,
@@ -43,14 +44,14 @@ pub(crate) enum Io {
 }
 
 /// Where the connection stands.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 enum Phase {
     /// No connection; the next attempt starts at this time.
     Waiting(Instant),
     /// An attempt is under way; `resumed`: its hello asked for a resume.
     Dialing { resumed: bool },
     /// In the room.
-    Connected { resumed: bool },
+    Connected { resumed: bool, liveness: Liveness },
     /// Saying goodbye after [`Command::Disconnect`].
     Leaving,
     /// Stopped with this status until [`Command::ReconnectNow`].
@@ -242,7 +243,10 @@ impl Machine {
         self.roster = Roster::welcome(&welcome);
         self.outbox.connected(welcome.rate);
         self.backoff.connected(now);
-        self.phase = Phase::Connected { resumed };
+        self.phase = Phase::Connected {
+            resumed,
+            liveness: Liveness::new(now),
+        };
         self.emit(Event::Welcome {
             name: welcome.name,
             last_seq: welcome.last_seq,
@@ -327,7 +331,7 @@ impl Machine {
     /// The attempt failed or the session was lost.
     pub(crate) fn failed(&mut self, failure: Failure, now: Instant) {
         let resumed = match self.phase {
-            Phase::Dialing { resumed } | Phase::Connected { resumed } => resumed,
+            Phase::Dialing { resumed } | Phase::Connected { resumed, .. } => resumed,
             _ => return, // Already over.
         };
         self.io.push_back(Io::Drop);
@@ -343,9 +347,19 @@ impl Machine {
         }
     }
 
+    /// The connection has received `datagrams` so far (reported every
+    /// `liveness::PROBE`): a relay silent too long is unreachable.
+    pub(crate) fn probe(&mut self, datagrams: u64, now: Instant) {
+        if let Phase::Connected { liveness, .. } = &mut self.phase {
+            if liveness.silent(datagrams, now) {
+                self.failed(Failure::of(Problem::Unreachable), now);
+            }
+        }
+    }
+
     /// The Leave is done: offline on request.
     pub(crate) fn left(&mut self) {
-        if self.phase == Phase::Leaving {
+        if matches!(self.phase, Phase::Leaving) {
             self.halt(Status::Disconnected);
         }
     }

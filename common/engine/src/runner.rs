@@ -18,6 +18,7 @@ use net::{socket, Conn, Dialer, FrameReader, FrameWriter};
 use tokio::sync::mpsc;
 
 use crate::{
+    liveness,
     machine::{Io, Machine},
     verdict::Failure,
     Command, EngineConfig, Event, Problem,
@@ -41,12 +42,14 @@ struct Dialed {
     result: Result<(Conn, Welcome), Problem>,
 }
 
-/// An open session: the connection, its writer, and the frames a reader task decodes.
+/// An open session: the connection, its writer, the frames a reader task decodes, and
+/// the clock of liveness probes.
 struct Session {
     conn: quinn::Connection,
     writer: FrameWriter,
     frames: mpsc::Receiver<Result<ServerFrame, CodecError>>,
     reader: tokio::task::JoinHandle<()>,
+    probe: tokio::time::Interval,
 }
 
 impl Drop for Session {
@@ -68,6 +71,8 @@ enum Wake {
     Commands,
     Dialed(Dialed),
     Frame(Option<Result<ServerFrame, CodecError>>),
+    /// Datagrams the connection has received so far.
+    Probe(u64),
     Timer,
 }
 
@@ -139,6 +144,7 @@ impl Runner {
                     let lost = Problem::ConnectionLost("the reader stopped".into());
                     self.machine.failed(Failure::of(lost), now);
                 }
+                Wake::Probe(datagrams) => self.machine.probe(datagrams, now),
                 Wake::Timer => {}
             }
         }
@@ -171,11 +177,14 @@ impl Runner {
                 let (conn, reader, writer) = conn.into_parts();
                 let (tx, frames) = mpsc::channel(READ_AHEAD);
                 let reader = tokio::spawn(read_loop(reader, tx));
+                let mut probe = tokio::time::interval(liveness::PROBE);
+                probe.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 let session = Session {
                     conn,
                     writer,
                     frames,
                     reader,
+                    probe,
                 };
                 if self.machine.connected(welcome, now) {
                     self.link = Link::Open(session);
@@ -281,7 +290,10 @@ async fn next(link: &mut Link) -> Wake {
     match link {
         Link::Offline => std::future::pending().await,
         Link::Dialing(attempt) => Wake::Dialed(attempt.await),
-        Link::Open(session) => Wake::Frame(session.frames.recv().await),
+        Link::Open(session) => tokio::select! {
+            frame = session.frames.recv() => Wake::Frame(frame),
+            _ = session.probe.tick() => Wake::Probe(session.conn.stats().udp_rx.datagrams),
+        },
     }
 }
 

@@ -414,3 +414,26 @@ fn a_lost_connection_is_retried_with_growing_delays_and_network_change_skips_the
     t.m.poll(t.now);
     assert_eq!(t.attempts(), 1, "at once");
 }
+
+#[test]
+fn a_relay_that_sends_nothing_for_4_s_is_unreachable() {
+    let mut t = Test::new(EngineState::new());
+    t.dial();
+    t.welcome(welcome(0, Vec::new()));
+    t.m.probe(7, t.now);
+    t.now += crate::liveness::SILENCE - Duration::from_millis(1);
+    t.m.probe(7, t.now);
+    assert!(!statuses(&t.events())
+        .iter()
+        .any(|s| matches!(s, Status::Reconnecting { .. })));
+    t.now += Duration::from_millis(1);
+    t.m.probe(7, t.now);
+    assert!(matches!(
+        statuses(&t.events()).as_slice(),
+        [Status::Reconnecting {
+            problem: Problem::Unreachable,
+            ..
+        }]
+    ));
+    assert_eq!(t.io(), vec![Io::Drop]);
+}
