@@ -98,7 +98,9 @@ pub enum Command {
     /// Use this name from the next connection on (reconnect to apply it now).
     SetName(String),
     /// The device's network changed. Connected: move the connection to a new UDP
-    /// socket (same session). Waiting to reconnect: try now. Stopped: nothing.
+    /// socket (same session). Connecting: start the attempt again. Waiting to
+    /// reconnect: try now. Stopped ([`Status::Failed`], [`Status::Disconnected`]):
+    /// nothing.
     NetworkChanged,
     /// Leave the room (the relay logs "left") and stay offline until
     /// [`Command::ReconnectNow`].

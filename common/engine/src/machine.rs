@@ -173,7 +173,12 @@ impl Machine {
             Command::NetworkChanged => match self.phase {
                 Phase::Connected { .. } => self.io.push_back(Io::Rebind),
                 Phase::Waiting(_) => self.phase = Phase::Waiting(now),
-                _ => {}
+                // The attempt's packets may be lost on the old route: start again.
+                Phase::Dialing { .. } => {
+                    self.io.push_back(Io::Drop);
+                    self.dial();
+                }
+                Phase::Leaving | Phase::Halted(_) => {}
             },
             Command::Disconnect => match &self.phase {
                 Phase::Connected { .. } => {
@@ -215,7 +220,8 @@ impl Machine {
     }
 
     fn dial(&mut self) {
-        if self.backoff.attempt() == 0 {
+        let again = matches!(self.phase, Phase::Dialing { .. });
+        if self.backoff.attempt() == 0 && !again {
             self.emit(Event::Status(Status::Connecting));
         }
         let hello = Hello {

@@ -199,6 +199,8 @@ impl Runner {
         loop {
             let now = Instant::now();
             self.machine.poll(now);
+            // Events first: a text's save reaches the app before the text goes out.
+            self.forward();
             let mut busy = false;
             while let Some(io) = self.machine.poll_io() {
                 busy = true;

@@ -107,22 +107,34 @@ mod tests {
     }
 
     #[test]
-    fn other_protocol_failures_and_refusals_stop_even_when_resuming() {
-        let alpn = Failure::of(Problem::Protocol("no application protocol".into()));
+    fn refusals_and_failures_known_not_to_be_decoding_stop_even_when_resuming() {
+        let violation = Failure::of(Problem::Protocol("protocol violation".into()));
         assert!(matches!(
-            verdict(alpn, true),
+            verdict(violation, true),
             Verdict::Stop(Status::Failed(_))
         ));
         let version = Failure::dial(Problem::Refused(RefuseReason::VersionMismatch { relay: 9 }));
         assert!(
             !version.undecodable,
-            "a version refusal is read, not undecodable"
+            "a version refusal was read, not undecodable"
         );
         assert!(matches!(
             verdict(version, true),
             Verdict::Stop(Status::Failed(_))
         ));
-        assert!(Failure::dial(Problem::Protocol("x".into())).undecodable);
+    }
+
+    #[test]
+    fn before_the_welcome_any_protocol_failure_counts_as_undecodable() {
+        // net::Dialer::open does not tell an undecodable welcome from an ALPN
+        // mismatch: a resumed attempt gets its one recovery either way.
+        let dial = Failure::dial(Problem::Protocol("no application protocol".into()));
+        assert!(dial.undecodable);
+        assert!(matches!(verdict(dial.clone(), true), Verdict::Recover(_)));
+        assert!(matches!(
+            verdict(dial, false),
+            Verdict::Stop(Status::Failed(_))
+        ));
     }
 
     #[test]

@@ -413,6 +413,11 @@ fn a_lost_connection_is_retried_with_growing_delays_and_network_change_skips_the
     t.m.command(Command::NetworkChanged, t.now);
     t.m.poll(t.now);
     assert_eq!(t.attempts(), 1, "at once");
+    // An attempt under way starts again, without a second "connecting".
+    t.events();
+    t.command(Command::NetworkChanged);
+    assert!(matches!(t.io().as_slice(), [Io::Drop, Io::Dial(_)]));
+    assert!(t.events().is_empty());
 }
 
 #[test]
