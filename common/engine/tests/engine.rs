@@ -1,136 +1,13 @@
 //! The engine against the real relay in-process on 127.0.0.1.
 
-use std::{net::SocketAddr, path::Path, time::Duration};
+mod support;
 
-use common::{
-    client::{self, Command, Engine, EngineConfig, EngineState, Event, Problem, Status},
-    codec,
-    invite::Invite,
-    protocol::*,
-    tls,
-};
+use std::time::Duration;
+
+use common::{fingerprint::Fingerprint, protocol::*};
+use engine::{Command, EngineState, Event, Problem, Status};
 use relay::{Relay, RelayConfig};
-use tokio::sync::mpsc::UnboundedReceiver;
-
-const WAIT: Duration = Duration::from_secs(20);
-
-async fn relay_at(dir: &Path, listen: SocketAddr) -> Relay {
-    let mut config = RelayConfig::for_tests(dir);
-    config.listen = listen;
-    Relay::start(config).await.unwrap()
-}
-
-async fn lossy_relay_at(dir: &Path, listen: SocketAddr) -> Relay {
-    let mut config = RelayConfig::for_tests(dir);
-    config.listen = listen;
-    config.lose_acks = true;
-    Relay::start(config).await.unwrap()
-}
-
-fn any_port() -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], 0))
-}
-
-fn engine(invite: Invite, name: &str, state: EngineState) -> (Engine, UnboundedReceiver<Event>) {
-    let mut config = EngineConfig::new(invite, name, state);
-    config.backoff_initial = Duration::from_millis(100);
-    config.backoff_max = Duration::from_millis(800);
-    config.connect_timeout = Duration::from_secs(2);
-    client::start(config)
-}
-
-/// Collects events until `pred` matches one; returns everything seen, the match last.
-async fn until(
-    events: &mut UnboundedReceiver<Event>,
-    what: &str,
-    mut pred: impl FnMut(&Event) -> bool,
-) -> Vec<Event> {
-    let mut seen = Vec::new();
-    let result = tokio::time::timeout(WAIT, async {
-        while let Some(event) = events.recv().await {
-            let hit = pred(&event);
-            seen.push(event);
-            if hit {
-                return true;
-            }
-        }
-        false
-    })
-    .await;
-    assert!(
-        matches!(result, Ok(true)),
-        "waiting for {what}; saw {seen:#?}"
-    );
-    seen
-}
-
-fn room_seqs(events: &[Event]) -> Vec<Seq> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Room(ev) => Some(ev.seq),
-            _ => None,
-        })
-        .collect()
-}
-
-/// The relay's whole log, read by a fresh client resuming from 0.
-async fn relay_log(invite: &Invite) -> Vec<RoomEvent> {
-    let endpoint = quinn::Endpoint::client(any_port()).unwrap();
-    let conn = endpoint
-        .connect_with(
-            tls::client_config(invite.trust()).unwrap(),
-            invite.authority().parse().unwrap(),
-            &invite.host,
-        )
-        .unwrap()
-        .await
-        .unwrap();
-    let (mut send, recv) = conn.open_bi().await.unwrap();
-    let hello = ClientFrame::Hello(Hello {
-        version: PROTOCOL_VERSION,
-        name: "Archivio".into(),
-        install: InstallId::random(),
-        room_key: invite.room_key.clone(),
-        resume_after: Some(0),
-    });
-    send.write_all(&codec::encode(&hello).unwrap())
-        .await
-        .unwrap();
-    let mut recv = codec::FrameReader::new(recv);
-    let ServerFrame::Welcome(w) = recv.next().await.unwrap() else {
-        panic!("no welcome")
-    };
-    let mut log = w.backlog;
-    // Events beyond the welcome frame follow as frames, up to our own join.
-    loop {
-        match tokio::time::timeout(Duration::from_secs(5), recv.next::<ServerFrame>()).await {
-            Ok(Ok(ServerFrame::Event(e))) => {
-                if matches!(&e.kind, EventKind::Joined { name } if name == "Archivio") {
-                    break;
-                }
-                log.push(e);
-            }
-            Ok(Ok(_)) => {}
-            other => panic!("reading the log: {other:?}"),
-        }
-    }
-    conn.close(0u32.into(), b"");
-    log
-}
-
-fn texts_in(log: &[RoomEvent]) -> Vec<String> {
-    log.iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::Message { text, .. } => Some(text.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn is_connected(e: &Event) -> bool {
-    matches!(e, Event::Status(Status::Connected))
-}
+use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconnects_across_a_relay_restart_and_sees_the_log_exactly() {
@@ -142,17 +19,13 @@ async fn reconnects_across_a_relay_restart_and_sees_the_log_exactly() {
     let mut seen = until(&mut anna_events, "connected", is_connected).await;
     let (bruno, mut bruno_events) = engine(invite.clone(), "Bruno", EngineState::new());
     until(&mut bruno_events, "bruno connected", is_connected).await;
-    bruno.send(Command::Send("prima del riavvio".into()));
+    send(&bruno, Command::Send("prima del riavvio".into()));
     seen.extend(
-        until(&mut anna_events, "first message", |e| {
-            matches!(
-                e,
-                Event::Room(RoomEvent {
-                    kind: EventKind::Message { .. },
-                    ..
-                })
-            )
-        })
+        until(
+            &mut anna_events,
+            "first message",
+            is_text("prima del riavvio"),
+        )
         .await,
     );
 
@@ -164,28 +37,28 @@ async fn reconnects_across_a_relay_restart_and_sees_the_log_exactly() {
         .await,
     );
     // Anna types while the relay is down.
-    anna.send(Command::Send("scritto offline 1".into()));
-    anna.send(Command::Send("scritto offline 2".into()));
+    send(&anna, Command::Send("scritto offline 1".into()));
+    send(&anna, Command::Send("scritto offline 2".into()));
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let relay = relay_at(dir.path(), addr).await;
     seen.extend(until(&mut anna_events, "reconnected", is_connected).await);
     // The outbox goes out on reconnection; once it is stored, Bruno writes again.
-    let mut acked = 0;
+    seen.extend(until(&mut anna_events, "the offline messages stored", acks(2)).await);
+    until(&mut bruno_events, "bruno reconnected", is_connected).await;
+    send(&bruno, Command::Send("dopo il riavvio".into()));
     seen.extend(
-        until(&mut anna_events, "the offline messages stored", |e| {
-            acked += usize::from(matches!(e, Event::Acked { .. }));
-            acked == 2
-        })
+        until(
+            &mut anna_events,
+            "message after restart",
+            is_text("dopo il riavvio"),
+        )
         .await,
     );
-    until(&mut bruno_events, "bruno reconnected", is_connected).await;
-    bruno.send(Command::Send("dopo il riavvio".into()));
-    seen.extend(until(&mut anna_events, "message after restart", |e| matches!(e, Event::Room(RoomEvent { kind: EventKind::Message { text, .. }, .. }) if text == "dopo il riavvio")).await);
     let log = relay_log(&relay.invite()).await;
     let last = log.last().unwrap().seq;
     if room_seqs(&seen).last() != Some(&last) {
-        // Anna may still be receiving the tail of the log (her own offline messages).
+        // Anna may still be receiving the tail of the log.
         seen.extend(
             until(
                 &mut anna_events,
@@ -202,10 +75,9 @@ async fn reconnects_across_a_relay_restart_and_sees_the_log_exactly() {
         log_seqs[..anna_seqs.len()],
         "no gap, no duplicate"
     );
-    assert_eq!(*anna_seqs.last().unwrap(), *log_seqs.last().unwrap());
-    let texts = texts_in(&log);
+    assert_eq!(anna_seqs.last(), log_seqs.last());
     assert_eq!(
-        texts,
+        texts_in(&log),
         vec![
             "prima del riavvio",
             "scritto offline 1",
@@ -227,7 +99,7 @@ async fn a_lost_ack_does_not_duplicate_the_message() {
     let (anna, mut events) = engine(invite.clone(), "Anna", EngineState::new());
     until(&mut events, "connected", is_connected).await;
     for i in 1..=3 {
-        anna.send(Command::Send(format!("una volta sola {i}")));
+        send(&anna, Command::Send(format!("una volta sola {i}")));
     }
     until(
         &mut events,
@@ -239,12 +111,7 @@ async fn a_lost_ack_does_not_duplicate_the_message() {
     relay.shutdown().await;
 
     let relay = relay_at(dir.path(), addr).await;
-    let mut acked = 0;
-    let seen = until(&mut events, "three acks", |e| {
-        acked += matches!(e, Event::Acked { .. }) as usize;
-        acked == 3
-    })
-    .await;
+    let seen = until(&mut events, "three acks", acks(3)).await;
     assert!(!seen.iter().any(|e| matches!(e, Event::Rejected { .. })));
     until(
         &mut events,
@@ -252,7 +119,6 @@ async fn a_lost_ack_does_not_duplicate_the_message() {
         |e| matches!(e, Event::Saved(s) if s.outbox.is_empty()),
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
     let log = relay_log(&relay.invite()).await;
     assert_eq!(
         texts_in(&log),
@@ -272,8 +138,8 @@ async fn a_persisted_outbox_is_delivered_once_by_a_new_engine() {
     relay.shutdown().await; // Nobody listens: everything stays in the outbox.
 
     let (first, mut events) = engine(invite.clone(), "Anna", EngineState::new());
-    first.send(Command::Send("salvato 1".into()));
-    first.send(Command::Send("salvato 2".into()));
+    send(&first, Command::Send("salvato 1".into()));
+    send(&first, Command::Send("salvato 2".into()));
     let seen = until(
         &mut events,
         "saved outbox",
@@ -290,26 +156,13 @@ async fn a_persisted_outbox_is_delivered_once_by_a_new_engine() {
 
     let relay = relay_at(dir.path(), addr).await;
     let (second, mut events) = engine(invite, "Anna", stored);
-    let mut acked = 0;
-    until(&mut events, "two acks", |e| {
-        acked += matches!(e, Event::Acked { .. }) as usize;
-        acked == 2
-    })
-    .await;
-    second.send(Command::Send("nuovo".into()));
-    until(&mut events, "third ack", |e| {
-        matches!(e, Event::Acked { .. })
-    })
-    .await;
+    until(&mut events, "two acks", acks(2)).await;
+    send(&second, Command::Send("nuovo".into()));
+    until(&mut events, "third ack", acks(1)).await;
     let log = relay_log(&relay.invite()).await;
     assert_eq!(texts_in(&log), vec!["salvato 1", "salvato 2", "nuovo"]);
     drop(second);
     relay.shutdown().await;
-}
-
-/// The state through serde and back, as the app stores it (JSON).
-fn through_serde(state: &EngineState) -> EngineState {
-    serde_json::from_slice(&serde_json::to_vec(state).unwrap()).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -318,16 +171,13 @@ async fn rebinding_keeps_the_same_session() {
     let relay = relay_at(dir.path(), any_port()).await;
     let (anna, mut events) = engine(relay.invite(), "Anna", EngineState::new());
     until(&mut events, "connected", is_connected).await;
-    anna.send(Command::Send("prima".into()));
-    until(&mut events, "ack", |e| matches!(e, Event::Acked { .. })).await;
+    send(&anna, Command::Send("prima".into()));
+    until(&mut events, "ack", acks(1)).await;
     assert_eq!(relay.stats().joined, 1);
 
-    anna.send(Command::NetworkChanged);
-    anna.send(Command::Send("dopo il cambio di rete".into()));
-    let seen = until(&mut events, "ack after rebind", |e| {
-        matches!(e, Event::Acked { .. })
-    })
-    .await;
+    send(&anna, Command::NetworkChanged);
+    send(&anna, Command::Send("dopo il cambio di rete".into()));
+    let seen = until(&mut events, "ack after rebind", acks(1)).await;
     assert!(
         !seen
             .iter()
@@ -339,7 +189,7 @@ async fn rebinding_keeps_the_same_session() {
     relay.shutdown().await;
 }
 
-async fn fails_once(invite: Invite, name: &str, expected: Problem) {
+async fn fails_once(invite: common::invite::Invite, name: &str, expected: Problem) {
     let (_engine, mut events) = engine(invite, name, EngineState::new());
     until(
         &mut events,
@@ -347,9 +197,7 @@ async fn fails_once(invite: Invite, name: &str, expected: Problem) {
         |e| matches!(e, Event::Status(Status::Failed(p)) if *p == expected),
     )
     .await;
-    // No retry loop afterwards.
-    let more = tokio::time::timeout(Duration::from_secs(2), events.recv()).await;
-    assert!(more.is_err(), "engine kept going: {more:?}");
+    nothing_more(&mut events, Duration::from_secs(2), "engine kept going").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -361,7 +209,7 @@ async fn wrong_pin_room_key_or_taken_name_fail_once() {
     let invite = relay.invite();
 
     let mut wrong_pin = invite.clone();
-    wrong_pin.fingerprint = Some(tls::Fingerprint([7; 32]));
+    wrong_pin.fingerprint = Some(Fingerprint([7; 32]));
     fails_once(wrong_pin, "Anna", Problem::PinMismatch).await;
 
     let mut wrong_key = invite.clone();
@@ -388,8 +236,8 @@ async fn wrong_pin_room_key_or_taken_name_fail_once() {
         matches!(e, Event::Status(Status::Failed(_)))
     })
     .await;
-    other.send(Command::SetName("Anna B".into()));
-    other.send(Command::ReconnectNow);
+    send(&other, Command::SetName("Anna B".into()));
+    send(&other, Command::ReconnectNow);
     let seen = until(&mut events, "welcome", |e| {
         matches!(e, Event::Welcome { .. })
     })
@@ -404,7 +252,7 @@ async fn own_messages_come_back_in_the_room_and_invalid_ones_are_rejected_locall
     let relay = relay_at(dir.path(), any_port()).await;
     let (anna, mut events) = engine(relay.invite(), "Anna", EngineState::new());
     until(&mut events, "connected", is_connected).await;
-    anna.send(Command::Send("   ".into()));
+    send(&anna, Command::Send("   ".into()));
     let seen = until(&mut events, "rejected", |e| {
         matches!(e, Event::Rejected { .. })
     })
@@ -413,18 +261,11 @@ async fn own_messages_come_back_in_the_room_and_invalid_ones_are_rejected_locall
         unreachable!()
     };
     assert_eq!(reason, RejectReason::EmptyText);
-    anna.send(Command::Send("ciao".into()));
-    let seen = until(&mut events, "own message", |e| {
-        matches!(
-            e,
-            Event::Room(RoomEvent {
-                kind: EventKind::Message { .. },
-                ..
-            })
-        )
-    })
-    .await;
+    // Cleaned before it goes out: no NUL, no escape, no surrounding blanks.
+    send(&anna, Command::Send(" ciao\u{0}\u{1b}[31m \r\n".into()));
+    let seen = until(&mut events, "own message", is_text("ciao[31m")).await;
     let Some(Event::Room(RoomEvent {
+        seq,
         kind: EventKind::Message {
             sender, id: mid, ..
         },
@@ -436,6 +277,17 @@ async fn own_messages_come_back_in_the_room_and_invalid_ones_are_rejected_locall
     assert_eq!(sender, "Anna");
     assert_eq!(mid.install, id.install);
     assert!(mid.counter > id.counter);
+    // Acked exactly once, by the ack or by the echo, whichever came first.
+    let mut all = seen;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    while let Ok(e) = events.try_recv() {
+        all.push(e);
+    }
+    let acked: Vec<_> = all
+        .iter()
+        .filter(|e| matches!(e, Event::Acked { .. }))
+        .collect();
+    assert_eq!(acked, vec![&Event::Acked { id: mid, seq }]);
     drop(anna);
     relay.shutdown().await;
 }
@@ -446,18 +298,14 @@ async fn a_relay_whose_log_was_reset_is_followed_not_ignored() {
     // relay's log starts again from 1.
     let fresh = tempfile::tempdir().unwrap();
     let relay = relay_at(fresh.path(), any_port()).await;
-    let state = {
-        let mut s = EngineState::new();
-        s.last_seq = Some(12);
-        s
+    let state = EngineState {
+        last_seq: Some(12),
+        ..EngineState::new()
     };
     let (anna, mut events) = engine(relay.invite(), "Anna", state);
     until(&mut events, "connected", is_connected).await;
-    anna.send(Command::Send("nuovo".into()));
-    until(&mut events, "the new relay's message", |e| {
-        matches!(e, Event::Room(RoomEvent { kind: EventKind::Message { text, .. }, .. }) if text == "nuovo")
-    })
-    .await;
+    send(&anna, Command::Send("nuovo".into()));
+    until(&mut events, "the new relay's message", is_text("nuovo")).await;
     drop(anna);
     relay.shutdown().await;
 }
@@ -514,7 +362,7 @@ async fn disconnecting_is_logged_as_leaving_not_as_a_lost_connection() {
     until(&mut anna_events, "connected", is_connected).await;
     let (bruno, mut bruno_events) = engine(relay.invite(), "Bruno", EngineState::new());
     until(&mut bruno_events, "bruno connected", is_connected).await;
-    bruno.send(Command::Disconnect);
+    send(&bruno, Command::Disconnect);
     let seen = until(&mut anna_events, "Bruno's leave", |e| {
         matches!(e, Event::Room(RoomEvent { kind: EventKind::Left { name, .. }, .. }) if name == "Bruno")
     })
@@ -527,5 +375,113 @@ async fn disconnecting_is_logged_as_leaving_not_as_a_lost_connection() {
         unreachable!()
     };
     assert_eq!(*reason, LeaveReason::Left);
+    until(&mut bruno_events, "Bruno disconnected", |e| {
+        matches!(e, Event::Status(Status::Disconnected))
+    })
+    .await;
+    nothing_more(&mut bruno_events, Duration::from_secs(1), "stays offline").await;
+    relay.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_engine_pages_back_through_500_messages_and_sees_each_seq_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = RelayConfig::for_tests(dir.path());
+    config.limits.rate = RateLimit {
+        per_second: 5000,
+        burst: 1000,
+    };
+    let relay = Relay::start(config).await.unwrap();
+    let (writer, mut writer_events) = engine(relay.invite(), "Scrittore", EngineState::new());
+    until(&mut writer_events, "writer connected", is_connected).await;
+    for i in 1..=500 {
+        send(&writer, Command::Send(format!("storico {i}")));
+    }
+    until(&mut writer_events, "500 acks", acks(500)).await;
+    drop(writer);
+
+    let (reader, mut events) = engine(relay.invite(), "Lettrice", EngineState::new());
+    // The welcome brings the recent backlog as room events, then our own join.
+    let seen = until(&mut events, "own join", |e| {
+        matches!(e, Event::Room(RoomEvent { kind: EventKind::Joined { name }, .. }) if name == "Lettrice")
+    })
+    .await;
+    let recent: Vec<RoomEvent> = seen
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Room(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    assert!(recent.len() < 200, "a recent backlog, not the whole log");
+    // Page back from the first event shown until the relay says there is no more.
+    let mut older: Vec<RoomEvent> = Vec::new();
+    let mut before = recent[0].seq;
+    let mut pages = 0;
+    loop {
+        send(&reader, Command::LoadHistory { before });
+        let answer = until(&mut events, "a history page", |e| {
+            matches!(e, Event::History { .. })
+        })
+        .await;
+        let Some(Event::History {
+            before: answered,
+            events: page,
+            more,
+        }) = answer.last().cloned()
+        else {
+            unreachable!()
+        };
+        pages += 1;
+        assert_eq!(answered, before);
+        assert!(
+            page.iter().all(|e| e.seq < before),
+            "every event before the request"
+        );
+        older.splice(0..0, page);
+        if !more {
+            break;
+        }
+        before = older.first().expect("a page with more has events").seq;
+    }
+    let all: Vec<RoomEvent> = older.into_iter().chain(recent).collect();
+    let seqs: Vec<Seq> = all.iter().map(|e| e.seq).collect();
+    let last = *seqs.last().unwrap();
+    // One relay: its seqs are 1, 2, 3, … (the engine does not assume it).
+    assert_eq!(
+        seqs,
+        (1..=last).collect::<Vec<_>>(),
+        "each seq exactly once, in order"
+    );
+    let texts = texts_in(&all);
+    let expected: Vec<String> = (1..=500).map(|i| format!("storico {i}")).collect();
+    assert_eq!(texts, expected);
+    assert!(pages >= 4, "{pages} pages of at most 100");
+    drop(reader);
+    relay.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replaced_session_stops_and_does_not_reconnect() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = relay_at(dir.path(), any_port()).await;
+    let state = EngineState::new();
+    let (_first, mut first_events) = engine(relay.invite(), "Anna", state.clone());
+    until(&mut first_events, "first connected", is_connected).await;
+    // The same install from a second window.
+    let (_second, mut second_events) = engine(relay.invite(), "Anna", state);
+    until(&mut second_events, "second connected", is_connected).await;
+    until(&mut first_events, "first replaced", |e| {
+        *e == Event::Status(Status::Failed(Problem::Bye(ByeReason::Replaced)))
+    })
+    .await;
+    // No ping-pong: neither window hears anything more for a while.
+    let quiet = Duration::from_secs(3);
+    tokio::join!(
+        nothing_more(&mut first_events, quiet, "the replaced one came back"),
+        status_stays(&mut second_events, quiet, "the second was disturbed"),
+    );
+    assert_eq!(relay.stats().joined, 2);
+    assert_eq!(relay.stats().online, 1);
     relay.shutdown().await;
 }
