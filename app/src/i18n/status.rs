@@ -111,7 +111,7 @@ impl Lang {
                 "The connection to the relay was interrupted.",
                 "La connessione con il relay si è interrotta.",
             ),
-            Problem::Protocol(_) => self.pick(
+            Problem::Protocol(_) | Problem::Undecodable(_) => self.pick(
                 "The relay speaks a different version of Piazza: update the app.",
                 "Il relay usa una versione diversa di Piazza: aggiorna l'app.",
             ),

@@ -26,13 +26,10 @@ impl Failure {
         }
     }
 
-    /// An attempt that failed before its welcome. `net::Dialer::open` reports an
-    /// undecodable welcome as [`Problem::Protocol`] without saying it was a decoding
-    /// failure, so before the welcome every protocol failure counts as one. (The cost:
-    /// an ALPN mismatch on a resumed attempt gets one recovery attempt before it
-    /// stops, failing the same way.)
+    /// An attempt that failed before its welcome: undecodable when `net` says the
+    /// welcome (or what came instead) could not be decoded.
     pub(crate) fn dial(problem: Problem) -> Self {
-        let undecodable = matches!(problem, Problem::Protocol(_));
+        let undecodable = matches!(problem, Problem::Undecodable(_));
         Self {
             problem,
             undecodable,
@@ -89,7 +86,7 @@ mod tests {
 
     fn undecodable() -> Failure {
         Failure {
-            problem: Problem::Protocol("malformed frame".into()),
+            problem: Problem::Undecodable("malformed frame".into()),
             undecodable: true,
         }
     }
@@ -98,11 +95,11 @@ mod tests {
     fn an_undecodable_resume_is_recovered_but_not_an_undecodable_fresh_join() {
         assert!(matches!(
             verdict(undecodable(), true),
-            Verdict::Recover(Problem::Protocol(_))
+            Verdict::Recover(Problem::Undecodable(_))
         ));
         assert!(matches!(
             verdict(undecodable(), false),
-            Verdict::Stop(Status::Failed(Problem::Protocol(_)))
+            Verdict::Stop(Status::Failed(Problem::Undecodable(_)))
         ));
     }
 
@@ -125,14 +122,19 @@ mod tests {
     }
 
     #[test]
-    fn before_the_welcome_any_protocol_failure_counts_as_undecodable() {
-        // net::Dialer::open does not tell an undecodable welcome from an ALPN
-        // mismatch: a resumed attempt gets its one recovery either way.
-        let dial = Failure::dial(Problem::Protocol("no application protocol".into()));
+    fn before_the_welcome_only_an_undecodable_welcome_is_recovered() {
+        let dial = Failure::dial(Problem::Undecodable("malformed frame".into()));
         assert!(dial.undecodable);
         assert!(matches!(verdict(dial.clone(), true), Verdict::Recover(_)));
         assert!(matches!(
             verdict(dial, false),
+            Verdict::Stop(Status::Failed(_))
+        ));
+        // An ALPN mismatch is another protocol: no recovery attempt.
+        let alpn = Failure::dial(Problem::Protocol("no application protocol".into()));
+        assert!(!alpn.undecodable);
+        assert!(matches!(
+            verdict(alpn, true),
             Verdict::Stop(Status::Failed(_))
         ));
     }

@@ -19,7 +19,7 @@ fn resuming_from(last_seq: Seq) -> EngineState {
 }
 
 fn failed_protocol(e: &Event) -> bool {
-    matches!(e, Event::Status(Status::Failed(Problem::Protocol(_))))
+    matches!(e, Event::Status(Status::Failed(Problem::Undecodable(_))))
 }
 
 /// The recent backlog of a room at seq 600: events 501 to 600.
@@ -40,7 +40,7 @@ async fn recovers(fake: FakeRelay) {
         seen.iter().any(|e| matches!(
             e,
             Event::Status(Status::Reconnecting {
-                problem: Problem::Protocol(_),
+                problem: Problem::Undecodable(_),
                 ..
             })
         )),

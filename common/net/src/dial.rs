@@ -105,7 +105,7 @@ impl Dialer {
             }
             Err(e) => {
                 conn.close(0, b"protocol error");
-                Err(Problem::Protocol(e.to_string()))
+                Err(Problem::Undecodable(e.to_string()))
             }
         }
     }

@@ -29,8 +29,10 @@ pub enum Problem {
     RelayRestarted,
     /// The connection broke.
     ConnectionLost(String),
-    /// The relay sent something this client cannot read, or speaks another protocol.
+    /// The relay speaks another protocol (ALPN, QUIC violation, an unexpected frame).
     Protocol(String),
+    /// A frame from the relay could not be decoded.
+    Undecodable(String),
     /// Local networking failed (no socket could be opened).
     Local(String),
 }
@@ -39,7 +41,9 @@ impl Problem {
     /// True when retrying cannot help.
     pub fn is_permanent(&self) -> bool {
         match self {
-            Self::PinMismatch | Self::Untrusted(_) | Self::Protocol(_) => true,
+            Self::PinMismatch | Self::Untrusted(_) | Self::Protocol(_) | Self::Undecodable(_) => {
+                true
+            }
             Self::Refused(reason) => {
                 !matches!(reason, RefuseReason::RelayFull | RefuseReason::HelloTimeout)
             }
@@ -85,7 +89,7 @@ impl Problem {
     pub fn of_lost(conn: &quinn::Connection, read: &CodecError) -> Self {
         match conn.close_reason() {
             Some(e) => Self::of_connection(&e, false),
-            None if read.is_malformed() => Self::Protocol(read.to_string()),
+            None if read.is_malformed() => Self::Undecodable(read.to_string()),
             None => Self::ConnectionLost("the relay closed the stream".into()),
         }
     }
@@ -131,6 +135,7 @@ impl fmt::Display for Problem {
             Self::RelayRestarted => f.write_str("the relay restarted"),
             Self::ConnectionLost(e) => write!(f, "the connection was lost: {e}"),
             Self::Protocol(e) => write!(f, "the relay speaks differently: {e}"),
+            Self::Undecodable(e) => write!(f, "a frame from the relay could not be read: {e}"),
             Self::Local(e) => write!(f, "networking on this device failed: {e}"),
         }
     }

@@ -31,7 +31,10 @@ use rustls::{
 use common::protocol::ALPN;
 
 /// QUIC idle timeout on both ends (the shorter of the two sides' applies): a peer
-/// silent this long is gone.
+/// silent this long is gone. quinn restarts the timer when it sends the first packet
+/// after receiving one, so a relay that falls silent right after answering is noticed
+/// by QUIC only after up to [`IDLE_TIMEOUT`] + [`KEEP_ALIVE`] (about 7 s); the engine
+/// therefore also watches for silence itself (4 s) to keep its 5 s promise.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often a client sends a keep-alive when it has nothing else to send: two and a
 /// half per [`IDLE_TIMEOUT`], so one lost packet does not end a connection. About one

@@ -132,7 +132,7 @@ fn message(seq: Seq, id: ClientMsgId) -> RoomEvent {
 
 fn undecodable() -> Failure {
     Failure {
-        problem: Problem::Protocol("malformed frame".into()),
+        problem: Problem::Undecodable("malformed frame".into()),
         undecodable: true,
     }
 }
@@ -285,7 +285,7 @@ fn an_undecodable_resume_is_followed_by_a_join_without_resume_that_reports_the_g
         statuses(&events).last(),
         Some(Status::Reconnecting {
             attempt: 1,
-            problem: Problem::Protocol(_),
+            problem: Problem::Undecodable(_),
             ..
         })
     ));
@@ -311,14 +311,14 @@ fn a_second_undecodable_failure_in_a_row_is_permanent() {
     state.last_seq = Some(10);
     let mut t = Test::new(state);
     t.dial();
-    // The welcome itself could not be decoded (the dial says Protocol).
-    t.fail(Failure::dial(Problem::Protocol("malformed frame".into())));
+    // The welcome itself could not be decoded (the dial says Undecodable).
+    t.fail(Failure::dial(Problem::Undecodable("malformed frame".into())));
     assert_eq!(t.dial().resume_after, None);
-    t.fail(Failure::dial(Problem::Protocol("malformed frame".into())));
+    t.fail(Failure::dial(Problem::Undecodable("malformed frame".into())));
     let events = t.events();
     assert!(matches!(
         statuses(&events).last(),
-        Some(Status::Failed(Problem::Protocol(_)))
+        Some(Status::Failed(Problem::Undecodable(_)))
     ));
     t.advance(Duration::from_secs(60));
     assert_eq!(t.attempts(), 0, "no further attempt");
@@ -340,7 +340,7 @@ fn a_second_undecodable_failure_in_a_row_is_permanent() {
     t.fail(undecodable());
     assert!(matches!(
         statuses(&t.events()).last(),
-        Some(Status::Failed(Problem::Protocol(_)))
+        Some(Status::Failed(Problem::Undecodable(_)))
     ));
 }
 
