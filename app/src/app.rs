@@ -23,10 +23,11 @@ pub fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-/// The whole app.
+/// The whole app. It reads its [`Startup`] from the root context ([`crate::launch`]
+/// provides it, with the data directory already locked), or makes one.
 #[component]
 pub fn App() -> Element {
-    let startup = use_hook(Startup::from_env);
+    let startup = use_hook(|| try_consume_context::<Startup>().unwrap_or_else(Startup::from_env));
     let lang = startup.lang;
     let first_phase = match &startup.store_problem {
         Some(controller::startup::StoreProblem::Locked(dir)) => Phase::Locked(dir.clone()),

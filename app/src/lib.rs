@@ -41,13 +41,17 @@ pub use app::App;
 pub use platform::window::desktop_config;
 
 /// Opens the app: a desktop window, or the mobile activity with the `mobile` feature.
+/// The data directory is locked first, before any window exists, so a second start on
+/// the same directory can never race the first.
 pub fn launch() {
+    let startup = controller::Startup::from_env();
     #[cfg(feature = "desktop")]
     dioxus::LaunchBuilder::desktop()
         .with_cfg(desktop_config(true))
+        .with_context(startup)
         .launch(App);
     #[cfg(all(feature = "mobile", not(feature = "desktop")))]
-    dioxus::LaunchBuilder::mobile().launch(App);
+    dioxus::LaunchBuilder::mobile().with_context(startup).launch(App);
     #[cfg(not(any(feature = "desktop", feature = "mobile")))]
     compile_error!("enable the `desktop` or the `mobile` feature");
 }

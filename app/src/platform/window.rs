@@ -2,12 +2,11 @@
 //! room, so others read "left", and saves what it has, before the window goes).
 
 /// The desktop window configuration: title, size, icon, no default menu bar, no web
-/// view context menu in release builds ("Inspect Element" is for developers). Closing
-/// the window only hides it: the app leaves the room, then closes it ([`close_now`]).
+/// view context menu in release builds ("Inspect Element" is for developers).
 /// `visible: false` opens a hidden window.
 #[cfg(feature = "desktop")]
 pub fn desktop_config(visible: bool) -> dioxus::desktop::Config {
-    use dioxus::desktop::{Config, LogicalSize, WindowBuilder, WindowCloseBehaviour};
+    use dioxus::desktop::{Config, LogicalSize, WindowBuilder};
 
     let window = WindowBuilder::new()
         .with_title("Piazza")
@@ -17,7 +16,6 @@ pub fn desktop_config(visible: bool) -> dioxus::desktop::Config {
     let mut config = Config::new()
         .with_window(window)
         .with_menu(None)
-        .with_close_behaviour(WindowCloseBehaviour::WindowHides)
         .with_background_color((246, 247, 251, 255))
         .with_disable_context_menu(!cfg!(debug_assertions));
     match dioxus::desktop::icon_from_memory(include_bytes!("../../assets/icons/256x256.png")) {
@@ -27,12 +25,24 @@ pub fn desktop_config(visible: bool) -> dioxus::desktop::Config {
     config
 }
 
+/// How long closing may take (leaving the room, saving) before the app exits anyway.
+const CLOSE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(6);
+
 /// Calls `on_close` when the person asks to close the window (its close button, Alt+F4,
-/// the window manager). The window stays until [`close_now`].
+/// the window manager); from then on the window only hides on a close request and
+/// stays until [`close_now`]. (Before this hook runs, a close request closes the window
+/// at once: there is nothing to leave yet.) Should closing not finish, the app exits
+/// after a few seconds anyway: a closed window never lingers as a hidden process.
 pub fn use_close_request(on_close: impl FnMut() + 'static) {
     #[cfg(feature = "desktop")]
     {
-        use dioxus::desktop::tao::event::{Event, WindowEvent};
+        use dioxus::desktop::{
+            tao::event::{Event, WindowEvent},
+            WindowCloseBehaviour,
+        };
+        dioxus::prelude::use_hook(|| {
+            dioxus::desktop::window().set_close_behavior(WindowCloseBehaviour::WindowHides)
+        });
         let mut on_close = on_close;
         dioxus::desktop::use_wry_event_handler(move |event, _| {
             if let Event::WindowEvent {
@@ -40,6 +50,11 @@ pub fn use_close_request(on_close: impl FnMut() + 'static) {
                 ..
             } = event
             {
+                std::thread::spawn(|| {
+                    std::thread::sleep(CLOSE_DEADLINE);
+                    tracing::warn!("closing took too long; exiting");
+                    std::process::exit(0);
+                });
                 on_close();
             }
         });
