@@ -43,9 +43,15 @@ struct Cli {
     /// Messages each client may send at once.
     #[arg(long, default_value_t = RateLimit::default().burst)]
     burst: u32,
-    /// Frames queued for one client before it is evicted as too slow.
-    #[arg(long, default_value_t = Limits::default().queue_frames)]
-    queue_frames: usize,
+    /// Bytes of room traffic queued for one client before it is evicted as too slow.
+    #[arg(long, default_value_t = Limits::default().queue_bytes)]
+    queue_bytes: usize,
+    /// History pages a client may ask for at once (then --history-per-second).
+    #[arg(long, default_value_t = Limits::default().history_burst)]
+    history_burst: u32,
+    /// History pages per second a client may ask for after the burst.
+    #[arg(long, default_value_t = Limits::default().history_per_second)]
+    history_per_second: u32,
     /// Rooms larger than this stop announcing joins and leaves and listing members;
     /// their members get the online count instead.
     #[arg(long, default_value_t = Limits::default().presence_limit)]
@@ -86,7 +92,9 @@ async fn main() -> Result<()> {
                 per_second: cli.rate,
                 burst: cli.burst,
             },
-            queue_frames: cli.queue_frames,
+            queue_bytes: cli.queue_bytes,
+            history_burst: cli.history_burst,
+            history_per_second: cli.history_per_second,
             hello_timeout: Duration::from_secs(cli.hello_timeout),
             presence_limit: cli.presence_limit,
             ..Limits::default()
