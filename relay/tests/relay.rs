@@ -329,7 +329,7 @@ async fn resume_replays_exactly_the_missed_events_from_memory_and_disk() {
 async fn a_client_that_stops_reading_is_evicted_and_others_keep_their_rate() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = RelayConfig::for_tests(dir.path());
-    config.limits.queue_frames = 512;
+    config.limits.queue_bytes = 512 * 1024;
     config.limits.rate = RateLimit {
         per_second: 1_000_000,
         burst: 1_000_000,
