@@ -8,6 +8,17 @@ use common::protocol::RateLimit;
 use relay::{Limits, Relay, RelayConfig};
 use tracing_subscriber::EnvFilter;
 
+// The allocator. Memory freed after clients vanish (their connections and queues) must
+// go back to the system; which allocator does that best under churn is measured with
+// `examples/churn.rs` (numbers in the feature's commit). Switch with
+// `--features mimalloc` or `--features jemalloc`; the system's allocator otherwise.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+#[cfg(all(feature = "jemalloc", not(feature = "mimalloc")))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// A Piazza chat relay: one room over QUIC, with a durable history.
 #[derive(Parser, Debug)]
 #[command(name = "piazza-relay", version, about)]
