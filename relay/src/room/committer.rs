@@ -150,7 +150,16 @@ async fn append(room: &Room, entries: Vec<Entry>) -> Vec<Done> {
     let log = room.log.clone();
     let result: Result<Vec<Appended>, LogError> = blocking(move || log.append(entries)).await;
     let outcomes: Vec<Option<Appended>> = match result {
-        Ok(outcomes) => outcomes.into_iter().map(Some).collect(),
+        Ok(outcomes) => {
+            let new_messages = ids
+                .iter()
+                .zip(&outcomes)
+                .filter(|(id, o)| id.is_some() && matches!(o, Appended::New(_)))
+                .count();
+            let stats = &room.stats.messages;
+            stats.fetch_add(new_messages as u64, Ordering::Relaxed);
+            outcomes.into_iter().map(Some).collect()
+        }
         Err(e) => {
             tracing::error!("storing events failed: {e}");
             ids.iter().map(|_| None).collect()
@@ -191,7 +200,9 @@ impl Room {
                     s.published = seq;
                     s.history.push_back(stored);
                     if s.history.len() > self.limits.history {
-                        s.history.pop_front();
+                        if let Some(old) = s.history.pop_front() {
+                            s.forgotten = old.seq;
+                        }
                     }
                     id.map(|id| (id, ServerFrame::Ack { id, seq }, true))
                 }

@@ -13,7 +13,7 @@ use super::{
     blocking,
     members::Member,
     pack::{self, history_page},
-    Close, MemberQueue, MemberRef, Resend, Room,
+    Close, MemberQueue, MemberRef, Resend, Room, Stored,
 };
 
 impl Room {
@@ -51,7 +51,13 @@ impl Room {
             };
             let (backlog, gap) = match hello.resume_after {
                 Some(after) => {
-                    pack::replay(after, disk, &s.history, s.published, self.limits.max_replay)
+                    let (read_upto, disk) = disk.unzip();
+                    let max = self.limits.max_replay;
+                    let (events, gap) = pack::replay(after, disk, &s.history, s.published, max);
+                    // Memory moved on past what the disk read reached while it ran:
+                    // events in between may be in neither.
+                    let hole = read_upto.is_some_and(|upto| s.forgotten > upto);
+                    (events, gap || hole)
                 }
                 None => {
                     let skip = s.history.len().saturating_sub(self.limits.backlog);
@@ -101,8 +107,8 @@ impl Room {
 
     /// The events after `after` from the log, when memory does not reach back that far
     /// (`None` then): the newest up to one more than a replay may hold, up to the last
-    /// published seq ([`pack::replay`] drops what memory also has).
-    async fn read_replay(&self, after: Seq) -> Option<Result<Vec<crate::log::Stored>, ()>> {
+    /// published seq, returned with them ([`pack::replay`] drops what memory also has).
+    async fn read_replay(&self, after: Seq) -> Option<(Seq, Result<Vec<Stored>, ()>)> {
         let (oldest, published) = {
             let s = self.state.lock().unwrap();
             (s.history.front().map(|e| e.seq), s.published)
@@ -113,7 +119,8 @@ impl Room {
         let log = self.log.clone();
         let max = self.limits.max_replay + 1;
         let read = blocking(move || log.before(published.saturating_add(1), max)).await;
-        Some(read.map_err(|e| tracing::error!("reading the log for a resume failed: {e}")))
+        let read = read.map_err(|e| tracing::error!("reading the log for a resume failed: {e}"));
+        Some((published, read))
     }
 
     /// A history page: the newest events below `before` that fit in one frame, at most

@@ -96,6 +96,8 @@ struct State {
     history: VecDeque<Stored>,
     /// The last seq published.
     published: Seq,
+    /// The seq of the last event dropped from `history` (0: none yet).
+    forgotten: Seq,
     closed: bool,
 }
 
@@ -138,7 +140,7 @@ impl Room {
     ) -> Result<Arc<Self>, LogError> {
         let reader = log.clone();
         let cap = limits.history;
-        let (mut history, counters, present) = blocking(move || {
+        let (history, counters, present) = blocking(move || {
             let present = reader.present()?;
             if !present.is_empty() {
                 tracing::info!(
@@ -178,8 +180,9 @@ impl Room {
                 members: Members::default(),
                 seq,
                 presence: Presence::new(limits.presence_limit, present),
-                history: history.drain(..).collect(),
+                history: history.into(),
                 published,
+                forgotten: 0,
                 closed: false,
             }),
             jobs,
@@ -291,9 +294,6 @@ impl Room {
             },
             resend,
         );
-        if resend == Resend::Fresh {
-            self.stats.messages.fetch_add(1, Ordering::Relaxed);
-        }
         Submitted::Sequenced
     }
 

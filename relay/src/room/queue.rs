@@ -24,6 +24,9 @@ use common::{
 };
 use tokio::sync::Notify;
 
+/// Frame slots a queue keeps between batches; a larger burst's are freed.
+const SLOTS_KEPT: usize = 256;
+
 /// How a member's session ends, as the room decided it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Close {
@@ -192,9 +195,9 @@ impl MemberQueue {
                 if !s.frames.is_empty() || s.closed.is_some() {
                     into.extend(s.frames.drain(..));
                     s.counted = 0;
-                    if s.frames.capacity() > 64 {
-                        // A burst's worth of slots is given back, not kept per member.
-                        s.frames.shrink_to(64);
+                    if s.frames.capacity() > SLOTS_KEPT {
+                        // A burst's slots are given back, not kept per member.
+                        s.frames = VecDeque::new();
                     }
                     return s.closed;
                 }
