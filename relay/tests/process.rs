@@ -116,6 +116,8 @@ fn help_and_clear_errors() {
         "--room-key",
         "--max-clients",
         "--rate",
+        "--queue-bytes",
+        "--history-burst",
     ] {
         assert!(text.contains(flag), "{flag} missing from --help");
     }
