@@ -229,10 +229,11 @@ impl Room {
                 continue;
             }
             let frame = encode(&frame);
-            for queue in waiters {
-                // Acks of published messages are bounded by the rate limit; answers
-                // to resends are what a client can provoke, so they count.
-                if published {
+            for (i, queue) in waiters.into_iter().enumerate() {
+                // The ack of a published message to its sender is bounded by the rate
+                // limit; answers to resends (the later waiters) are what a client can
+                // provoke, so they count.
+                if published && i == 0 {
                     queue.push_exempt(frame.clone());
                 } else if !queue.push(frame.clone()) {
                     if let Some((key, m)) = s
