@@ -1,5 +1,5 @@
-//! Limits that keep one client from hurting the others, all configurable. The per-client
-//! token bucket itself is `common::rate::TokenBucket`, shared with the engine.
+//! [`Limits`]: what keeps one client from hurting the others, all configurable (the
+//! `piazza-relay` flags). The per-client token bucket itself is `common::rate`.
 
 use std::time::Duration;
 
@@ -12,19 +12,33 @@ pub struct Limits {
     pub max_clients: usize,
     /// Per-client message rate.
     pub rate: RateLimit,
-    /// Frames queued for one client before it counts as too slow and is evicted.
-    pub queue_frames: usize,
+    /// Bytes of room traffic and answers queued for one member before it counts as too
+    /// slow and is evicted (its welcome, backlog and the acks of its published messages
+    /// do not count).
+    ///
+    /// The default, 256 KiB, is about the 4,096 frames of the old frame-counted limit at
+    /// a typical chat frame of ~60 bytes: minutes of a busy classroom, seconds of a
+    /// benchmark's fan-out, and four frames of the largest size. It bounds what a peer
+    /// that stops acknowledging (a phone that vanished) costs until it is evicted or its
+    /// idle timeout ends it, on top of QUIC's own send window: 3,000 silent clients
+    /// cost at most ~750 MiB of queues, instead of the room's whole traffic each.
+    pub queue_bytes: usize,
     /// Time from connection to hello.
     pub hello_timeout: Duration,
     /// Events a welcome carries when the client does not resume.
     pub backlog: usize,
-    /// Events kept in memory for welcomes and resumes (older ones come from disk).
+    /// Events kept in memory for welcomes and resumes (older ones come from the log).
     pub history: usize,
     /// Most events replayed on one resume; older ones are reported as a gap.
     pub max_replay: usize,
-    /// Rooms with more members than this do not log joins and leaves (each would go to
-    /// every member) nor list members in welcomes (each would be O(members)): their
-    /// members get the online count instead, every few seconds while it changes.
+    /// History pages a client may ask for at once, then [`Limits::history_per_second`]:
+    /// more are answered "retry later".
+    pub history_burst: u32,
+    /// History pages per second a client may ask for after the burst.
+    pub history_per_second: u32,
+    /// Rooms with more members than this do not log joins (each would go to every
+    /// member) nor list members in welcomes (each would be O(members)): their members
+    /// get the online count instead, every few seconds while it changes.
     pub presence_limit: usize,
     /// Handshakes in progress above which new connections must prove their address
     /// (QUIC retry) first.
@@ -36,11 +50,13 @@ impl Default for Limits {
         Self {
             max_clients: 10_000,
             rate: RateLimit::default(),
-            queue_frames: 4096,
+            queue_bytes: 256 * 1024,
             hello_timeout: Duration::from_secs(10),
             backlog: 100,
             history: 1000,
             max_replay: 10_000,
+            history_burst: 20,
+            history_per_second: 5,
             handshake_flood: 512,
             presence_limit: 1000,
         }

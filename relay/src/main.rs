@@ -8,6 +8,17 @@ use common::protocol::RateLimit;
 use relay::{Limits, Relay, RelayConfig};
 use tracing_subscriber::EnvFilter;
 
+// The allocator. Memory freed after clients vanish (their connections and queues) must
+// go back to the system; which allocator does that best under churn is measured with
+// `examples/churn.rs` (numbers in the feature's commit). Switch with
+// `--features mimalloc` or `--features jemalloc`; the system's allocator otherwise.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+#[cfg(all(feature = "jemalloc", not(feature = "mimalloc")))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// A Piazza chat relay: one room over QUIC, with a durable history.
 #[derive(Parser, Debug)]
 #[command(name = "piazza-relay", version, about)]
@@ -43,9 +54,15 @@ struct Cli {
     /// Messages each client may send at once.
     #[arg(long, default_value_t = RateLimit::default().burst)]
     burst: u32,
-    /// Frames queued for one client before it is evicted as too slow.
-    #[arg(long, default_value_t = Limits::default().queue_frames)]
-    queue_frames: usize,
+    /// Bytes of room traffic queued for one client before it is evicted as too slow.
+    #[arg(long, default_value_t = Limits::default().queue_bytes)]
+    queue_bytes: usize,
+    /// History pages a client may ask for at once (then --history-per-second).
+    #[arg(long, default_value_t = Limits::default().history_burst)]
+    history_burst: u32,
+    /// History pages per second a client may ask for after the burst.
+    #[arg(long, default_value_t = Limits::default().history_per_second)]
+    history_per_second: u32,
     /// Rooms larger than this stop announcing joins and leaves and listing members;
     /// their members get the online count instead.
     #[arg(long, default_value_t = Limits::default().presence_limit)]
@@ -86,7 +103,9 @@ async fn main() -> Result<()> {
                 per_second: cli.rate,
                 burst: cli.burst,
             },
-            queue_frames: cli.queue_frames,
+            queue_bytes: cli.queue_bytes,
+            history_burst: cli.history_burst,
+            history_per_second: cli.history_per_second,
             hello_timeout: Duration::from_secs(cli.hello_timeout),
             presence_limit: cli.presence_limit,
             ..Limits::default()

@@ -116,6 +116,8 @@ fn help_and_clear_errors() {
         "--room-key",
         "--max-clients",
         "--rate",
+        "--queue-bytes",
+        "--history-burst",
     ] {
         assert!(text.contains(flag), "{flag} missing from --help");
     }
@@ -168,4 +170,102 @@ fn the_systemd_unit_verifies() {
         !stderr.contains("piazza-relay.service:"),
         "warnings about the unit: {stderr}"
     );
+}
+
+#[tokio::test]
+async fn clients_of_a_relay_killed_and_restarted_get_a_stateless_reset_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, invite) = spawn_relay(dir.path(), "127.0.0.1:0");
+    let (mut conn, _) = net::open(&invite, hello("Anna", InstallId::random(), None, None))
+        .await
+        .unwrap();
+    kill(&mut child, "-KILL");
+    child.wait().unwrap();
+    let (mut child, _) = spawn_relay(dir.path(), &invite.authority());
+    let restarted = Instant::now();
+    // Anything the client sends now reaches the new process, which cannot know the
+    // connection and must answer with a stateless reset.
+    let _ = conn
+        .write(&ClientFrame::Send {
+            id: ClientMsgId {
+                install: InstallId::random(),
+                counter: 1,
+            },
+            text: "ci sei?".into(),
+        })
+        .await;
+    let ended = tokio::time::timeout(Duration::from_secs(3), conn.connection().closed())
+        .await
+        .expect("the old connection ends within seconds, not after the idle timeout");
+    assert_eq!(ended, quinn::ConnectionError::Reset, "{ended:?}");
+    assert_eq!(
+        net::Problem::of_connection(&ended, false),
+        net::Problem::RelayRestarted
+    );
+    assert!(restarted.elapsed() < Duration::from_secs(3));
+    kill(&mut child, "-KILL");
+    child.wait().unwrap();
+}
+
+/// The members the log shows as left for `reason`, in log order.
+fn left_for(events: &[RoomEvent], reason: LeaveReason) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Left { name, reason: r } if *r == reason => Some(name.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn members_online_at_a_sigkill_are_logged_as_left_when_the_relay_starts_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, invite) = spawn_relay(dir.path(), "127.0.0.1:0");
+    let (mut a, _) = join(&invite, "Anna").await;
+    let (_b, _) = join(&invite, "Bruno").await;
+    let id = a.say("ciao").await;
+    a.ack_of(id).await.unwrap();
+    kill(&mut child, "-KILL");
+    child.wait().unwrap();
+
+    let (mut child, invite) = spawn_relay(dir.path(), &invite.authority());
+    let log = read_log(&invite).await;
+    let mut left = left_for(&log, LeaveReason::Shutdown);
+    left.sort();
+    assert_eq!(left, ["Anna", "Bruno"], "{log:?}");
+    // Logged once: a second start does not log them again.
+    kill(&mut child, "-TERM");
+    child.wait().unwrap();
+    let (mut child, invite) = spawn_relay(dir.path(), &invite.authority());
+    let log = read_log(&invite).await;
+    let mut left = left_for(&log, LeaveReason::Shutdown);
+    left.sort();
+    assert_eq!(left, ["Anna", "Bruno", "Registro"], "{log:?}");
+    kill(&mut child, "-KILL");
+    child.wait().unwrap();
+}
+
+#[tokio::test]
+async fn a_sigterm_logs_every_member_as_left_before_saying_bye() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, invite) = spawn_relay(dir.path(), "127.0.0.1:0");
+    let (mut a, _) = join(&invite, "Anna").await;
+    let (_b, _) = join(&invite, "Bruno").await;
+    kill(&mut child, "-TERM");
+    let frames = a.drain().await;
+    assert_eq!(
+        frames.last(),
+        Some(&ServerFrame::Bye(ByeReason::Shutdown)),
+        "{frames:?}"
+    );
+    assert!(child.wait().unwrap().success());
+
+    let (mut child, invite) = spawn_relay(dir.path(), &invite.authority());
+    let log = read_log(&invite).await;
+    let mut left = left_for(&log, LeaveReason::Shutdown);
+    left.sort();
+    assert_eq!(left, ["Anna", "Bruno"], "once each: {log:?}");
+    kill(&mut child, "-KILL");
+    child.wait().unwrap();
 }

@@ -4,7 +4,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use common::{codec::FrameReader, protocol::*};
+use common::{protocol::*, rules::MAX_TEXT_CHARS};
 use relay::{Limits, Relay, RelayConfig};
 use support::*;
 
@@ -68,67 +68,49 @@ async fn names_room_keys_and_takeover() {
     let install = InstallId::random();
     let (anna, _) = join_as(&invite, "Anna", install, None).await;
 
-    let (_, f) = connect_with(
+    let f = refused(
         &invite,
         hello("anna", InstallId::random(), Some("segreto"), None),
     )
     .await;
     assert_eq!(
         f,
-        ServerFrame::Refused(RefuseReason::NameTaken),
+        (RefuseReason::NameTaken),
         "names are unique ignoring case"
     );
-    let (_, f) = connect_with(
+    let f = refused(
         &invite,
         hello("Bruno", InstallId::random(), Some("sbagliato"), None),
     )
     .await;
-    assert_eq!(f, ServerFrame::Refused(RefuseReason::RoomKeyWrong));
-    let (_, f) = connect_with(&invite, hello("Bruno", InstallId::random(), None, None)).await;
-    assert_eq!(f, ServerFrame::Refused(RefuseReason::RoomKeyRequired));
-    let (_, f) = connect_with(
+    assert_eq!(f, (RefuseReason::RoomKeyWrong));
+    let f = refused(&invite, hello("Bruno", InstallId::random(), None, None)).await;
+    assert_eq!(f, (RefuseReason::RoomKeyRequired));
+    let f = refused(
         &invite,
         hello("  ", InstallId::random(), Some("segreto"), None),
     )
     .await;
-    assert_eq!(
-        f,
-        ServerFrame::Refused(RefuseReason::BadName(NameError::Empty))
-    );
-    let (_, f) = connect_with(
+    assert_eq!(f, (RefuseReason::BadName(NameError::Empty)));
+    let f = refused(
         &invite,
         hello("a\u{7}b", InstallId::random(), Some("segreto"), None),
     )
     .await;
-    assert_eq!(
-        f,
-        ServerFrame::Refused(RefuseReason::BadName(NameError::ControlCharacter))
-    );
+    assert_eq!(f, (RefuseReason::BadName(NameError::ControlCharacter)));
     let mut old = hello("Vecchio", InstallId::random(), Some("segreto"), None);
     old.version = 0;
-    let (_, f) = connect_with(&invite, old).await;
     assert_eq!(
-        f,
-        ServerFrame::Refused(RefuseReason::VersionMismatch {
+        refused(&invite, old).await,
+        RefuseReason::VersionMismatch {
             relay: PROTOCOL_VERSION
-        })
+        }
     );
 
     // The same install connecting again takes the name over at once.
     let (mut anna2, w) = join_as(&invite, "Anna", install, None).await;
     assert_eq!(w.members, vec!["Anna"]);
-    let closed = tokio::time::timeout(WAIT, anna.conn.closed())
-        .await
-        .unwrap();
-    match closed {
-        quinn::ConnectionError::ApplicationClosed(c) => {
-            assert_eq!(
-                ByeReason::from_close_code(c.error_code.into_inner()),
-                Some(ByeReason::Replaced)
-            )
-        }
-        other => panic!("{other:?}"),
-    }
+    assert_eq!(anna.closed_with().await, Some(ByeReason::Replaced));
     let id = anna2.say("ancora qui").await;
     assert!(anna2.ack_of(id).await.is_ok());
     assert_eq!(relay.stats().online, 1);
@@ -167,23 +149,12 @@ async fn garbage_oversize_and_vanishing_clients_leave_others_served() {
         text: "a metà".into(),
     });
     v.write_raw(&frame[..frame.len() / 2]).await;
-    v.send.reset(0u32.into()).unwrap();
     drop(v);
 
     // Garbage as the very first frame is refused.
-    let (_, f) = {
-        let endpoint = endpoint();
-        let config = common::tls::client_config(invite.trust()).unwrap();
-        let conn = endpoint
-            .connect_with(config, relay.addr(), "localhost")
-            .unwrap()
-            .await
-            .unwrap();
-        let (mut send, recv) = conn.open_bi().await.unwrap();
-        send.write_all(&[0, 0, 0, 3, 9, 9, 9]).await.unwrap();
-        let f: ServerFrame = FrameReader::new(recv).next().await.unwrap();
-        ((), f)
-    };
+    let mut conn = bare(&invite).await;
+    conn.write_encoded(&[0, 0, 0, 3, 9, 9, 9]).await.unwrap();
+    let f: ServerFrame = conn.read().await.unwrap();
     assert_eq!(f, ServerFrame::Refused(RefuseReason::ProtocolError));
 
     // The others keep chatting.
@@ -358,7 +329,7 @@ async fn resume_replays_exactly_the_missed_events_from_memory_and_disk() {
 async fn a_client_that_stops_reading_is_evicted_and_others_keep_their_rate() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = RelayConfig::for_tests(dir.path());
-    config.limits.queue_frames = 512;
+    config.limits.queue_bytes = 512 * 1024;
     config.limits.rate = RateLimit {
         per_second: 1_000_000,
         burst: 1_000_000,
@@ -372,28 +343,28 @@ async fn a_client_that_stops_reading_is_evicted_and_others_keep_their_rate() {
     // Sender and a normal reader; the sender drains its own copies concurrently.
     let (sender, _) = join(&invite, "Mittente").await;
     let (mut reader, _) = join(&invite, "Lettore").await;
-    let Raw {
-        send: mut sender_send,
-        recv: mut sender_recv,
+    let Client {
+        writer: mut sender_send,
+        reader: mut sender_recv,
         install,
-        conn: _sender_conn,
+        connection: _sender_conn,
         ..
     } = sender;
     let drain_sender =
         tokio::spawn(async move { while sender_recv.next::<ServerFrame>().await.is_ok() {} });
     let mut counter = 0;
-    let mut send_all = async |send: &mut quinn::SendStream, n: usize| {
+    let mut send_all = async |send: &mut net::FrameWriter, n: usize| {
         for _ in 0..n {
             counter += 1;
             let frame = bytes(&ClientFrame::Send {
                 id: ClientMsgId { install, counter },
                 text: text.clone(),
             });
-            send.write_all(&frame).await.unwrap();
+            send.write_encoded(&frame).await.unwrap();
         }
     };
 
-    async fn receive(reader: &mut Raw, n: usize) {
+    async fn receive(reader: &mut Client, n: usize) {
         let mut got = 0;
         while got < n {
             match reader.next().await {
@@ -409,7 +380,7 @@ async fn a_client_that_stops_reading_is_evicted_and_others_keep_their_rate() {
 
     // The sender sends in chunks and waits for the reader to have each chunk: the
     // reader's rate is the room's rate.
-    let mut phase = async |sender_send: &mut quinn::SendStream, reader: &mut Raw| {
+    let mut phase = async |sender_send: &mut net::FrameWriter, reader: &mut Client| {
         let start = Instant::now();
         for _ in 0..N / CHUNK {
             send_all(sender_send, CHUNK).await;
@@ -421,16 +392,7 @@ async fn a_client_that_stops_reading_is_evicted_and_others_keep_their_rate() {
     // Now someone joins and never reads a byte.
     let (slow, _) = join(&invite, "Lento").await;
     let with_slow = phase(&mut sender_send, &mut reader).await;
-    let closed = tokio::time::timeout(WAIT, slow.conn.closed())
-        .await
-        .unwrap();
-    match closed {
-        quinn::ConnectionError::ApplicationClosed(c) => assert_eq!(
-            ByeReason::from_close_code(c.error_code.into_inner()),
-            Some(ByeReason::TooSlow)
-        ),
-        other => panic!("{other:?}"),
-    }
+    assert_eq!(slow.closed_with().await, Some(ByeReason::TooSlow));
     assert_eq!(relay.stats().evicted_slow, 1);
     // The reader's rate did not collapse: at most 3x slower (noisy machines), usually ~1x.
     assert!(
@@ -495,8 +457,8 @@ async fn limits_are_configurable_and_full_relay_refuses() {
     let invite = relay.invite();
     let _a = join(&invite, "Anna").await;
     let _b = join(&invite, "Bruno").await;
-    let (_, f) = connect_with(&invite, hello("Carla", InstallId::random(), None, None)).await;
-    assert_eq!(f, ServerFrame::Refused(RefuseReason::RelayFull));
+    let f = refused(&invite, hello("Carla", InstallId::random(), None, None)).await;
+    assert_eq!(f, (RefuseReason::RelayFull));
     relay.shutdown().await;
 }
 
@@ -506,17 +468,10 @@ async fn a_silent_connection_is_refused_after_the_hello_timeout() {
     let mut config = RelayConfig::for_tests(dir.path());
     config.limits.hello_timeout = Duration::from_millis(300);
     let relay = start_with(config).await;
-    let endpoint = endpoint();
-    let client = common::tls::client_config(relay.invite().trust()).unwrap();
-    let conn = endpoint
-        .connect_with(client, relay.addr(), "localhost")
-        .unwrap()
-        .await
-        .unwrap();
-    let (mut send, recv) = conn.open_bi().await.unwrap();
+    let mut conn = bare(&relay.invite()).await;
     // Opening a stream sends nothing until data flows: send an incomplete prefix.
-    send.write_all(&[0, 0]).await.unwrap();
-    let f: ServerFrame = tokio::time::timeout(WAIT, FrameReader::new(recv).next())
+    conn.write_encoded(&[0, 0]).await.unwrap();
+    let f: ServerFrame = tokio::time::timeout(WAIT, conn.read())
         .await
         .unwrap()
         .unwrap();
@@ -556,7 +511,7 @@ async fn under_a_handshake_flood_clients_prove_their_address_and_still_join() {
 }
 
 /// Reads frames until an online count arrives; `None` if none comes within `wait`.
-async fn next_online(client: &mut Raw, wait: Duration) -> Option<(u32, Seq)> {
+async fn next_online(client: &mut Client, wait: Duration) -> Option<(u32, Seq)> {
     let until = Instant::now() + wait;
     loop {
         let left = until.checked_duration_since(Instant::now())?;
@@ -569,7 +524,7 @@ async fn next_online(client: &mut Raw, wait: Duration) -> Option<(u32, Seq)> {
 }
 
 /// Reads counts until `count` (or the last one seen, when the counts stop).
-async fn online_reaches(client: &mut Raw, count: u32) -> Option<u32> {
+async fn online_reaches(client: &mut Client, count: u32) -> Option<u32> {
     let mut last = None;
     while let Some((got, _)) = next_online(client, Duration::from_secs(5)).await {
         last = Some(got);
@@ -639,7 +594,7 @@ async fn the_relay_accepts_no_quic_datagrams() {
     let (a, _) = join(&relay.invite(), "Anna").await;
     // Nothing reads datagrams, so the relay does not offer to buffer them: its transport
     // parameters carry no datagram frame size (what the client may send it).
-    assert_eq!(a.conn.max_datagram_size(), None);
+    assert_eq!(a.connection.max_datagram_size(), None);
     relay.shutdown().await;
 }
 
@@ -671,8 +626,8 @@ async fn a_refused_takeover_leaves_the_old_session_in_place() {
     let (mut a, _) = join_as(&invite, "Anna", install, None).await;
     let (_b, _) = join(&invite, "Bruno").await;
     // Anna's install connects again under a name someone else has.
-    let (_, f) = connect_with(&invite, hello("Bruno", install, None, None)).await;
-    assert_eq!(f, ServerFrame::Refused(RefuseReason::NameTaken));
+    let f = refused(&invite, hello("Bruno", install, None, None)).await;
+    assert_eq!(f, (RefuseReason::NameTaken));
     // Her first session was not replaced: it still sends and is still listed.
     let id = a.say("ci sono ancora").await;
     assert!(a.ack_of(id).await.is_ok());

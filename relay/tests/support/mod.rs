@@ -1,16 +1,13 @@
-//! A bare protocol client for relay tests: real QUIC, frames from `common`, no engine.
+//! A bare protocol client for relay tests: real QUIC through `net` (the one handshake,
+//! [`net::open`] / [`net::Dialer`]), frames from `common`, no engine.
 
 #![allow(dead_code)]
 
-use std::{net::SocketAddr, path::Path, time::Duration};
+use std::{path::Path, time::Duration};
 
 use bytes::Bytes;
-use common::{
-    codec::{self, CodecError, FrameReader},
-    invite::Invite,
-    protocol::*,
-    tls,
-};
+use common::{codec, invite::Invite, protocol::*};
+use net::{Conn, Dialer, FrameReader, FrameWriter, Problem};
 use relay::{Relay, RelayConfig};
 
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -23,18 +20,28 @@ pub async fn start_with(config: RelayConfig) -> Relay {
     Relay::start(config).await.unwrap()
 }
 
-pub fn endpoint() -> quinn::Endpoint {
-    quinn::Endpoint::client(SocketAddr::from(([127, 0, 0, 1], 0))).unwrap()
+/// A dialer for `invite` from a fresh client endpoint.
+pub async fn dialer(invite: &Invite) -> Dialer {
+    let addr = net::resolve(invite).await.unwrap();
+    let endpoint = net::socket::client_endpoint(addr).unwrap();
+    Dialer::to_addr(endpoint, invite, addr).unwrap()
 }
 
-pub struct Raw {
-    pub conn: quinn::Connection,
-    pub send: quinn::SendStream,
-    pub recv: FrameReader,
+/// A connection with its stream open and nothing sent: for tests of what a client sends
+/// before (or instead of) a hello.
+pub async fn bare(invite: &Invite) -> Conn {
+    let connection = dialer(invite).await.connect().await.unwrap();
+    Conn::open(connection).await.unwrap()
+}
+
+/// One session: the connection and its stream, split so a test can read and write.
+pub struct Client {
+    pub connection: quinn::Connection,
+    pub reader: FrameReader,
+    pub writer: FrameWriter,
     pub install: InstallId,
     pub name: String,
     pub counter: u64,
-    pub endpoint: quinn::Endpoint,
 }
 
 pub fn hello(name: &str, install: InstallId, key: Option<&str>, resume: Option<Seq>) -> Hello {
@@ -47,35 +54,36 @@ pub fn hello(name: &str, install: InstallId, key: Option<&str>, resume: Option<S
     }
 }
 
-/// Connects and sends a hello; returns the client and the first frame.
-pub async fn connect_with(invite: &Invite, hello: Hello) -> (Raw, ServerFrame) {
-    let endpoint = endpoint();
-    let config = tls::client_config(invite.trust()).unwrap();
-    let addr: SocketAddr = invite.authority().parse().unwrap();
-    let conn = endpoint
-        .connect_with(config, addr, &invite.host)
-        .unwrap()
-        .await
-        .unwrap();
-    let (mut send, recv) = conn.open_bi().await.unwrap();
-    send.write_all(&codec::encode(&ClientFrame::Hello(hello.clone())).unwrap())
-        .await
-        .unwrap();
-    let mut raw = Raw {
-        conn,
-        send,
-        recv: FrameReader::new(recv),
-        install: hello.install,
-        name: hello.name,
-        counter: 0,
-        endpoint,
-    };
-    let first = raw.next().await.expect("a first frame");
-    (raw, first)
+/// Opens a session with `hello`: the client and its welcome, or why not.
+pub async fn open(invite: &Invite, hello: Hello) -> Result<(Client, Welcome), Problem> {
+    let install = hello.install;
+    let name = hello.name.clone();
+    let (conn, welcome) = net::open(invite, hello).await?;
+    let (connection, reader, writer) = conn.into_parts();
+    Ok((
+        Client {
+            connection,
+            reader,
+            writer,
+            install,
+            name,
+            counter: 0,
+        },
+        welcome,
+    ))
+}
+
+/// The reason the relay refuses `hello` (panics if it is accepted).
+pub async fn refused(invite: &Invite, hello: Hello) -> RefuseReason {
+    match open(invite, hello).await {
+        Err(Problem::Refused(reason)) => reason,
+        Err(other) => panic!("expected a refusal, got {other:?}"),
+        Ok((_, w)) => panic!("expected a refusal, got welcome {w:?}"),
+    }
 }
 
 /// Connects and expects a welcome.
-pub async fn join(invite: &Invite, name: &str) -> (Raw, Welcome) {
+pub async fn join(invite: &Invite, name: &str) -> (Client, Welcome) {
     join_as(invite, name, InstallId::random(), None).await
 }
 
@@ -84,19 +92,19 @@ pub async fn join_as(
     name: &str,
     install: InstallId,
     resume: Option<Seq>,
-) -> (Raw, Welcome) {
-    let (raw, first) = connect_with(
+) -> (Client, Welcome) {
+    match open(
         invite,
         hello(name, install, invite.room_key.as_deref(), resume),
     )
-    .await;
-    match first {
-        ServerFrame::Welcome(w) => (raw, w),
-        other => panic!("{name}: expected welcome, got {other:?}"),
+    .await
+    {
+        Ok(joined) => joined,
+        Err(e) => panic!("{name}: expected a welcome: {e}"),
     }
 }
 
-impl Raw {
+impl Client {
     pub fn next_id(&mut self) -> ClientMsgId {
         self.counter += 1;
         ClientMsgId {
@@ -106,10 +114,7 @@ impl Raw {
     }
 
     pub async fn send_frame(&mut self, frame: &ClientFrame) {
-        self.send
-            .write_all(&codec::encode(frame).unwrap())
-            .await
-            .unwrap();
+        self.writer.write(frame).await.unwrap();
     }
 
     pub async fn say(&mut self, text: &str) -> ClientMsgId {
@@ -123,7 +128,7 @@ impl Raw {
     }
 
     pub async fn write_raw(&mut self, bytes: &[u8]) {
-        self.send.write_all(bytes).await.unwrap();
+        self.writer.write_encoded(bytes).await.unwrap();
     }
 
     /// The next frame, or `None` when the stream/connection ended or nothing came in time.
@@ -132,9 +137,9 @@ impl Raw {
     }
 
     pub async fn next_within(&mut self, wait: Duration) -> Result<ServerFrame, String> {
-        match tokio::time::timeout(wait, self.recv.next()).await {
+        match tokio::time::timeout(wait, self.reader.next()).await {
             Ok(Ok(frame)) => Ok(frame),
-            Ok(Err(CodecError::Closed)) => Err("closed".into()),
+            Ok(Err(codec::CodecError::Closed)) => Err("closed".into()),
             Ok(Err(e)) => Err(e.to_string()),
             Err(_) => Err("timeout".into()),
         }
@@ -192,6 +197,17 @@ impl Raw {
         }
         frames
     }
+
+    /// Why the relay closed the connection, as its close code's reason.
+    pub async fn closed_with(&self) -> Option<ByeReason> {
+        match tokio::time::timeout(WAIT, self.connection.closed()).await {
+            Ok(quinn::ConnectionError::ApplicationClosed(c)) => {
+                ByeReason::from_close_code(c.error_code.into_inner())
+            }
+            Ok(other) => panic!("{}: closed by {other:?}", self.name),
+            Err(_) => panic!("{}: the connection stayed open", self.name),
+        }
+    }
 }
 
 pub fn bytes(frame: &ClientFrame) -> Bytes {
@@ -207,4 +223,20 @@ pub fn messages_in(events: &[RoomEvent]) -> Vec<(Seq, String)> {
             _ => None,
         })
         .collect()
+}
+
+/// Every event of the room's log: a fresh observer resumes from 0 and reads the welcome
+/// and the events after it until `last_seq`.
+pub async fn read_log(invite: &Invite) -> Vec<RoomEvent> {
+    let (mut c, w) = join_as(invite, "Registro", InstallId::random(), Some(0)).await;
+    let mut events = w.backlog;
+    while events.last().is_some_and(|e| e.seq < w.last_seq) {
+        match c.next().await {
+            Some(ServerFrame::Event(e)) => events.push(e),
+            Some(_) => {}
+            None => panic!("the log ended early at {:?}", events.last()),
+        }
+    }
+    events.retain(|e| e.seq <= w.last_seq);
+    events
 }

@@ -1,0 +1,253 @@
+//! The committer: appends the room's events to the log in group commits (one blocking
+//! call per batch, off the async workers) and then publishes each batch.
+//!
+//! Publishing is paced: in a large room every published batch costs one datagram per
+//! member, so a bucket of [`PUBLISH_BURST`] publishes is refilled at one per
+//! [`publish_pause`] (which grows with the room). A quiet room publishes every message
+//! at once; under load batches are spaced by the pause and each datagram carries several
+//! messages.
+//!
+//! What publishing does is a [`Publisher`] chosen when the room opens: [`Fanout`]
+//! (history, every member's queue, acks), or, for fault injection, [`LoseAcks`] (stored,
+//! then nobody hears of it, as if the relay died between storing and acknowledging).
+//! The hot path never asks which.
+
+use std::{
+    sync::{atomic::Ordering, Arc, Weak},
+    time::Duration,
+};
+
+use bytes::Bytes;
+use common::{
+    protocol::{ClientMsgId, EventKind, RejectReason, ServerFrame},
+    rate::TokenBucket,
+};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{blocking, pack::encode, Close, MemberQueue, Room};
+use crate::log::{Appended, Entry, LogError};
+
+/// Work for the committer, in the order the room queued it.
+pub(crate) enum Job {
+    /// An event to append.
+    Append(Entry),
+    /// Close a member's queue once everything queued before is published (a client that
+    /// left gets the acks of what it sent first).
+    Close(Arc<MemberQueue>, Close),
+    /// Signal once everything queued before is published.
+    Flush(oneshot::Sender<()>),
+}
+
+/// One appended entry: its message id, if a message, and what the log did.
+pub struct Done {
+    /// The client id, for a message.
+    pub id: Option<ClientMsgId>,
+    /// The log's answer; `None` when the batch could not be stored.
+    pub outcome: Option<Appended>,
+}
+
+/// What happens to a durable batch.
+pub trait Publisher: Send + Sync + 'static {
+    /// Publishes `batch` in `room`.
+    fn publish(&self, room: &Room, batch: Vec<Done>);
+}
+
+/// Publishes: history, fan-out, acks.
+pub struct Fanout;
+
+/// Fault injection: stores, then neither publishes nor acknowledges.
+pub struct LoseAcks;
+
+impl Publisher for Fanout {
+    fn publish(&self, room: &Room, batch: Vec<Done>) {
+        room.publish(batch);
+    }
+}
+
+impl Publisher for LoseAcks {
+    fn publish(&self, room: &Room, batch: Vec<Done>) {
+        let mut s = room.state.lock().unwrap();
+        for id in batch.into_iter().filter_map(|d| d.id) {
+            // Stored, then "died" before anyone heard of it; a resend is looked up.
+            s.seq.settle(id);
+        }
+    }
+}
+
+/// Publishes a room may make at once before [`publish_pause`] spaces them.
+const PUBLISH_BURST: f64 = 4.0;
+
+/// The least time between two published batches for a room of `members`: none below
+/// 64 members, then 20 µs a member, at most 25 ms.
+pub fn publish_pause(members: usize) -> Duration {
+    if members < 64 {
+        return Duration::ZERO;
+    }
+    Duration::from_micros((members as u64 * 20).min(25_000))
+}
+
+/// Starts the committer of `room` with the publisher `lose_acks` selects.
+pub(crate) fn start(room: Weak<Room>, jobs: mpsc::UnboundedReceiver<Job>, lose_acks: bool) {
+    if lose_acks {
+        tokio::spawn(run(room, jobs, LoseAcks));
+    } else {
+        tokio::spawn(run(room, jobs, Fanout));
+    }
+}
+
+async fn run<P: Publisher>(room: Weak<Room>, mut jobs: mpsc::UnboundedReceiver<Job>, publisher: P) {
+    let mut batch = Vec::new();
+    let mut publishes = TokenBucket::new(PUBLISH_BURST, 1.0);
+    while jobs.recv_many(&mut batch, 4096).await > 0 {
+        let Some(room) = room.upgrade() else { return };
+        let pause = publish_pause(room.member_count());
+        if !pause.is_zero() {
+            publishes.set_rate(1.0 / pause.as_secs_f64());
+            if !publishes.take() {
+                tokio::time::sleep_until(publishes.next_token().into()).await;
+                while let Ok(job) = jobs.try_recv() {
+                    batch.push(job);
+                }
+                publishes.take();
+            }
+        }
+        let mut entries = Vec::new();
+        let mut after = Vec::new();
+        for job in batch.drain(..) {
+            match job {
+                Job::Append(entry) => entries.push(entry),
+                other => after.push(other),
+            }
+        }
+        if !entries.is_empty() {
+            let done = append(&room, entries).await;
+            room.stats.commits.fetch_add(1, Ordering::Relaxed);
+            publisher.publish(&room, done);
+        }
+        for job in after {
+            match job {
+                Job::Close(queue, close) => {
+                    queue.close(close);
+                }
+                Job::Flush(done) => {
+                    let _ = done.send(());
+                }
+                Job::Append(_) => unreachable!("separated above"),
+            }
+        }
+    }
+}
+
+/// Appends a batch in one blocking call; on failure nothing of it is stored.
+async fn append(room: &Room, entries: Vec<Entry>) -> Vec<Done> {
+    let ids: Vec<Option<ClientMsgId>> = entries
+        .iter()
+        .map(|e| match &e.kind {
+            EventKind::Message { id, .. } => Some(*id),
+            _ => None,
+        })
+        .collect();
+    let log = room.log.clone();
+    let result: Result<Vec<Appended>, LogError> = blocking(move || log.append(entries)).await;
+    let outcomes: Vec<Option<Appended>> = match result {
+        Ok(outcomes) => {
+            let new_messages = ids
+                .iter()
+                .zip(&outcomes)
+                .filter(|(id, o)| id.is_some() && matches!(o, Appended::New(_)))
+                .count();
+            let stats = &room.stats.messages;
+            stats.fetch_add(new_messages as u64, Ordering::Relaxed);
+            outcomes.into_iter().map(Some).collect()
+        }
+        Err(e) => {
+            tracing::error!("storing events failed: {e}");
+            ids.iter().map(|_| None).collect()
+        }
+    };
+    ids.into_iter()
+        .zip(outcomes)
+        .map(|(id, outcome)| Done { id, outcome })
+        .collect()
+}
+
+impl Room {
+    /// Publishes a durable batch: history, fan-out (each member gets the batch's events
+    /// in one push), then the senders' acks (and the answers to resends); evicts members
+    /// that cannot keep up.
+    pub(crate) fn publish(&self, batch: Vec<Done>) {
+        let mut s = self.state.lock().unwrap();
+        let fanout: Vec<Bytes> = batch
+            .iter()
+            .filter_map(|d| match &d.outcome {
+                Some(Appended::New(stored)) => Some(stored.frame.clone()),
+                _ => None,
+            })
+            .collect();
+        let mut slow = Vec::new();
+        if !fanout.is_empty() {
+            for (key, m) in s.members.iter() {
+                if !m.queue.push_all(&fanout) {
+                    slow.push((key.clone(), m.session));
+                }
+            }
+        }
+        for done in batch {
+            let id = done.id;
+            let answer = match done.outcome {
+                Some(Appended::New(stored)) => {
+                    let seq = stored.seq;
+                    s.published = seq;
+                    s.history.push_back(stored);
+                    if s.history.len() > self.limits.history {
+                        if let Some(old) = s.history.pop_front() {
+                            s.forgotten = old.seq;
+                        }
+                    }
+                    id.map(|id| (id, ServerFrame::Ack { id, seq }, true))
+                }
+                Some(Appended::Duplicate(seq)) => {
+                    id.map(|id| (id, ServerFrame::Ack { id, seq }, false))
+                }
+                Some(Appended::Missing) => id.map(|id| {
+                    let reason = RejectReason::RateLimited;
+                    (id, ServerFrame::Rejected { id, reason }, false)
+                }),
+                None => id.map(|id| {
+                    let reason = RejectReason::StorageFailed;
+                    (id, ServerFrame::Rejected { id, reason }, false)
+                }),
+            };
+            let Some((id, frame, published)) = answer else {
+                continue;
+            };
+            if let ServerFrame::Ack { seq, .. } = frame {
+                s.seq.remember(id, seq);
+            }
+            let waiters = s.seq.settle(id);
+            if waiters.is_empty() {
+                continue;
+            }
+            let frame = encode(&frame);
+            for (i, queue) in waiters.into_iter().enumerate() {
+                // The ack of a published message to its sender is bounded by the rate
+                // limit; answers to resends (the later waiters) are what a client can
+                // provoke, so they count.
+                if published && i == 0 {
+                    queue.push_exempt(frame.clone());
+                } else if !queue.push(frame.clone()) {
+                    if let Some((key, m)) = s
+                        .members
+                        .iter()
+                        .find(|(_, m)| Arc::ptr_eq(&m.queue, &queue))
+                    {
+                        slow.push((key.clone(), m.session));
+                    }
+                }
+            }
+        }
+        for (key, session) in slow {
+            self.evict(&mut s, &key, session);
+        }
+    }
+}

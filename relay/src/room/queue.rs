@@ -1,0 +1,269 @@
+//! [`MemberQueue`]: the frames waiting for one member's writer, bounded in bytes, and
+//! how the member's session is to end ([`Close`]).
+//!
+//! The room pushes; the session's writer drains everything queued in one write. A push
+//! that would take the queue over its byte limit fails and the room evicts the member:
+//! a peer that stops reading (a phone that vanished) costs at most the limit, not the
+//! room's traffic until its idle timeout. Frames the relay bounds itself (welcome,
+//! backlog, acks of published messages) are queued past the limit and do not count.
+//! The room never touches a connection: it closes the queue with a [`Close`] and the
+//! session, which owns the connection, acts on it.
+
+use std::{
+    collections::VecDeque,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Mutex,
+    },
+};
+
+use bytes::Bytes;
+use common::{
+    codec,
+    protocol::{ByeReason, ServerFrame},
+};
+use tokio::sync::Notify;
+
+/// Frame slots a queue keeps between batches; a larger burst's are freed.
+const SLOTS_KEPT: usize = 256;
+
+/// How a member's session ends, as the room decided it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Close {
+    /// The client left (`Leave` or a finished stream): what is queued goes out first.
+    Left,
+    /// The connection is gone: nothing more can be delivered.
+    Lost,
+    /// Another session of the same install took over: `Bye(Replaced)`, then close.
+    Replaced,
+    /// The client does not read fast enough: queued frames are dropped, close at once.
+    TooSlow,
+    /// The relay shuts down: `Bye(Shutdown)` after what is queued.
+    Shutdown,
+    /// The client sent something unreadable: `Bye(ProtocolError)`, then close.
+    ProtocolError,
+}
+
+impl Close {
+    /// The reason the close code carries.
+    pub fn reason(self) -> ByeReason {
+        match self {
+            Self::Left | Self::Lost => ByeReason::Left,
+            Self::Replaced => ByeReason::Replaced,
+            Self::TooSlow => ByeReason::TooSlow,
+            Self::Shutdown => ByeReason::Shutdown,
+            Self::ProtocolError => ByeReason::ProtocolError,
+        }
+    }
+
+    /// The `Bye` frame sent after what is queued, if any.
+    pub fn bye(self) -> Option<ByeReason> {
+        match self {
+            Self::Replaced | Self::Shutdown | Self::ProtocolError => Some(self.reason()),
+            Self::Left | Self::Lost | Self::TooSlow => None,
+        }
+    }
+
+    /// True when what is queued is dropped rather than delivered.
+    pub fn discards(self) -> bool {
+        matches!(self, Self::Lost | Self::TooSlow)
+    }
+}
+
+/// A member's outgoing frames, bounded in bytes.
+pub struct MemberQueue {
+    state: Mutex<State>,
+    /// Wakes the writer (one consumer).
+    wake: Notify,
+    /// Wakes whoever waits for the close.
+    closing: Notify,
+    cap: usize,
+    finished: AtomicBool,
+}
+
+#[derive(Default)]
+struct State {
+    frames: VecDeque<Bytes>,
+    /// Bytes queued that count against the limit.
+    counted: usize,
+    closed: Option<Close>,
+}
+
+impl MemberQueue {
+    /// A queue holding at most `cap_bytes` of counted frames.
+    pub fn new(cap_bytes: usize) -> Self {
+        Self {
+            state: Mutex::new(State::default()),
+            wake: Notify::new(),
+            closing: Notify::new(),
+            cap: cap_bytes,
+            finished: AtomicBool::new(false),
+        }
+    }
+
+    /// Queues frames, all or none (one lock and one wake-up for a published batch);
+    /// false when they would take the queue over its limit, or it is closed.
+    pub fn push_all(&self, frames: &[Bytes]) -> bool {
+        let size: usize = frames.iter().map(Bytes::len).sum();
+        let mut s = self.state.lock().unwrap();
+        if s.closed.is_some() || s.counted + size > self.cap {
+            return false;
+        }
+        s.counted += size;
+        s.frames.extend(frames.iter().cloned());
+        drop(s);
+        self.wake.notify_one();
+        true
+    }
+
+    /// Queues one frame; false when over the limit or closed.
+    pub fn push(&self, frame: Bytes) -> bool {
+        self.push_all(std::slice::from_ref(&frame))
+    }
+
+    /// Queues a frame whatever the limit: for frames whose number the relay bounds
+    /// (acks of published messages), never for answers a client can provoke at will.
+    pub fn push_exempt(&self, frame: Bytes) {
+        let mut s = self.state.lock().unwrap();
+        if s.closed.is_none() {
+            s.frames.push_back(frame);
+        }
+        drop(s);
+        self.wake.notify_one();
+    }
+
+    /// Puts frames before everything queued, whatever the limit: the welcome and
+    /// backlog, packed after the member joined while the room went on publishing.
+    pub fn push_front_exempt(&self, frames: Vec<Bytes>) {
+        let mut s = self.state.lock().unwrap();
+        if s.closed.is_none() {
+            for frame in frames.into_iter().rev() {
+                s.frames.push_front(frame);
+            }
+        }
+        drop(s);
+        self.wake.notify_one();
+    }
+
+    /// Closes the queue (the first close wins; false for later ones). A `Bye` goes after
+    /// what is queued, or what is queued is dropped, as `close` says.
+    pub fn close(&self, close: Close) -> bool {
+        let mut s = self.state.lock().unwrap();
+        if s.closed.is_some() {
+            return false;
+        }
+        s.closed = Some(close);
+        if close.discards() {
+            // Given back at once: an evicted member stops costing memory now.
+            s.frames = VecDeque::new();
+            s.counted = 0;
+        }
+        if let Some(bye) = close.bye() {
+            s.frames
+                .push_back(codec::encode(&ServerFrame::Bye(bye)).expect("a bye is a small frame"));
+        }
+        drop(s);
+        self.wake.notify_one();
+        self.closing.notify_waiters();
+        true
+    }
+
+    /// How it was closed, if it was.
+    pub fn closed_as(&self) -> Option<Close> {
+        self.state.lock().unwrap().closed
+    }
+
+    /// Waits until the queue is closed.
+    pub async fn closed(&self) -> Close {
+        loop {
+            let notified = self.closing.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(close) = self.closed_as() {
+                return close;
+            }
+            notified.await;
+        }
+    }
+
+    /// Moves every queued frame into `into` (waiting for one if there is none). Returns
+    /// the close once the queue is closed and its last frames are taken.
+    pub async fn next_batch(&self, into: &mut Vec<Bytes>) -> Option<Close> {
+        loop {
+            {
+                let mut s = self.state.lock().unwrap();
+                if !s.frames.is_empty() || s.closed.is_some() {
+                    into.extend(s.frames.drain(..));
+                    s.counted = 0;
+                    if s.frames.capacity() > SLOTS_KEPT {
+                        // A burst's slots are given back, not kept per member.
+                        s.frames = VecDeque::new();
+                    }
+                    return s.closed;
+                }
+            }
+            self.wake.notified().await;
+        }
+    }
+
+    /// Bytes queued that count against the limit.
+    pub fn counted_bytes(&self) -> usize {
+        self.state.lock().unwrap().counted
+    }
+
+    /// Marks the queue's writer as done (everything written, or the stream failed).
+    pub fn set_finished(&self) {
+        self.finished.store(true, Ordering::Release);
+    }
+
+    /// True once the writer is done.
+    pub fn is_finished(&self) -> bool {
+        self.finished.load(Ordering::Acquire)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(n: usize) -> Bytes {
+        Bytes::from(vec![0u8; n])
+    }
+
+    #[tokio::test]
+    async fn the_limit_counts_bytes_and_exempt_frames_do_not_count() {
+        let q = MemberQueue::new(100);
+        assert!(q.push_all(&[frame(40), frame(40)]));
+        assert!(!q.push(frame(30)), "110 bytes would be over 100");
+        assert!(q.push(frame(20)));
+        q.push_exempt(frame(1000));
+        q.push_front_exempt(vec![frame(5000)]);
+        assert_eq!(q.counted_bytes(), 100);
+        let mut batch = Vec::new();
+        assert_eq!(q.next_batch(&mut batch).await, None);
+        let sizes: Vec<usize> = batch.iter().map(Bytes::len).collect();
+        assert_eq!(sizes, [5000, 40, 40, 20, 1000], "welcome first");
+        assert!(q.push(frame(100)), "taken frames no longer count");
+    }
+
+    #[tokio::test]
+    async fn closing_too_slow_drops_what_is_queued_and_a_bye_follows_the_rest() {
+        let slow = MemberQueue::new(1000);
+        slow.push(frame(500));
+        assert!(slow.close(Close::TooSlow));
+        assert!(!slow.close(Close::Shutdown), "the first close wins");
+        let mut batch = Vec::new();
+        assert_eq!(slow.next_batch(&mut batch).await, Some(Close::TooSlow));
+        assert!(batch.is_empty());
+        assert!(!slow.push(frame(1)), "a closed queue takes nothing");
+
+        let replaced = MemberQueue::new(1000);
+        replaced.push(frame(10));
+        replaced.close(Close::Replaced);
+        assert_eq!(replaced.closed().await, Close::Replaced);
+        replaced.next_batch(&mut batch).await;
+        assert_eq!(batch.len(), 2);
+        let (bye, _) = codec::decode::<ServerFrame>(&batch[1]).unwrap();
+        assert_eq!(bye, ServerFrame::Bye(ByeReason::Replaced));
+    }
+}

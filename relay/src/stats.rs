@@ -1,0 +1,40 @@
+//! Counters of a running relay: [`Stats`] (updated as things happen) and
+//! [`RelayStats`] (a snapshot for operators, tests and benchmarks).
+
+use std::sync::atomic::AtomicU64;
+
+use common::protocol::Seq;
+
+/// Counters updated by sessions, the room and the committer.
+#[derive(Default, Debug)]
+pub struct Stats {
+    /// Hellos accepted (sessions that joined).
+    pub joined: AtomicU64,
+    /// Messages sequenced.
+    pub messages: AtomicU64,
+    /// Members evicted as too slow.
+    pub evicted_slow: AtomicU64,
+    /// Group commits made.
+    pub commits: AtomicU64,
+    /// Connections asked to prove their address first (QUIC retry).
+    pub retries: AtomicU64,
+}
+
+/// Counters of a running relay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RelayStats {
+    /// Sessions that joined since start (a takeover or reconnect counts again).
+    pub joined: u64,
+    /// Messages sequenced since start.
+    pub messages: u64,
+    /// Members evicted as too slow.
+    pub evicted_slow: u64,
+    /// Group commits.
+    pub commits: u64,
+    /// Connections asked to prove their address first (QUIC retry) since start.
+    pub retries: u64,
+    /// Members online now.
+    pub online: usize,
+    /// Last seq of the log.
+    pub last_seq: Seq,
+}
