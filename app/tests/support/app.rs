@@ -121,6 +121,11 @@ pub struct AppWindow {
 impl AppWindow {
     /// Starts the app on a display of its own and waits for its page.
     pub fn open(options: Options) -> Self {
+        Self::open_with_env(options, &[])
+    }
+
+    /// [`AppWindow::open`] with more environment variables.
+    pub fn open_with_env(options: Options, env: &[(&str, &str)]) -> Self {
         let (width, height) = options.size;
         let display = Display::start(width + 40, height + 60);
         let mut command = Command::new(env!("CARGO_BIN_EXE_piazza"));
@@ -137,6 +142,7 @@ impl AppWindow {
         if let Some(invite) = &options.invite {
             command.env("PIAZZA_INVITE", invite);
         }
+        command.envs(env.iter().copied());
         let mut child = command.spawn().expect("the piazza binary starts");
         let stdin = child.stdin.take().expect("stdin");
         let stdout = child.stdout.take().expect("stdout");
@@ -206,6 +212,11 @@ impl AppWindow {
             std::thread::sleep(Duration::from_millis(200));
         }
         app
+    }
+
+    /// The X window id.
+    pub fn window(&self) -> &str {
+        &self.window
     }
 
     /// Its keyboard, for typing from another thread.

@@ -106,6 +106,8 @@ impl Problem {
     }
 }
 
+impl std::error::Error for Problem {}
+
 /// The peer speaks another protocol: TLS alert 120 (no application protocol, an ALPN
 /// mismatch) or a QUIC protocol violation.
 fn is_protocol_error(code: quinn::TransportErrorCode) -> bool {
