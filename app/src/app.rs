@@ -93,7 +93,7 @@ pub fn App() -> Element {
         .await;
     });
     if probe::enabled() {
-        use_future(|| probe::run());
+        use_future(probe::run);
     }
 
     // A clock for the reconnect countdown; ticks only while it is shown.

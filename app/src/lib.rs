@@ -51,7 +51,9 @@ pub fn launch() {
         .with_context(startup)
         .launch(App);
     #[cfg(all(feature = "mobile", not(feature = "desktop")))]
-    dioxus::LaunchBuilder::mobile().with_context(startup).launch(App);
+    dioxus::LaunchBuilder::mobile()
+        .with_context(startup)
+        .launch(App);
     #[cfg(not(any(feature = "desktop", feature = "mobile")))]
     compile_error!("enable the `desktop` or the `mobile` feature");
 }

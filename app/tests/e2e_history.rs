@@ -57,7 +57,9 @@ fn a_closed_and_reopened_app_shows_its_timeline_at_once_and_what_was_said_meanwh
 
     // Reopened: the saved timeline shows before anything else, then the rest comes.
     let mut anna = AppWindow::open(options.clone());
-    wait_until("the saved timeline", WAIT, || anna.texts().len() >= before.len());
+    wait_until("the saved timeline", WAIT, || {
+        anna.texts().len() >= before.len()
+    });
     assert_eq!(anna.texts()[..before.len()], before[..]);
     wait_until("connected", WAIT, || anna.status() == "connected");
     let mut expected = before.clone();

@@ -39,13 +39,20 @@ fn a_killed_relay_shows_within_five_seconds_and_queued_messages_arrive_once_afte
         app.status() == "reconnecting"
     });
     let noticed = killed.elapsed();
-    assert!(noticed <= Duration::from_secs(5), "noticed after {noticed:?}");
+    assert!(
+        noticed <= Duration::from_secs(5),
+        "noticed after {noticed:?}"
+    );
     assert!(app.text("#status").contains("Il relay non è raggiungibile"));
     assert!(!app.exists("#status-dot.connected"), "the dot is not green");
     assert!(app.exists("#presence-unknown"), "who is online is unknown");
 
     app.click("#composer-input");
-    for text in ["scritto offline 1", "scritto offline 2", "scritto offline 3"] {
+    for text in [
+        "scritto offline 1",
+        "scritto offline 2",
+        "scritto offline 3",
+    ] {
         app.type_text(text, 30);
         app.key("Return");
     }
@@ -70,9 +77,15 @@ fn a_killed_relay_shows_within_five_seconds_and_queued_messages_arrive_once_afte
             .all(|r| r.delivery == "delivered")
     });
     let watcher = Person::join(&invite, "Osservatore");
-    wait_until("the log in the watcher's welcome", WAIT, || watcher.texts().len() >= 4);
+    wait_until("the log in the watcher's welcome", WAIT, || {
+        watcher.texts().len() >= 4
+    });
     let texts = watcher.texts();
-    for text in ["scritto offline 1", "scritto offline 2", "scritto offline 3"] {
+    for text in [
+        "scritto offline 1",
+        "scritto offline 2",
+        "scritto offline 3",
+    ] {
         assert_eq!(
             texts.iter().filter(|t| *t == text).count(),
             1,

@@ -77,7 +77,11 @@ fn window_of(display: &Display, up: &Child) -> String {
             .output();
         if let Ok(o) = out {
             if o.status.success() {
-                found = String::from_utf8_lossy(&o.stdout).lines().next().unwrap_or("").to_owned();
+                found = String::from_utf8_lossy(&o.stdout)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .to_owned();
             }
         }
         !found.is_empty()
@@ -103,21 +107,30 @@ fn up_sh_twice_says_what_runs_and_a_second_person_gets_a_second_window() {
     let data = temp_dir("piazza-e2e-up");
     let port = free_port();
 
-    let first = up(&display, data.path(), port, None).spawn().expect("up.sh runs");
+    let first = up(&display, data.path(), port, None)
+        .spawn()
+        .expect("up.sh runs");
     wait_until("the first window", WAIT, || windows(&display) == 1);
 
     // The same command again: it says so, opens nothing and leaves the window alone.
-    let again = up(&display, data.path(), port, None).output().expect("up.sh runs");
+    let again = up(&display, data.path(), port, None)
+        .output()
+        .expect("up.sh runs");
     let said = String::from_utf8_lossy(&again.stdout);
     assert!(again.status.success(), "{said}");
     assert!(said.contains("already open"), "{said}");
-    assert!(said.contains("PIAZZA_APP_DATA="), "it says how to open a second window: {said}");
+    assert!(
+        said.contains("PIAZZA_APP_DATA="),
+        "it says how to open a second window: {said}"
+    );
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(windows(&display), 1, "no second window, no flapping");
 
     // The README's command for a second person: a second window on the same relay.
     let app2 = data.path().join("app2");
-    let second = up(&display, data.path(), port, Some(&app2)).spawn().expect("up.sh runs");
+    let second = up(&display, data.path(), port, Some(&app2))
+        .spawn()
+        .expect("up.sh runs");
     wait_until("the second window", WAIT, || windows(&display) == 2);
     let relay_pid = std::fs::read_to_string(data.path().join("relay.pid")).unwrap();
 
@@ -135,7 +148,10 @@ fn up_sh_twice_says_what_runs_and_a_second_person_gets_a_second_window() {
             .unwrap_or(false);
         if n == 0 {
             assert!(alive, "the relay serves the second window");
-            assert!(said.contains("Closing the last Piazza window stops it"), "{said}");
+            assert!(
+                said.contains("Closing the last Piazza window stops it"),
+                "{said}"
+            );
         } else {
             assert!(!alive, "the last window closed: the relay stopped");
             assert!(said.contains("Reusing the relay already running"), "{said}");
@@ -151,10 +167,15 @@ fn up_sh_names_a_port_held_by_another_program_instead_of_failing_obscurely() {
     let data = temp_dir("piazza-e2e-up");
     let holder = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let port = holder.local_addr().unwrap().port();
-    let out = up(&display, data.path(), port, None).output().expect("up.sh runs");
+    let out = up(&display, data.path(), port, None)
+        .output()
+        .expect("up.sh runs");
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(said.contains(&format!("UDP port {port} is already used")), "{said}");
+    assert!(
+        said.contains(&format!("UDP port {port} is already used")),
+        "{said}"
+    );
     assert!(said.contains("PIAZZA_PORT="), "{said}");
     assert_eq!(windows(&display), 0);
 }

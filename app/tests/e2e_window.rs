@@ -52,7 +52,9 @@ fn the_title_counts_messages_that_arrive_while_the_window_is_away() {
     });
     bruno.say("ci sei?");
     bruno.say("rispondi quando puoi");
-    wait_until("the unread count in the title", WAIT, || app.title() == "(2) Piazza");
+    wait_until("the unread count in the title", WAIT, || {
+        app.title() == "(2) Piazza"
+    });
     let _ = other.kill();
     let _ = other.wait();
 
@@ -83,12 +85,18 @@ fn a_link_opens_in_the_system_browser_and_the_chat_stays() {
     );
     join(&mut app, "Anna");
     bruno.say("il programma è su https://scuola.example.org/orario oggi");
-    wait_until("the link in the list", WAIT, || app.exists("#messages a.link"));
+    wait_until("the link in the list", WAIT, || {
+        app.exists("#messages a.link")
+    });
     app.click("#messages a.link");
     wait_until("the browser asked to open the link", WAIT, || {
-        std::fs::read_to_string(&opened).is_ok_and(|s| s.contains("https://scuola.example.org/orario"))
+        std::fs::read_to_string(&opened)
+            .is_ok_and(|s| s.contains("https://scuola.example.org/orario"))
     });
     // The app did not navigate away from the chat.
     assert!(app.exists("#composer-input"));
-    assert_eq!(app.texts(), ["il programma è su https://scuola.example.org/orario oggi"]);
+    assert_eq!(
+        app.texts(),
+        ["il programma è su https://scuola.example.org/orario oggi"]
+    );
 }

@@ -168,9 +168,7 @@ pub fn validate_text(text: &str) -> Result<(), RejectReason> {
     for c in text.chars() {
         count += 1;
         match class(c) {
-            Class::Control if c != '\n' && c != '\t' => {
-                return Err(RejectReason::ControlCharacter)
-            }
+            Class::Control if c != '\n' && c != '\t' => return Err(RejectReason::ControlCharacter),
             Class::Visible => visible = true,
             _ => {}
         }
@@ -196,7 +194,10 @@ mod tests {
         assert_eq!(validate_name("Andre\u{301}").unwrap(), "Andr\u{e9}");
         assert_eq!(validate_name(&"è".repeat(32)).unwrap().chars().count(), 32);
         assert_eq!(validate_name("Marco 🎸").unwrap(), "Marco 🎸");
-        assert_eq!(validate_name("Jean-Luc O'Brien").unwrap(), "Jean-Luc O'Brien");
+        assert_eq!(
+            validate_name("Jean-Luc O'Brien").unwrap(),
+            "Jean-Luc O'Brien"
+        );
         assert_eq!(validate_name("Zoë").unwrap(), "Zoë");
         assert_eq!(validate_name("李小龙").unwrap(), "李小龙");
         assert_eq!(validate_name("محمد").unwrap(), "محمد");
@@ -207,19 +208,22 @@ mod tests {
         assert_eq!(validate_name("   "), Err(NameError::Empty));
         assert_eq!(validate_name(""), Err(NameError::Empty));
         assert_eq!(validate_name("a\nb"), Err(NameError::ControlCharacter));
-        assert_eq!(validate_name("a\u{2028}b"), Err(NameError::ControlCharacter));
+        assert_eq!(
+            validate_name("a\u{2028}b"),
+            Err(NameError::ControlCharacter)
+        );
         assert_eq!(validate_name(&"x".repeat(33)), Err(NameError::TooLong));
         for hidden in [
-            "\u{200b}", // zero-width space
-            "\u{200d}", // zero-width joiner
-            "\u{2060}", // word joiner
-            "\u{feff}", // byte order mark
-            "\u{ad}",   // soft hyphen
-            "\u{200e}", // left-to-right mark
-            "\u{fe0f}", // variation selector
-            "\u{34f}",  // combining grapheme joiner
+            "\u{200b}",  // zero-width space
+            "\u{200d}",  // zero-width joiner
+            "\u{2060}",  // word joiner
+            "\u{feff}",  // byte order mark
+            "\u{ad}",    // soft hyphen
+            "\u{200e}",  // left-to-right mark
+            "\u{fe0f}",  // variation selector
+            "\u{34f}",   // combining grapheme joiner
             "\u{e0041}", // tag character
-            "\u{202e}", // right-to-left override
+            "\u{202e}",  // right-to-left override
         ] {
             assert_eq!(
                 validate_name(&format!("Anna{hidden}")),
@@ -231,7 +235,10 @@ mod tests {
             validate_name("\u{202e}oirad"),
             Err(NameError::InvisibleCharacter)
         );
-        assert_eq!(validate_name("\u{e000}x"), Err(NameError::UnsupportedCharacter));
+        assert_eq!(
+            validate_name("\u{e000}x"),
+            Err(NameError::UnsupportedCharacter)
+        );
         assert_eq!(
             validate_name(&format!("a{}", "\u{301}".repeat(5))),
             Err(NameError::UnsupportedCharacter)
@@ -240,7 +247,13 @@ mod tests {
 
     #[test]
     fn names_with_nothing_visible_are_refused() {
-        for blank in ["\u{200b}", "\u{202e}", "\u{3164}", "\u{2800}", "\u{2800} \u{2800}"] {
+        for blank in [
+            "\u{200b}",
+            "\u{202e}",
+            "\u{3164}",
+            "\u{2800}",
+            "\u{2800} \u{2800}",
+        ] {
             assert!(validate_name(blank).is_err(), "{blank:?}");
         }
         assert_eq!(validate_name("\u{2800}"), Err(NameError::NothingVisible));
@@ -280,7 +293,10 @@ mod tests {
             validate_text("\u{200b}\u{2060}\u{feff}"),
             Err(RejectReason::EmptyText)
         );
-        assert_eq!(validate_text("\u{2800}\u{3164}"), Err(RejectReason::EmptyText));
+        assert_eq!(
+            validate_text("\u{2800}\u{3164}"),
+            Err(RejectReason::EmptyText)
+        );
         assert_eq!(validate_text("a\0"), Err(RejectReason::ControlCharacter));
         assert_eq!(
             validate_text("\u{1b}[2J"),

@@ -1,3 +1,5 @@
+//! Tests of the view model: folding engine events, paging, gaps, rows.
+
 use std::time::Duration;
 
 use common::protocol::{ClientMsgId, EventKind, LeaveReason, RejectReason};

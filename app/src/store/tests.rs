@@ -1,3 +1,5 @@
+//! Tests of the data directory: settings, identity, per-relay files, the writer.
+
 use std::time::Duration;
 
 use common::{

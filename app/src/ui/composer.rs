@@ -1,3 +1,5 @@
+//! The composer: the message field and the "Invia" button (the page glue sends).
+
 use common::rules::{clean_text, validate_text, MAX_TEXT_CHARS};
 use dioxus::prelude::*;
 

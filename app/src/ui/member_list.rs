@@ -1,3 +1,6 @@
+//! The member list: who is online, one's own name marked; the last known list,
+//! greyed, while offline.
+
 use dioxus::prelude::*;
 
 use super::{initial, name_hue};

@@ -1,3 +1,6 @@
+//! The message list: rows, day separators, the history state at the top and the
+//! "new messages" marker; local time formatting.
+
 use chrono::{DateTime, Local, NaiveDate, TimeZone};
 use common::protocol::ClientMsgId;
 use dioxus::prelude::*;

@@ -1,3 +1,5 @@
+//! The join screen's form: name and invite, checked with the protocol's rules.
+
 use common::{
     invite::Invite,
     protocol::RefuseReason,

@@ -1,3 +1,5 @@
+//! The status banner: the connection state and its problem in plain words.
+
 use common::protocol::{ByeReason, RefuseReason};
 use dioxus::prelude::*;
 use engine::{Problem, Status};

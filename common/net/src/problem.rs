@@ -72,9 +72,9 @@ impl Problem {
             }
             E::ApplicationClosed(close) => {
                 match ByeReason::from_close_code(close.error_code.into_inner()) {
-                    Some(ByeReason::Left) | None => Self::ConnectionLost(
-                        String::from_utf8_lossy(&close.reason).into_owned(),
-                    ),
+                    Some(ByeReason::Left) | None => {
+                        Self::ConnectionLost(String::from_utf8_lossy(&close.reason).into_owned())
+                    }
                     Some(reason) => Self::Bye(reason),
                 }
             }

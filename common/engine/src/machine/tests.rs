@@ -312,9 +312,13 @@ fn a_second_undecodable_failure_in_a_row_is_permanent() {
     let mut t = Test::new(state);
     t.dial();
     // The welcome itself could not be decoded (the dial says Undecodable).
-    t.fail(Failure::dial(Problem::Undecodable("malformed frame".into())));
+    t.fail(Failure::dial(Problem::Undecodable(
+        "malformed frame".into(),
+    )));
     assert_eq!(t.dial().resume_after, None);
-    t.fail(Failure::dial(Problem::Undecodable("malformed frame".into())));
+    t.fail(Failure::dial(Problem::Undecodable(
+        "malformed frame".into(),
+    )));
     let events = t.events();
     assert!(matches!(
         statuses(&events).last(),

@@ -1,0 +1,385 @@
+use super::*;
+use crate::protocol::*;
+
+fn id(counter: u64) -> ClientMsgId {
+    ClientMsgId {
+        install: InstallId([7; 16]),
+        counter,
+    }
+}
+
+fn event(seq: Seq) -> RoomEvent {
+    RoomEvent {
+        seq,
+        at_ms: 1_700_000_000_000 + seq,
+        kind: EventKind::Message {
+            sender: "Anna".into(),
+            text: "ciao a tutti".into(),
+            id: id(seq),
+        },
+    }
+}
+
+fn client_frames() -> Vec<ClientFrame> {
+    vec![
+        ClientFrame::Hello(Hello {
+            version: PROTOCOL_VERSION,
+            name: "Anna".into(),
+            install: InstallId([1; 16]),
+            room_key: Some("segreto".into()),
+            resume_after: Some(41),
+        }),
+        ClientFrame::Hello(Hello {
+            version: PROTOCOL_VERSION,
+            name: "Bruno".into(),
+            install: InstallId([2; 16]),
+            room_key: None,
+            resume_after: None,
+        }),
+        ClientFrame::Send {
+            id: id(3),
+            text: "Invia! ✓".into(),
+        },
+        ClientFrame::Leave,
+        ClientFrame::History {
+            before: 120,
+            limit: MAX_HISTORY_PAGE,
+        },
+    ]
+}
+
+fn server_frames() -> Vec<ServerFrame> {
+    let mut frames = vec![
+        ServerFrame::Welcome(Welcome {
+            name: "Anna".into(),
+            members: vec!["Anna".into(), "Bruno".into()],
+            online: 2,
+            members_as_of: 2,
+            backlog: vec![
+                event(1),
+                RoomEvent {
+                    seq: 2,
+                    at_ms: 5,
+                    kind: EventKind::Joined {
+                        name: "Bruno".into(),
+                    },
+                },
+            ],
+            last_seq: 2,
+            gap: false,
+            rate: RateLimit::default(),
+        }),
+        ServerFrame::Members(vec!["Carla".into()]),
+        ServerFrame::Online {
+            count: 1234,
+            as_of: 8,
+        },
+        ServerFrame::Event(event(9)),
+        ServerFrame::Ack { id: id(9), seq: 9 },
+        ServerFrame::History(HistoryPage {
+            before: 9,
+            events: vec![event(3), event(5)],
+            more: true,
+            retry_later: false,
+        }),
+    ];
+    for reason in [
+        LeaveReason::Left,
+        LeaveReason::ConnectionLost,
+        LeaveReason::TooSlow,
+        LeaveReason::ProtocolError,
+        LeaveReason::Shutdown,
+    ] {
+        frames.push(ServerFrame::Event(RoomEvent {
+            seq: 10,
+            at_ms: 10,
+            kind: EventKind::Left {
+                name: "Bruno".into(),
+                reason,
+            },
+        }));
+    }
+    for reason in [
+        RejectReason::EmptyText,
+        RejectReason::TextTooLong,
+        RejectReason::RateLimited,
+        RejectReason::StorageFailed,
+        RejectReason::ControlCharacter,
+    ] {
+        frames.push(ServerFrame::Rejected { id: id(1), reason });
+    }
+    for reason in [
+        RefuseReason::VersionMismatch { relay: 1 },
+        RefuseReason::BadName(NameError::Empty),
+        RefuseReason::BadName(NameError::TooLong),
+        RefuseReason::BadName(NameError::ControlCharacter),
+        RefuseReason::BadName(NameError::InvisibleCharacter),
+        RefuseReason::BadName(NameError::UnsupportedCharacter),
+        RefuseReason::BadName(NameError::NothingVisible),
+        RefuseReason::NameTaken,
+        RefuseReason::RoomKeyRequired,
+        RefuseReason::RoomKeyWrong,
+        RefuseReason::RelayFull,
+        RefuseReason::HelloTimeout,
+        RefuseReason::ProtocolError,
+    ] {
+        frames.push(ServerFrame::Refused(reason));
+    }
+    for reason in [
+        ByeReason::Shutdown,
+        ByeReason::Replaced,
+        ByeReason::TooSlow,
+        ByeReason::ProtocolError,
+        ByeReason::Left,
+    ] {
+        frames.push(ServerFrame::Bye(reason));
+    }
+    frames
+}
+
+#[test]
+fn every_frame_round_trips() {
+    for frame in client_frames() {
+        let bytes = encode(&frame).unwrap();
+        let (back, used) = decode::<ClientFrame>(&bytes).unwrap();
+        assert_eq!(back, frame);
+        assert_eq!(used, bytes.len());
+    }
+    for frame in server_frames() {
+        let bytes = encode(&frame).unwrap();
+        let (back, used) = decode::<ServerFrame>(&bytes).unwrap();
+        assert_eq!(back, frame);
+        assert_eq!(used, bytes.len());
+    }
+}
+
+/// Stored logs hold encoded events, and a client of another version must read a
+/// refusal: those variants keep their place (the first payload byte).
+#[test]
+fn stored_and_refusal_variants_keep_their_index() {
+    let index = |frame: &ServerFrame| encode(frame).unwrap()[PREFIX_BYTES];
+    assert_eq!(index(&ServerFrame::Event(event(1))), 2);
+    assert_eq!(
+        index(&ServerFrame::Refused(RefuseReason::VersionMismatch {
+            relay: 9
+        })),
+        5
+    );
+    assert_eq!(index(&ServerFrame::Online { count: 3, as_of: 1 }), 7);
+}
+
+/// A frame of exactly `target` wire bytes: a `Send` whose text fills it.
+fn send_of_wire_len(target: usize) -> Bytes {
+    let mut text_len = target as i64 - 40;
+    for _ in 0..10 {
+        let frame = ClientFrame::Send {
+            id: id(u64::MAX),
+            text: "x".repeat(text_len as usize),
+        };
+        let bytes = encode_unchecked(&frame);
+        let len = (bytes.len() - PREFIX_BYTES) as i64;
+        if len == target as i64 {
+            return bytes;
+        }
+        text_len += target as i64 - len;
+    }
+    panic!("no text makes a frame of {target} bytes");
+}
+
+fn encode_unchecked<T: Serialize>(frame: &T) -> Bytes {
+    let payload = bincode::serde::encode_to_vec(frame, encode_config()).unwrap();
+    let mut buf = BytesMut::new();
+    buf.put_u32(payload.len() as u32);
+    buf.extend_from_slice(&payload);
+    buf.freeze()
+}
+
+#[test]
+fn a_frame_of_exactly_the_limit_decodes_and_one_byte_more_is_refused() {
+    let max = send_of_wire_len(MAX_FRAME_BYTES);
+    assert_eq!(max.len(), PREFIX_BYTES + MAX_FRAME_BYTES);
+    let (frame, _) = decode::<ClientFrame>(&max).expect("the documented maximum decodes");
+    assert!(matches!(&frame, ClientFrame::Send { text, .. } if text.len() > 65_000));
+    assert!(encode(&frame).is_ok());
+    let over = send_of_wire_len(MAX_FRAME_BYTES + 1);
+    assert!(matches!(
+        decode::<ClientFrame>(&over),
+        Err(CodecError::Oversized { len }) if len == MAX_FRAME_BYTES + 1
+    ));
+}
+
+/// The frames with the most in-memory size per wire byte that the relay builds:
+/// a welcome whose backlog is only joins and leaves of one-letter names, a member
+/// list of one-letter names, a history page of one-letter messages.
+#[test]
+fn the_densest_frames_within_the_limit_decode() {
+    let fill = |make: &dyn Fn(usize) -> ServerFrame| {
+        let mut n = 1;
+        while encode(&make(n * 2)).is_ok() {
+            n *= 2;
+        }
+        let (mut lo, mut hi) = (n, n * 2);
+        while hi - lo > 1 {
+            let mid = (lo + hi) / 2;
+            if encode(&make(mid)).is_ok() {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        make(lo)
+    };
+    let joined = |seq: u64| RoomEvent {
+        seq,
+        at_ms: u64::from(u32::MAX) + 1,
+        kind: EventKind::Joined { name: "a".into() },
+    };
+    let frames: Vec<ServerFrame> = vec![
+        fill(&|n| {
+            ServerFrame::Welcome(Welcome {
+                name: "a".into(),
+                members: vec![],
+                online: 1,
+                members_as_of: 1,
+                backlog: (0..n as u64).map(joined).collect(),
+                last_seq: n as u64,
+                gap: false,
+                rate: RateLimit::default(),
+            })
+        }),
+        fill(&|n| ServerFrame::Members(vec!["a".into(); n])),
+        fill(&|n| {
+            ServerFrame::History(HistoryPage {
+                before: u64::MAX,
+                events: (0..n as u64)
+                    .map(|seq| RoomEvent {
+                        seq,
+                        at_ms: 1,
+                        kind: EventKind::Message {
+                            sender: "a".into(),
+                            text: "a".into(),
+                            id: id(seq),
+                        },
+                    })
+                    .collect(),
+                more: true,
+                retry_later: false,
+            })
+        }),
+    ];
+    for frame in frames {
+        let bytes = encode(&frame).unwrap();
+        assert!(bytes.len() > MAX_FRAME_BYTES * 9 / 10, "{}", bytes.len());
+        let (back, _) = decode::<ServerFrame>(&bytes).expect("a full frame decodes");
+        assert_eq!(back, frame);
+    }
+}
+
+#[test]
+fn frames_decode_back_to_back() {
+    let mut buf = Vec::new();
+    for frame in server_frames() {
+        buf.extend_from_slice(&encode(&frame).unwrap());
+    }
+    let mut at = 0;
+    let mut n = 0;
+    while at < buf.len() {
+        let (_, used) = decode::<ServerFrame>(&buf[at..]).unwrap();
+        at += used;
+        n += 1;
+    }
+    assert_eq!(n, server_frames().len());
+}
+
+#[test]
+fn truncated_input_is_a_typed_error() {
+    let bytes = encode(&client_frames()[0]).unwrap();
+    for cut in 1..bytes.len() {
+        match decode::<ClientFrame>(&bytes[..cut]) {
+            Err(CodecError::Truncated { got, .. }) => assert_eq!(got, cut),
+            other => panic!("cut at {cut}: {other:?}"),
+        }
+    }
+    assert!(matches!(
+        decode::<ClientFrame>(&[]),
+        Err(CodecError::Closed)
+    ));
+}
+
+#[test]
+fn oversized_prefix_is_rejected_before_reading() {
+    let mut buf = ((MAX_FRAME_BYTES + 1) as u32).to_be_bytes().to_vec();
+    buf.extend_from_slice(&[0; 16]);
+    assert!(matches!(
+        decode::<ClientFrame>(&buf),
+        Err(CodecError::Oversized { len }) if len == MAX_FRAME_BYTES + 1
+    ));
+    assert!(matches!(
+        decode::<ClientFrame>(&u32::MAX.to_be_bytes()),
+        Err(CodecError::Oversized { .. })
+    ));
+}
+
+#[test]
+fn oversized_frame_is_not_encoded() {
+    let frame = ClientFrame::Send {
+        id: id(1),
+        text: "x".repeat(MAX_FRAME_BYTES + 10),
+    };
+    assert!(matches!(encode(&frame), Err(CodecError::Oversized { .. })));
+}
+
+#[test]
+fn garbage_and_trailing_bytes_are_malformed() {
+    let mut buf = 3u32.to_be_bytes().to_vec();
+    buf.extend_from_slice(&[0xff, 0xff, 0xff]);
+    assert!(matches!(
+        decode::<ClientFrame>(&buf),
+        Err(CodecError::Malformed(_))
+    ));
+    let frame = encode(&ClientFrame::Leave).unwrap();
+    let mut padded = ((frame.len() - PREFIX_BYTES + 1) as u32)
+        .to_be_bytes()
+        .to_vec();
+    padded.extend_from_slice(&frame[PREFIX_BYTES..]);
+    padded.push(0);
+    assert!(matches!(
+        decode::<ClientFrame>(&padded),
+        Err(CodecError::Malformed(m)) if m.contains("trailing")
+    ));
+    assert!(matches!(
+        decode::<ClientFrame>(&0u32.to_be_bytes()),
+        Err(CodecError::Malformed(_))
+    ));
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn random_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+        // Either a frame (rarely) or a typed error; never a panic.
+        let _ = decode::<ClientFrame>(&bytes);
+        let _ = decode::<ServerFrame>(&bytes);
+    }
+
+    #[test]
+    fn random_payloads_behind_a_valid_prefix_never_panic(
+        payload in proptest::collection::vec(proptest::num::u8::ANY, 1..512)
+    ) {
+        let mut buf = (payload.len() as u32).to_be_bytes().to_vec();
+        buf.extend_from_slice(&payload);
+        match decode::<ServerFrame>(&buf) {
+            Ok((_, used)) => proptest::prop_assert_eq!(used, buf.len()),
+            Err(CodecError::Malformed(_)) => {}
+            Err(other) => proptest::prop_assert!(false, "unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn any_text_round_trips(text in ".{0,200}", counter in 0u64..u64::MAX) {
+        let frame = ClientFrame::Send { id: id(counter), text };
+        let bytes = encode(&frame).unwrap();
+        proptest::prop_assert_eq!(decode::<ClientFrame>(&bytes).unwrap().0, frame);
+    }
+}

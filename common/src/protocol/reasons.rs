@@ -1,0 +1,202 @@
+//! The reasons the protocol carries (why someone left, why a message or a session was
+//! refused, why the relay ended a session, what is wrong with a name), as enums a UI
+//! translates, with plain-English `Display` for logs and tools. New variants go at the
+//! end: stored logs and other versions' refusals depend on the order.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::PROTOCOL_VERSION;
+
+/// Why a member left the room.
+#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Debug)]
+pub enum LeaveReason {
+    /// They left on purpose.
+    Left,
+    /// Their connection was lost or timed out.
+    ConnectionLost,
+    /// They could not keep up with the room and were removed.
+    TooSlow,
+    /// They sent frames the relay could not read.
+    ProtocolError,
+    /// The relay shut down, or stopped without shutting down (logged when it starts
+    /// again, for whoever was online).
+    Shutdown,
+}
+
+/// Why one message was rejected.
+#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Debug)]
+pub enum RejectReason {
+    /// The text was empty or only white space.
+    EmptyText,
+    /// The text was longer than [`crate::rules::MAX_TEXT_CHARS`].
+    TextTooLong,
+    /// The client sent faster than the relay's rate limit.
+    RateLimited,
+    /// The relay could not store the message.
+    StorageFailed,
+    /// The text contains control characters (NUL, terminal escapes, …).
+    ControlCharacter,
+}
+
+/// Why a session was refused.
+#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Debug)]
+pub enum RefuseReason {
+    /// The client speaks another protocol version.
+    VersionMismatch {
+        /// The relay's version.
+        relay: u16,
+    },
+    /// The display name is not acceptable.
+    BadName(NameError),
+    /// Another member uses this name.
+    NameTaken,
+    /// The relay needs a room key and none was given.
+    RoomKeyRequired,
+    /// The room key is wrong.
+    RoomKeyWrong,
+    /// The relay serves its maximum number of clients.
+    RelayFull,
+    /// No hello arrived in time.
+    HelloTimeout,
+    /// The first frame was not a hello, or could not be read.
+    ProtocolError,
+}
+
+/// Why the relay ended a session.
+#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Debug)]
+pub enum ByeReason {
+    /// The relay is shutting down.
+    Shutdown,
+    /// The same installation connected again; this older session ends.
+    Replaced,
+    /// The client did not read fast enough and its queue overflowed.
+    TooSlow,
+    /// The client sent a frame that could not be read.
+    ProtocolError,
+    /// The client asked to leave.
+    Left,
+}
+
+impl ByeReason {
+    /// The QUIC application close code carrying this reason, for sessions the relay
+    /// ends by closing the connection (a client that does not read cannot get a frame).
+    pub fn close_code(self) -> u32 {
+        match self {
+            Self::Left => 0,
+            Self::Shutdown => 1,
+            Self::Replaced => 2,
+            Self::TooSlow => 3,
+            Self::ProtocolError => 4,
+        }
+    }
+
+    /// The reason behind a close code, if it is one of [`ByeReason::close_code`]'s.
+    pub fn from_close_code(code: u64) -> Option<Self> {
+        Some(match code {
+            0 => Self::Left,
+            1 => Self::Shutdown,
+            2 => Self::Replaced,
+            3 => Self::TooSlow,
+            4 => Self::ProtocolError,
+            _ => return None,
+        })
+    }
+}
+
+/// What is wrong with a display name (see [`crate::rules::validate_name`]).
+#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Debug)]
+pub enum NameError {
+    /// Nothing left after trimming.
+    Empty,
+    /// More than [`crate::rules::MAX_NAME_CHARS`] characters.
+    TooLong,
+    /// Contains control characters (new lines, tabs, …).
+    ControlCharacter,
+    /// Contains invisible or formatting characters (zero-width spaces and joiners,
+    /// direction overrides, variation selectors, …).
+    InvisibleCharacter,
+    /// Contains characters that cannot be shown reliably (unassigned or private-use
+    /// code points, stacks of accents).
+    UnsupportedCharacter,
+    /// Has no visible character at all.
+    NothingVisible,
+}
+
+impl fmt::Display for NameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => f.write_str("the name is empty"),
+            Self::TooLong => write!(
+                f,
+                "the name is longer than {} characters",
+                crate::rules::MAX_NAME_CHARS
+            ),
+            Self::ControlCharacter => f.write_str("the name contains control characters"),
+            Self::InvisibleCharacter => {
+                f.write_str("the name contains invisible or formatting characters")
+            }
+            Self::UnsupportedCharacter => {
+                f.write_str("the name contains characters that cannot be shown reliably")
+            }
+            Self::NothingVisible => f.write_str("the name has no visible character"),
+        }
+    }
+}
+
+impl fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::EmptyText => "the message is empty",
+            Self::TextTooLong => "the message is too long",
+            Self::RateLimited => "sending too fast; wait a moment",
+            Self::StorageFailed => "the relay could not store the message",
+            Self::ControlCharacter => "the message contains control characters",
+        })
+    }
+}
+
+impl fmt::Display for RefuseReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::VersionMismatch { relay } => {
+                write!(
+                    f,
+                    "the relay speaks protocol version {relay}, this app {PROTOCOL_VERSION}"
+                )
+            }
+            Self::BadName(e) => write!(f, "{e}"),
+            Self::NameTaken => f.write_str("someone in the room already uses this name"),
+            Self::RoomKeyRequired => f.write_str("this room needs a room key"),
+            Self::RoomKeyWrong => f.write_str("the room key is wrong"),
+            Self::RelayFull => f.write_str("the relay is full"),
+            Self::HelloTimeout => f.write_str("the client did not introduce itself in time"),
+            Self::ProtocolError => f.write_str("the client sent something the relay cannot read"),
+        }
+    }
+}
+
+impl fmt::Display for ByeReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Shutdown => "the relay is shutting down",
+            Self::Replaced => "this account connected again from elsewhere",
+            Self::TooSlow => "the connection was too slow to keep up with the room",
+            Self::ProtocolError => "the relay could not read what was sent",
+            Self::Left => "left the room",
+        })
+    }
+}
+
+impl fmt::Display for LeaveReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Left => "left",
+            Self::ConnectionLost => "connection lost",
+            Self::TooSlow => "too slow",
+            Self::ProtocolError => "protocol error",
+            Self::Shutdown => "relay shut down",
+        })
+    }
+}
