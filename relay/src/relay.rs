@@ -77,6 +77,12 @@ pub enum RelayError {
     #[error("certificate: {0}")]
     Cert(#[from] certs::CertError),
     /// The log could not be opened (is another relay using this data directory?).
+    #[error(
+        "the message log {0} is in use by another relay: stop it first, or give this \
+         relay another --data-dir"
+    )]
+    LogInUse(PathBuf),
+    /// The log could not be opened or read.
     #[error("the message log {path}: {source}")]
     Store {
         /// The log file.
@@ -167,7 +173,13 @@ impl Relay {
         .await
         .map_err(|e| LogError::Task(e.to_string()))
         .and_then(|r| r)
-        .map_err(store_error)?;
+        .map_err(|e| {
+            if e.is_locked() {
+                RelayError::LogInUse(log_path.clone())
+            } else {
+                store_error(e)
+            }
+        })?;
         let stats = Arc::new(Stats::default());
         let room = Room::open(
             Arc::new(log),
