@@ -2,8 +2,12 @@
 # Installs the Debian 12 packages Piazza needs to build and test, if any are missing.
 # Runs apt-get as root, or through sudo.
 set -euo pipefail
+# GUI end-to-end tests: Xvfb displays with the Openbox window manager, real input with
+# xdotool, screenshots with ImageMagick; procps (pgrep), iproute2 (ss) and util-linux
+# (flock) for scripts/up.sh and its test.
 packages=(build-essential pkg-config libwebkit2gtk-4.1-dev libgtk-3-dev libxdo-dev
-  libsoup-3.0-dev xvfb xauth xdotool fonts-dejavu-core clang llvm imagemagick systemd)
+  libsoup-3.0-dev xvfb xauth xdotool openbox fonts-dejavu-core clang llvm imagemagick
+  systemd procps iproute2 util-linux)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

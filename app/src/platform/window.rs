@@ -26,6 +26,7 @@ pub fn desktop_config(visible: bool) -> dioxus::desktop::Config {
 }
 
 /// How long closing may take (leaving the room, saving) before the app exits anyway.
+#[cfg(feature = "desktop")]
 const CLOSE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(6);
 
 /// Calls `on_close` when the person asks to close the window (its close button, Alt+F4,

@@ -1,5 +1,7 @@
 //! One app instance per data directory: a lock on `app.lock` held for the life of the
 //! process (released by the operating system when the process ends, even on a crash).
+//! Where the platform has no file locks (Android, which runs one process per app
+//! anyway) the app goes on without one.
 //! Two windows on one directory would share an install id and take the session from
 //! each other, and would write the same files.
 
@@ -51,6 +53,11 @@ impl DirLock {
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => return Err(LockError::Held(dir.to_path_buf())),
+            // Android (std before 1.98): no file locks; the system runs one process per
+            // app there, so a second window on this directory cannot exist anyway.
+            Err(TryLockError::Error(e)) if e.kind() == io::ErrorKind::Unsupported => {
+                tracing::debug!("file locks are not supported here; going on without one");
+            }
             Err(TryLockError::Error(e)) => return Err(io(e)),
         }
         // For people looking at the directory: which process holds it.
