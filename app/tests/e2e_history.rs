@@ -14,15 +14,6 @@ use support::{app::Options, serial, temp_dir, wait_until, AppWindow, LocalRelay,
 
 const WAIT: Duration = Duration::from_secs(30);
 
-fn join(app: &mut AppWindow, name: &str) {
-    wait_until("the join screen", WAIT, || app.exists("#name-input"));
-    app.click("#name-input");
-    app.type_text(name, 30);
-    app.key("Return");
-    wait_until("connected", WAIT, || app.status() == "connected");
-    app.click("#composer-input");
-}
-
 #[test]
 fn a_closed_and_reopened_app_shows_its_timeline_at_once_and_what_was_said_meanwhile() {
     let _serial = serial();
@@ -32,7 +23,7 @@ fn a_closed_and_reopened_app_shows_its_timeline_at_once_and_what_was_said_meanwh
     let options = Options::new(dir.path()).invite(relay.invite());
 
     let mut anna = AppWindow::open(options.clone());
-    join(&mut anna, "Anna");
+    anna.join("Anna");
     for i in 1..=3 {
         anna.type_text(&format!("da Anna {i}"), 20);
         anna.key("Return");
@@ -65,6 +56,7 @@ fn a_closed_and_reopened_app_shows_its_timeline_at_once_and_what_was_said_meanwh
     let mut expected = before.clone();
     expected.extend(["mentre eri via".to_owned(), "ancora una cosa".to_owned()]);
     wait_until("what was said meanwhile", WAIT, || anna.texts() == expected);
+    anna.screenshot("screenshot");
 
     // Leave, then Join again: the timeline is still there.
     anna.click("#leave-button");
@@ -95,7 +87,7 @@ fn scrolling_to_the_top_of_a_room_of_two_thousand_messages_loads_every_page_once
 
     let dir = temp_dir("piazza-e2e-app");
     let mut anna = AppWindow::open(Options::new(dir.path()).invite(relay.invite()));
-    join(&mut anna, "Anna");
+    anna.join("Anna");
     wait_until("the newest messages", WAIT, || {
         anna.texts().last().map(String::as_str) == Some("storia 2000")
     });

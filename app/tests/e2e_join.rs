@@ -135,11 +135,7 @@ fn the_phone_layouts_member_popover_closes_on_a_click_outside_it() {
             .lang("it")
             .size(400, 760),
     );
-    wait_until("the join screen", WAIT, || app.exists("#name-input"));
-    app.click("#name-input");
-    app.type_text("Sara", 60);
-    app.key("Return");
-    wait_until("connected", WAIT, || app.status() == "connected");
+    app.join("Sara");
     wait_until("two people", WAIT, || {
         app.text("#members-toggle") == "2 persone"
     });

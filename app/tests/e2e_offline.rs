@@ -21,11 +21,7 @@ fn a_killed_relay_shows_within_five_seconds_and_queued_messages_arrive_once_afte
     let invite = relay.invite();
     let dir = temp_dir("piazza-e2e-app");
     let mut app = AppWindow::open(Options::new(dir.path()).invite(&invite).lang("it"));
-    wait_until("the join screen", WAIT, || app.exists("#name-input"));
-    app.click("#name-input");
-    app.type_text("Marta", 40);
-    app.key("Return");
-    wait_until("connected", WAIT, || app.status() == "connected");
+    app.join("Marta");
     {
         let bruno = Person::join(&invite, "Bruno");
         wait_until("two online", WAIT, || app.text("#members .count") == "2");

@@ -11,14 +11,6 @@ use support::{app::Options, serial, temp_dir, wait_until, AppWindow, LocalRelay,
 
 const WAIT: Duration = Duration::from_secs(30);
 
-fn join(app: &mut AppWindow, name: &str) {
-    wait_until("the join screen", WAIT, || app.exists("#name-input"));
-    app.click("#name-input");
-    app.type_text(name, 30);
-    app.key("Return");
-    wait_until("connected", WAIT, || app.status() == "connected");
-}
-
 #[test]
 fn the_title_counts_messages_that_arrive_while_the_window_is_away() {
     let _serial = serial();
@@ -26,7 +18,7 @@ fn the_title_counts_messages_that_arrive_while_the_window_is_away() {
     let bruno = Person::join(&relay.invite(), "Bruno");
     let dir = temp_dir("piazza-e2e-app");
     let mut app = AppWindow::open(Options::new(dir.path()).invite(relay.invite()));
-    join(&mut app, "Anna");
+    app.join("Anna");
     assert_eq!(app.title(), "Piazza");
 
     // The person switches to another window (here a second Piazza, in another data
@@ -83,7 +75,7 @@ fn a_link_opens_in_the_system_browser_and_the_chat_stays() {
         Options::new(&app_dir).invite(relay.invite()),
         &[("BROWSER", browser.to_str().unwrap())],
     );
-    join(&mut app, "Anna");
+    app.join("Anna");
     bruno.say("il programma è su https://scuola.example.org/orario oggi");
     wait_until("the link in the list", WAIT, || {
         app.exists("#messages a.link")

@@ -338,16 +338,7 @@ impl AppWindow {
             serde_json::to_string(selector).unwrap()
         ));
         assert!(x >= 0, "nothing to click: {selector}");
-        self.focus();
-        self.display.xdotool(&[
-            "mousemove",
-            "--window",
-            &self.window,
-            &x.to_string(),
-            &y.to_string(),
-            "click",
-            "1",
-        ]);
+        self.click_at(x, y);
     }
 
     /// Clicks at a point of the window (page coordinates).
@@ -362,6 +353,19 @@ impl AppWindow {
             "click",
             "1",
         ]);
+    }
+
+    /// Joins from the join screen as a person does: clicks the name field, types `name`
+    /// (30 ms per key), presses Return, and waits until connected with the composer
+    /// focused.
+    pub fn join(&mut self, name: &str) {
+        let wait = Duration::from_secs(30);
+        wait_until("the join screen", wait, || self.exists("#name-input"));
+        self.click("#name-input");
+        self.type_text(name, 30);
+        self.key("Return");
+        wait_until("connected", wait, || self.status() == "connected");
+        self.click("#composer-input");
     }
 
     /// The window's title (as the window manager shows it).
