@@ -46,6 +46,18 @@ struct RoundStats {
     vanished: usize,
     left: usize,
     first_error: Option<String>,
+    /// The latest a round started after its time (the load's thread was busy).
+    late_s: f64,
+    /// The load's CPU share during the churn (100 = one core).
+    load_cpu_pct: f64,
+}
+
+impl RoundStats {
+    /// The client side could not keep to the schedule: then slow (not only silent)
+    /// clients make the relay queue, and the memory shows that too.
+    fn load_behind(&self) -> bool {
+        self.failed > 0 || self.late_s > 0.5
+    }
 }
 
 const MIB: f64 = 1024.0 * 1024.0;
@@ -73,6 +85,7 @@ pub async fn run(cli: &Cli, relay: &Target) -> Result<()> {
     let samples = Rc::new(RefCell::new(Vec::<u64>::new()));
     let sampler = tokio::task::spawn_local(sample_rss(pid, samples.clone()));
     let cpu_start = process_cpu_time(&pid.to_string());
+    let load_start = process_cpu_time("self");
 
     // Traffic for the whole churn, including the last round's life.
     let churn_secs = shape.rounds as f64 * shape.round_secs;
@@ -85,9 +98,11 @@ pub async fn run(cli: &Cli, relay: &Target) -> Result<()> {
     let sends = tokio::task::spawn_local(all(sends));
 
     let mut rounds = Vec::new();
+    let mut late = Duration::ZERO;
     for k in 0..shape.rounds {
         let at = start + Duration::from_secs_f64(k as f64 * shape.round_secs);
         tokio::time::sleep_until(at.into()).await;
+        late = late.max(at.elapsed());
         let life = Duration::from_secs_f64(shape.round_secs);
         rounds.push(tokio::task::spawn_local(round(
             k,
@@ -123,6 +138,12 @@ pub async fn run(cli: &Cli, relay: &Target) -> Result<()> {
     }
     let churn_end = start.elapsed().as_secs_f64();
     let cpu_churn = process_cpu_time(&pid.to_string());
+    let load_churn = process_cpu_time("self");
+    total.late_s = late.as_secs_f64();
+    total.load_cpu_pct = match (load_start, load_churn) {
+        (Some(a), Some(b)) => (b - a).as_secs_f64() / churn_end * 100.0,
+        _ => f64::NAN,
+    };
 
     tokio::time::sleep(Duration::from_secs_f64(shape.quiet_secs)).await;
     let cpu_end = process_cpu_time(&pid.to_string());
@@ -282,17 +303,29 @@ fn report(
         "joined {} (failed {}), vanished {}, left {} cleanly; {sent} messages sent; churn ended at {churn_end:.0} s",
         total.joined, total.failed, total.vanished, total.left
     );
+    println!(
+        "load CPU during churn {:.0}%, latest round start {:.2} s late",
+        total.load_cpu_pct, total.late_s
+    );
     if let Some(e) = &total.first_error {
         println!("first join error: {e}");
     }
+    if total.load_behind() {
+        println!(
+            "the LOAD FELL BEHIND (failed joins or late rounds): its slow readers also made the relay queue; compare such runs only with each other"
+        );
+    }
     let timeline: Vec<String> = mib.iter().map(|v| format!("{v:.1}")).collect();
     println!(
-        "{{\"bench\":\"churn\",\"rounds\":{},\"clients_per_round\":{},\"round_s\":{},\"silent_per_round\":{silent},\"quiet_s\":{},\"msgs_per_s\":{},\"rss_start_mib\":{start:.1},\"rss_peak_mib\":{peak:.1},\"peak_at_s\":{peak_at},\"rss_end_mib\":{end:.1},\"churn_end_s\":{churn_end:.0},\"relay_cpu_churn_pct\":{cpu_churn_pct:.0},\"relay_cpu_quiet_pct\":{cpu_quiet_pct:.1},\"joined\":{},\"failed\":{},\"vanished\":{},\"timeline_mib\":[{}]}}",
+        "{{\"bench\":\"churn\",\"rounds\":{},\"clients_per_round\":{},\"round_s\":{},\"silent_per_round\":{silent},\"quiet_s\":{},\"msgs_per_s\":{},\"rss_start_mib\":{start:.1},\"rss_peak_mib\":{peak:.1},\"peak_at_s\":{peak_at},\"rss_end_mib\":{end:.1},\"churn_end_s\":{churn_end:.0},\"relay_cpu_churn_pct\":{cpu_churn_pct:.0},\"relay_cpu_quiet_pct\":{cpu_quiet_pct:.1},\"load_cpu_pct\":{:.0},\"late_s\":{:.2},\"load_behind\":{},\"joined\":{},\"failed\":{},\"vanished\":{},\"timeline_mib\":[{}]}}",
         shape.rounds,
         shape.clients,
         shape.round_secs,
         shape.quiet_secs,
         shape.rate,
+        total.load_cpu_pct,
+        total.late_s,
+        total.load_behind(),
         total.joined,
         total.failed,
         total.vanished,
