@@ -1,0 +1,138 @@
+//! The fan-out scenario: R silent receivers and a few senders in one room; the senders'
+//! total rate grows by a factor each step until a step falls behind (a loss, a dropped
+//! sender, or p99 over the limit). Reports the last step that kept up.
+
+use std::{
+    cell::RefCell,
+    rc::Rc,
+    time::{Duration, Instant},
+};
+
+use anyhow::Result;
+use hdrhistogram::Histogram;
+
+use crate::{
+    client::{all, full_room, send_at, TEXT_BYTES},
+    record::{max_ms, ms, Recorder},
+    relay::{cpu_share, process_cpu_time, Target},
+    Cli,
+};
+
+/// Latency over which a step counts as falling behind.
+const P99_LIMIT_MS: f64 = 100.0;
+/// Most steps of one ramp.
+const MAX_STEPS: usize = 40;
+
+struct StepResult {
+    rate: f64,
+    delivered_per_s: f64,
+    losses: u64,
+    p50_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+}
+
+impl StepResult {
+    fn behind(&self) -> bool {
+        self.losses > 0 || self.p99_ms > P99_LIMIT_MS
+    }
+}
+
+/// Runs the ramp with `receivers` receivers and prints each step and the result.
+pub async fn run(cli: &Cli, relay: &Target, receivers: usize) -> Result<()> {
+    let invite = relay.invite();
+    let base = Instant::now();
+    let recorder = Rc::new(RefCell::new(Recorder::default()));
+    let mut senders = full_room(
+        &invite,
+        cli.client_opts(),
+        receivers,
+        cli.senders,
+        base,
+        &recorder,
+    )
+    .await?;
+    println!(
+        "\nfan-out: {receivers} receivers, {} senders, {TEXT_BYTES}-byte texts",
+        cli.senders
+    );
+    println!(
+        "{:>10} {:>14} {:>8} {:>9} {:>9} {:>9} {:>10} {:>9}",
+        "msgs/s in", "delivered/s", "losses", "p50 ms", "p99 ms", "max ms", "relay CPU", "load CPU"
+    );
+    let mut rate = (cli.start_delivered / receivers as f64).max(10.0);
+    let mut best: Option<StepResult> = None;
+    for step in 0..MAX_STEPS {
+        let per_sender = rate / senders.len() as f64;
+        let cpu_before = relay.cpu_time();
+        let load_before = process_cpu_time("self");
+        let mut sent = 0;
+        let sends: Vec<_> = senders
+            .drain(..)
+            .map(|s| send_at(s, per_sender, cli.step_secs, step, base))
+            .collect();
+        // A sender the relay dropped (evicted as too slow) ends the ramp: that step fell
+        // behind whatever its counts say.
+        let mut sender_lost = None;
+        for r in all(sends).await {
+            match r {
+                Ok((s, n)) => {
+                    sent += n;
+                    senders.push(s);
+                }
+                Err(e) => {
+                    sender_lost.get_or_insert(e);
+                }
+            }
+        }
+        let relay_cpu = cpu_share(cpu_before, relay.cpu_time(), cli.step_secs);
+        let load_cpu = cpu_share(load_before, process_cpu_time("self"), cli.step_secs);
+        // Let the step's last messages arrive.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let result = {
+            let rec = recorder.borrow();
+            let empty = Histogram::new(3).expect("histogram");
+            let (received, h) = rec
+                .steps
+                .get(step)
+                .map(|s| (s.received, &s.latency_us))
+                .unwrap_or((0, &empty));
+            StepResult {
+                rate,
+                delivered_per_s: received as f64 / cli.step_secs,
+                losses: (sent * receivers as u64).saturating_sub(received),
+                p50_ms: ms(h, 0.5),
+                p99_ms: ms(h, 0.99),
+                max_ms: max_ms(h),
+            }
+        };
+        println!(
+            "{:>10.0} {:>14.0} {:>8} {:>9.2} {:>9.2} {:>9.2} {:>10} {:>9}",
+            result.rate,
+            result.delivered_per_s,
+            result.losses,
+            result.p50_ms,
+            result.p99_ms,
+            result.max_ms,
+            relay_cpu,
+            load_cpu
+        );
+        if let Some(e) = sender_lost {
+            println!("a sender lost its connection ({e:#}): the relay fell behind");
+            break;
+        }
+        if result.behind() {
+            break;
+        }
+        rate *= cli.ramp.max(1.01);
+        best = Some(result);
+    }
+    match best {
+        Some(b) => println!(
+            "{{\"bench\":\"fanout\",\"receivers\":{receivers},\"senders\":{},\"delivered_per_s\":{:.0},\"input_msgs_per_s\":{:.0},\"p50_ms\":{:.2},\"p99_ms\":{:.2},\"max_ms\":{:.2},\"losses\":{}}}",
+            cli.senders, b.delivered_per_s, b.rate, b.p50_ms, b.p99_ms, b.max_ms, b.losses
+        ),
+        None => println!("{{\"bench\":\"fanout\",\"receivers\":{receivers},\"error\":\"fell behind at the first step\"}}"),
+    }
+    Ok(())
+}

@@ -1,0 +1,175 @@
+//! The relay under load: starting `piazza-relay` (pinned with `taskset`, rate limits
+//! raised, a fresh data directory), or a relay given by invite, and reading what a
+//! process uses from `/proc` (CPU time, resident memory). Also pins the load itself.
+
+use std::{
+    io::{BufRead, BufReader},
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use anyhow::{bail, Context, Result};
+use common::invite::Invite;
+
+/// How to start a relay.
+pub struct StartOpts {
+    /// The binary (default: `piazza-relay` next to this one).
+    pub bin: Option<PathBuf>,
+    /// Core to pin it to.
+    pub cpu: usize,
+    /// Extra environment for the relay only (allocator tuning, logging).
+    pub env: Vec<(String, String)>,
+}
+
+/// A relay process this tool started; killed when dropped.
+pub struct RelayProcess {
+    child: Child,
+    invite: Invite,
+    _dir: tempfile::TempDir,
+}
+
+impl RelayProcess {
+    /// Starts a relay on a free loopback port and waits for its invite.
+    pub fn start(opts: &StartOpts) -> Result<Self> {
+        let bin = match &opts.bin {
+            Some(bin) => bin.clone(),
+            None => std::env::current_exe()?.with_file_name("piazza-relay"),
+        };
+        let dir = tempfile::tempdir()?;
+        // `taskset -c N cmd` execs `cmd`: the child's pid is the relay's.
+        let mut child = Command::new("taskset")
+            .args(["-c", &opts.cpu.to_string()])
+            .arg(&bin)
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--rate",
+                "10000000",
+                "--burst",
+                "10000000",
+                "--max-clients",
+                "20000",
+                "--data-dir",
+            ])
+            .arg(dir.path())
+            .env(
+                "RUST_LOG",
+                std::env::var("BENCH_RELAY_LOG").unwrap_or_else(|_| "warn".into()),
+            )
+            .envs(opts.env.iter().map(|(k, v)| (k, v)))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .with_context(|| format!("starting {} under taskset", bin.display()))?;
+        let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
+        let invite = loop {
+            let Some(line) = lines.next() else {
+                bail!("the relay exited before printing its invite")
+            };
+            if let Some(rest) = line?.strip_prefix("invite:") {
+                break rest.trim().parse::<Invite>()?;
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        Ok(Self {
+            child,
+            invite,
+            _dir: dir,
+        })
+    }
+
+    /// The relay's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The relay a scenario loads: one it started, or one given by invite (and maybe pid).
+pub enum Target {
+    /// Started by this tool.
+    Started(RelayProcess),
+    /// Given on the command line; its pid (if given) lets CPU and memory be read.
+    Given(Invite, Option<u32>),
+}
+
+impl Target {
+    /// The relay's pid, when known.
+    pub fn pid(&self) -> Option<u32> {
+        match self {
+            Self::Started(r) => Some(r.pid()),
+            Self::Given(_, pid) => *pid,
+        }
+    }
+
+    /// CPU time (user + system) the relay has used so far.
+    pub fn cpu_time(&self) -> Option<Duration> {
+        process_cpu_time(&self.pid()?.to_string())
+    }
+
+    /// The relay's resident memory, in bytes.
+    pub fn rss_bytes(&self) -> Option<u64> {
+        rss_bytes(self.pid()?)
+    }
+
+    /// The invite to join it with.
+    pub fn invite(&self) -> Invite {
+        match self {
+            Self::Started(r) => r.invite.clone(),
+            Self::Given(i, _) => i.clone(),
+        }
+    }
+}
+
+/// `VmRSS` of a process, in bytes.
+pub fn rss_bytes(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// CPU time (user + system) a process (a pid, or `self`) has used so far.
+pub fn process_cpu_time(pid: &str) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which is in parentheses): utime is the 12th,
+    // stime the 13th, in clock ticks of 1/100 s.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
+/// A share of one core over `secs`, from CPU times before and after.
+pub fn cpu_share(before: Option<Duration>, after: Option<Duration>, secs: f64) -> String {
+    match (before, after) {
+        (Some(a), Some(b)) => format!("{:.0}%", (b - a).as_secs_f64() / secs * 100.0),
+        _ => "n/a".into(),
+    }
+}
+
+/// Pins every thread of this process to one core (new threads inherit it).
+pub fn pin_self(cpu: usize) {
+    let ok = Command::new("taskset")
+        .args([
+            "-a",
+            "-p",
+            "-c",
+            &cpu.to_string(),
+            &std::process::id().to_string(),
+        ])
+        .stdout(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        eprintln!("warning: could not pin the load to core {cpu} (taskset missing?)");
+    }
+}
