@@ -1,7 +1,9 @@
 //! The invite: one string a relay's host hands to people.
 //!
-//! `piazza://host:4433/?fp=<sha-256 hex>&key=<room key>` names the relay, pins its
-//! self-signed certificate and carries the room key if the room has one. A bare
+//! `piazza://host:4433/<room>?fp=<sha-256 hex>&key=<room key>` names the relay and the
+//! room, pins the relay's self-signed certificate and carries the room key if the room
+//! has one. Without a room (`piazza://host:4433/?fp=…`, every invite of earlier
+//! versions) it means the relay's default room, [`DEFAULT_ROOM`]. A bare
 //! `host:port` (or `piazza://host:port` without `fp`) means the relay has a certificate
 //! from a public CA and is checked against the web PKI roots.
 
@@ -9,7 +11,11 @@ use std::{fmt, str::FromStr};
 
 use url::Url;
 
-use crate::fingerprint::{Fingerprint, FingerprintError, Trust};
+use crate::{
+    fingerprint::{Fingerprint, FingerprintError, Trust},
+    protocol::{RoomNameError, DEFAULT_ROOM},
+    rules::validate_room_name,
+};
 
 /// The scheme of invite links.
 pub const SCHEME: &str = "piazza";
@@ -25,6 +31,8 @@ pub struct Invite {
     pub port: u16,
     /// Pinned certificate fingerprint; `None` trusts the web PKI.
     pub fingerprint: Option<Fingerprint>,
+    /// The room (as [`validate_room_name`] returns it); `None` is the default room.
+    pub room: Option<String>,
     /// The room key, if the room has one.
     pub room_key: Option<String>,
 }
@@ -47,6 +55,9 @@ pub enum InviteError {
     /// The port is not a number from 1 to 65535.
     #[error("the port {0:?} is not a number from 1 to 65535")]
     BadPort(String),
+    /// The room's name breaks the rule for room names.
+    #[error("the room's name in the invite is wrong: {0}")]
+    BadRoom(RoomNameError),
     /// The fingerprint parameter is malformed.
     #[error("the certificate fingerprint in the invite is wrong: {0}")]
     Fingerprint(FingerprintError),
@@ -73,6 +84,20 @@ impl Invite {
         }
     }
 
+    /// The room's name: the invite's, or the default room's.
+    pub fn room_name(&self) -> &str {
+        self.room.as_deref().unwrap_or(DEFAULT_ROOM)
+    }
+
+    /// The same relay (address and trust), another room.
+    pub fn for_room(&self, room: Option<String>, room_key: Option<String>) -> Self {
+        Self {
+            room,
+            room_key,
+            ..self.clone()
+        }
+    }
+
     /// The name the TLS handshake asks for (SNI).
     pub fn server_name(&self) -> &str {
         &self.host
@@ -85,6 +110,7 @@ impl Invite {
             host: host.to_owned(),
             port: DEFAULT_PORT,
             fingerprint: None,
+            room: None,
             room_key: None,
         };
         match probe.url() {
@@ -103,6 +129,9 @@ impl fmt::Display for Invite {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Hosts are checked where invites are made (`Invite::check_host`, parsing).
         let mut url = self.url().ok_or(fmt::Error)?;
+        if let Some(room) = &self.room {
+            url.set_path(room);
+        }
         {
             let mut query = url.query_pairs_mut();
             if let Some(fp) = &self.fingerprint {
@@ -165,6 +194,10 @@ impl FromStr for Invite {
         if host.is_empty() {
             return Err(InviteError::MissingHost);
         }
+        let room = match url.path().trim_matches('/') {
+            "" => None,
+            path => Some(validate_room_name(path).map_err(InviteError::BadRoom)?),
+        };
         let mut fingerprint = None;
         let mut room_key = None;
         for (name, value) in url.query_pairs() {
@@ -181,6 +214,7 @@ impl FromStr for Invite {
             host,
             port: port.or(url.port()).unwrap_or(DEFAULT_PORT),
             fingerprint,
+            room,
             room_key,
         })
     }
@@ -201,18 +235,21 @@ mod tests {
                 host: "chat.example.org".into(),
                 port: 4433,
                 fingerprint: Some(fp()),
+                room: Some("classe-3b".into()),
                 room_key: Some("segreto & più".into()),
             },
             Invite {
                 host: "127.0.0.1".into(),
                 port: 9000,
                 fingerprint: Some(fp()),
+                room: None,
                 room_key: None,
             },
             Invite {
                 host: "::1".into(),
                 port: 5000,
                 fingerprint: None,
+                room: Some("3b".into()),
                 room_key: None,
             },
         ] {
@@ -220,6 +257,24 @@ mod tests {
             assert!(text.starts_with("piazza://"), "{text}");
             assert_eq!(text.parse::<Invite>().unwrap(), invite, "{text}");
         }
+    }
+
+    #[test]
+    fn an_invite_names_its_room_or_the_default_one() {
+        let with = format!("piazza://h:4433/Classe-3B?fp={}", fp());
+        let invite: Invite = with.parse().unwrap();
+        assert_eq!(invite.room.as_deref(), Some("classe-3b"));
+        assert_eq!(invite.room_name(), "classe-3b");
+        assert!(invite.to_string().starts_with("piazza://h:4433/classe-3b?fp="));
+        let old = format!("piazza://h:4433/?fp={}", fp());
+        let invite: Invite = old.parse().unwrap();
+        assert_eq!(invite.room, None);
+        assert_eq!(invite.room_name(), DEFAULT_ROOM);
+        assert_eq!(invite.to_string(), old, "invites printed so far are unchanged");
+        assert_eq!(
+            "piazza://h:4433/città".parse::<Invite>(),
+            Err(InviteError::BadRoom(RoomNameError::BadCharacter))
+        );
     }
 
     #[test]

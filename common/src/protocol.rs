@@ -1,9 +1,11 @@
 //! The frames Piazza's client and relay exchange, and the limits they obey.
 //!
-//! A client opens one bidirectional QUIC stream, sends [`ClientFrame::Hello`], and from
-//! then on sends [`ClientFrame::Send`] and [`ClientFrame::History`] frames and receives
-//! [`ServerFrame`]s. Everything that happens in a room is a [`RoomEvent`] with a
-//! sequence number: the room's log. Seqs increase but need not be consecutive.
+//! A client opens one bidirectional QUIC stream and sends [`ClientFrame::Hello`] (who it
+//! is), answered by [`ServerFrame::Ready`]; then it joins rooms ([`ClientFrame::Join`],
+//! one [`ServerFrame::Welcome`] each) and sends to them, over the same stream: every
+//! frame about a room names it ([`RoomId`]). Everything that happens in a room is a
+//! [`RoomEvent`] with a sequence number: the room's log. Seqs increase but need not be
+//! consecutive.
 //! Reasons are enums so that a UI can translate them; their `Display` is plain English
 //! for logs and command-line tools. The rules for names and texts are in
 //! [`crate::rules`]; the encoding in [`crate::codec`].
@@ -16,7 +18,7 @@ mod reasons;
 pub use reasons::*;
 
 /// Version of the frame layout; a relay refuses a hello with another version.
-pub const PROTOCOL_VERSION: u16 = 3;
+pub const PROTOCOL_VERSION: u16 = 4;
 /// The ALPN protocol id both sides require in the TLS handshake.
 pub const ALPN: &[u8] = b"piazza/1";
 /// Largest frame on the wire (the payload after the 4-byte length prefix), in bytes.
@@ -25,6 +27,8 @@ pub const ALPN: &[u8] = b"piazza/1";
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 /// Most events one history page asks for; the relay may send fewer (frame size).
 pub const MAX_HISTORY_PAGE: u32 = 200;
+/// The room an invite without a room names: the one every relay has.
+pub const DEFAULT_ROOM: &str = "piazza";
 /// Longest room key, in characters.
 pub const MAX_ROOM_KEY_CHARS: usize = 256;
 
@@ -64,17 +68,82 @@ pub struct ClientMsgId {
     pub counter: u64,
 }
 
-/// First frame on every stream: who is joining and from where to resume.
+/// A room on a relay: a fixed number derived from the room's name ([`RoomId::of`]), so
+/// that every relay (and every restart) names a room the same way, and frames about it
+/// stay small. Frames about a room carry it; the room's name travels only in
+/// [`ClientFrame::Join`] and [`Welcome`].
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RoomId(pub u64);
+
+impl RoomId {
+    /// The id of the room named `name` (a name as [`crate::rules::validate_room_name`]
+    /// returns it): the first 8 bytes of a SHA-256 of it.
+    pub fn of(name: &str) -> Self {
+        let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+        ctx.update(b"piazza room\0");
+        ctx.update(name.as_bytes());
+        let digest = ctx.finish();
+        Self(u64::from_be_bytes(
+            digest.as_ref()[..8].try_into().expect("8 bytes"),
+        ))
+    }
+}
+
+impl fmt::Display for RoomId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+impl fmt::Debug for RoomId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RoomId({self})")
+    }
+}
+
+/// First frame on every stream: who is connecting. Rooms are joined afterwards, one
+/// [`ClientFrame::Join`] each (they may follow the hello at once).
+///
+/// The layout is the one earlier versions used (`room_key` and `resume_after` were
+/// per-connection then), so that a relay of an earlier version reads the version and
+/// refuses with [`RefuseReason::VersionMismatch`] instead of a protocol error. Both
+/// fields are `None` from this version on; a relay ignores them.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Debug)]
 pub struct Hello {
     /// Must equal [`PROTOCOL_VERSION`].
     pub version: u16,
-    /// Requested display name (validated by [`crate::rules::validate_name`]).
+    /// Requested display name (validated by [`crate::rules::validate_name`]); unique per
+    /// room, checked when joining each room.
     pub name: String,
-    /// The client's installation; a second session of the same install takes over.
+    /// The client's installation; a second connection of the same install takes over.
     pub install: InstallId,
-    /// The room key from the invite, if the relay requires one.
+    /// Unused since version 4 (kept for the layout); `None`.
     pub room_key: Option<String>,
+    /// Unused since version 4 (kept for the layout); `None`.
+    pub resume_after: Option<Seq>,
+}
+
+impl Hello {
+    /// A hello of this version.
+    pub fn new(name: impl Into<String>, install: InstallId) -> Self {
+        Self {
+            version: PROTOCOL_VERSION,
+            name: name.into(),
+            install,
+            room_key: None,
+            resume_after: None,
+        }
+    }
+}
+
+/// Joining one room.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Debug)]
+pub struct Join {
+    /// The room's name, as in its invite (validated by
+    /// [`crate::rules::validate_room_name`]; the default room is [`DEFAULT_ROOM`]).
+    pub room: String,
+    /// The room key from the invite, if the room has one.
+    pub key: Option<String>,
     /// Replay every event after this seq instead of the recent backlog.
     pub resume_after: Option<Seq>,
 }
@@ -82,33 +151,58 @@ pub struct Hello {
 /// Frames a client sends.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Debug)]
 pub enum ClientFrame {
-    /// Join the room. Must be the first frame.
+    /// Who is connecting. Must be the first frame.
     Hello(Hello),
-    /// Post a message.
+    /// Post a message in a room the client is in.
     Send {
+        /// The room.
+        room: RoomId,
         /// Id for acknowledgement and de-duplication.
         id: ClientMsgId,
         /// The text (see [`crate::rules::validate_text`]).
         text: String,
     },
-    /// Leave the room: the relay acknowledges what was sent before, then closes the
-    /// session. Finishing the stream means the same.
-    Leave,
-    /// Ask for older events: up to `limit` (at most [`MAX_HISTORY_PAGE`]) events with
-    /// a seq below `before`, answered by [`ServerFrame::History`].
+    /// Leave one room: the relay acknowledges what was sent to it before, then answers
+    /// [`ServerFrame::RoomLeft`]. The connection and the other rooms stay.
+    Leave {
+        /// The room.
+        room: RoomId,
+    },
+    /// Ask for older events of a room: up to `limit` (at most [`MAX_HISTORY_PAGE`])
+    /// events with a seq below `before`, answered by [`ServerFrame::History`].
     History {
+        /// The room.
+        room: RoomId,
         /// Events before this seq.
         before: Seq,
         /// How many at most.
         limit: u32,
     },
+    /// Join a room, answered by [`ServerFrame::Welcome`] or [`ServerFrame::JoinRefused`].
+    Join(Join),
+    /// Leave every room and end the session: the relay acknowledges what was sent
+    /// before, then closes. Finishing the stream means the same.
+    Quit,
 }
 
 /// The relay's answer to an accepted hello.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Debug)]
-pub struct Welcome {
-    /// The display name the relay registered (trimmed).
+pub struct Ready {
+    /// The display name the relay registered (normalised).
     pub name: String,
+    /// The relay's per-client rate limit (over all rooms), so a client can pace itself.
+    pub rate: RateLimit,
+    /// How many rooms one client may be in at once.
+    pub max_rooms: u32,
+}
+
+/// The relay's answer to an accepted join: the room as it is now.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Debug)]
+pub struct Welcome {
+    /// The room.
+    pub room: RoomId,
+    /// Its name.
+    pub room_name: String,
     /// Members online now, this client included, when the room is small enough for the
     /// relay to list them (its presence limit); when they do not all fit in one frame,
     /// the rest follow in [`ServerFrame::Members`] frames. Empty in a larger room: there
@@ -118,7 +212,8 @@ pub struct Welcome {
     /// How many members are online now, this client included.
     pub online: u32,
     /// The log position `members` and `online` describe: joins and leaves up to this
-    /// seq are in them (later ones, even in the backlog, change them).
+    /// seq are in them (later ones, even in the backlog, change them; applying one that
+    /// is already reflected changes nothing).
     pub members_as_of: Seq,
     /// The start of the backlog: recent events (or every event after `resume_after`).
     /// Events that do not fit follow as [`ServerFrame::Event`] frames, in order.
@@ -127,8 +222,8 @@ pub struct Welcome {
     pub last_seq: Seq,
     /// True when `resume_after` was older than the relay's log, so events were lost.
     pub gap: bool,
-    /// The relay's per-client rate limit, so a client can pace itself under it.
-    pub rate: RateLimit,
+    /// The room is archived: it can be read, not written to.
+    pub archived: bool,
 }
 
 /// A token bucket: `burst` messages at once, refilled at `per_second`.
@@ -151,19 +246,30 @@ impl Default for RateLimit {
 
 /// Frames the relay sends.
 ///
-/// New variants only ever go at the end: the relay's log stores encoded
-/// [`ServerFrame::Event`]s, and a client of another version must still read
-/// [`ServerFrame::Refused`].
+/// New variants only ever go at the end: a client of another version must still read
+/// [`ServerFrame::Refused`] (index 5, with [`RefuseReason::VersionMismatch`] first).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Debug)]
 pub enum ServerFrame {
-    /// The hello was accepted.
+    /// A room was joined.
     Welcome(Welcome),
-    /// More members online, continuing [`Welcome::members`].
-    Members(Vec<String>),
-    /// Something happened in the room.
-    Event(RoomEvent),
+    /// More members online in a room, continuing [`Welcome::members`].
+    Members {
+        /// The room.
+        room: RoomId,
+        /// The names.
+        names: Vec<String>,
+    },
+    /// Something happened in a room.
+    Event {
+        /// The room.
+        room: RoomId,
+        /// What.
+        event: RoomEvent,
+    },
     /// A message of this client is durable and has this seq.
     Ack {
+        /// The room.
+        room: RoomId,
         /// The client's id of the message.
         id: ClientMsgId,
         /// Where it stands in the room's log.
@@ -171,6 +277,8 @@ pub enum ServerFrame {
     },
     /// One message was not accepted; the session goes on.
     Rejected {
+        /// The room.
+        room: RoomId,
         /// The client's id of the message.
         id: ClientMsgId,
         /// Why.
@@ -180,17 +288,47 @@ pub enum ServerFrame {
     Refused(RefuseReason),
     /// The relay ends the session.
     Bye(ByeReason),
-    /// How many members are online, sent every few seconds while it changes in a room
-    /// too large to log joins and leaves (and once when it shrinks back under that
-    /// size). A client then knows the count, not the names.
+    /// How many members are online in a room, sent every few seconds while it changes
+    /// in a room too large to log joins and leaves (and once when it shrinks back under
+    /// that size). A client then knows the count, not the names.
     Online {
+        /// The room.
+        room: RoomId,
         /// Members online, the receiver included.
         count: u32,
         /// The log position the count describes: joins and leaves after it change it.
         as_of: Seq,
     },
     /// The answer to a [`ClientFrame::History`] request.
-    History(HistoryPage),
+    History {
+        /// The room.
+        room: RoomId,
+        /// The page.
+        page: HistoryPage,
+    },
+    /// The hello was accepted: rooms can be joined.
+    Ready(Ready),
+    /// A join was not accepted; the session and its other rooms go on.
+    JoinRefused {
+        /// The room's name, as the join gave it.
+        room: String,
+        /// Why.
+        reason: JoinRefusal,
+    },
+    /// This client is no longer in the room (it left, or the operator removed the room);
+    /// the session and its other rooms go on.
+    RoomLeft {
+        /// The room.
+        room: RoomId,
+        /// Why.
+        reason: RoomLeftReason,
+    },
+    /// The operator archived a room this client is in: it can be read, no longer
+    /// written to.
+    Archived {
+        /// The room.
+        room: RoomId,
+    },
 }
 
 /// Older events of the room, answering [`ClientFrame::History`].
@@ -247,6 +385,14 @@ pub enum EventKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn room_ids_are_the_same_everywhere_and_differ_between_rooms() {
+        assert_eq!(RoomId::of("classe-3b"), RoomId::of("classe-3b"));
+        assert_ne!(RoomId::of("classe-3b"), RoomId::of("classe-3a"));
+        assert_ne!(RoomId::of(DEFAULT_ROOM), RoomId::of("classe-3a"));
+        assert_eq!(RoomId(0xab).to_string(), "00000000000000ab");
+    }
 
     #[test]
     fn install_id_prints_as_hex() {

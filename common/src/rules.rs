@@ -27,12 +27,14 @@ use unicode_security::{
     general_security_profile::IdentifierType, skeleton, GeneralSecurityProfile,
 };
 
-use crate::protocol::{NameError, RejectReason};
+use crate::protocol::{NameError, RejectReason, RoomNameError};
 
 /// Longest display name, in characters (after normalising).
 pub const MAX_NAME_CHARS: usize = 32;
 /// Longest message text, in characters.
 pub const MAX_TEXT_CHARS: usize = 4000;
+/// Longest room name, in characters.
+pub const MAX_ROOM_NAME_CHARS: usize = 40;
 /// Most combining marks allowed on one base character.
 const MAX_MARKS: usize = 3;
 
@@ -146,6 +148,29 @@ pub fn name_key(name: &str) -> String {
         key.push_str(word);
     }
     key
+}
+
+/// Checks a room's name and returns it as the relay keeps it: letters a–z (capitals are
+/// taken as small ones), digits, `-` and `_`, starting with a letter or a digit, at most
+/// [`MAX_ROOM_NAME_CHARS`]. One clear rule that fits in an invite's address as it is
+/// (`piazza://host:4433/classe-3b`) and reads aloud without ambiguity.
+pub fn validate_room_name(name: &str) -> Result<String, RoomNameError> {
+    let name = name.trim().to_ascii_lowercase();
+    if name.is_empty() {
+        return Err(RoomNameError::Empty);
+    }
+    if name.chars().count() > MAX_ROOM_NAME_CHARS {
+        return Err(RoomNameError::TooLong);
+    }
+    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_';
+    let first_ok = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    if !first_ok || !name.chars().all(allowed) {
+        return Err(RoomNameError::BadCharacter);
+    }
+    Ok(name)
 }
 
 /// A text as a client should send it: `\r\n` and `\r` become `\n`, every other control
@@ -275,6 +300,25 @@ mod tests {
         assert_ne!(name_key("Anna Rossi"), name_key("AnnaRossi"));
         // Full-width letters are compatibility forms of the plain ones.
         assert_eq!(name_key("Ａｎｎａ"), anna);
+    }
+
+    #[test]
+    fn room_names_follow_one_clear_rule() {
+        assert_eq!(validate_room_name("Classe-3B").unwrap(), "classe-3b");
+        assert_eq!(validate_room_name(" prof_rossi ").unwrap(), "prof_rossi");
+        assert_eq!(validate_room_name("3b").unwrap(), "3b");
+        assert_eq!(validate_room_name(""), Err(RoomNameError::Empty));
+        assert_eq!(
+            validate_room_name(&"a".repeat(41)),
+            Err(RoomNameError::TooLong)
+        );
+        for bad in ["città", "classe 3b", "-3b", "_x", "a/b", "a?b", "аnna"] {
+            assert_eq!(
+                validate_room_name(bad),
+                Err(RoomNameError::BadCharacter),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Opening a session as a client: resolve the invite, handshake with the right trust,
-//! send the hello, read the welcome. The engine, the benchmark and every test open
+//! send the hello, read the relay's ready (and, for a one-room client, join the room). The engine, the benchmark and every test open
 //! sessions through [`Dialer`] (or the one-shot [`open`]), so there is one handshake.
 
 use std::net::SocketAddr;
@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use common::{
     codec::CodecError,
     invite::Invite,
-    protocol::{ClientFrame, Hello, ServerFrame, Welcome},
+    protocol::{ClientFrame, Hello, Join, Ready, ServerFrame, Welcome},
 };
 
 use crate::{
@@ -77,9 +77,9 @@ impl Dialer {
             .map_err(|e| Problem::of_connection(&e, self.tls.pin_failed()))
     }
 
-    /// Opens a session: connection, stream, hello, and the relay's welcome. A refusal or
-    /// a bye is a [`Problem`] with its reason.
-    pub async fn open(&self, hello: Hello) -> Result<(Conn, Welcome), Problem> {
+    /// Opens a session: connection, stream, hello, and the relay's [`Ready`]. A refusal
+    /// or a bye is a [`Problem`] with its reason. Rooms are joined afterwards.
+    pub async fn open(&self, hello: Hello) -> Result<(Conn, Ready), Problem> {
         let connection = self.connect().await?;
         let mut conn = Conn::open(connection)
             .await
@@ -87,36 +87,78 @@ impl Dialer {
         conn.write(&ClientFrame::Hello(hello))
             .await
             .map_err(|e| Problem::of_write(&e))?;
-        match conn.read::<ServerFrame>().await {
-            Ok(ServerFrame::Welcome(welcome)) => Ok((conn, welcome)),
-            Ok(ServerFrame::Refused(reason)) => {
-                conn.close(0, b"refused");
-                Err(Problem::Refused(reason))
-            }
-            Ok(ServerFrame::Bye(reason)) => Err(Problem::Bye(reason)),
-            Ok(other) => {
+        match read_answer(&mut conn).await? {
+            ServerFrame::Ready(ready) => Ok((conn, ready)),
+            other => {
                 conn.close(0, b"protocol error");
-                Err(Problem::Protocol(format!(
-                    "expected a welcome, got {other:?}"
-                )))
+                Err(Problem::Protocol(format!("expected ready, got {other:?}")))
             }
-            Err(e @ (CodecError::Closed | CodecError::Stream(_))) => {
-                Err(Problem::of_lost(conn.connection(), &e))
-            }
-            Err(e) => {
-                conn.close(0, b"protocol error");
-                Err(Problem::Undecodable(e.to_string()))
+        }
+    }
+
+    /// Opens a session in one room: hello, join, and that room's [`Welcome`]. For
+    /// clients in one room (tests, the benchmark): frames read before the welcome are
+    /// not kept. A refused join is [`Problem::JoinRefused`].
+    pub async fn open_room(
+        &self,
+        hello: Hello,
+        join: Join,
+    ) -> Result<(Conn, Ready, Welcome), Problem> {
+        let (mut conn, ready) = self.open(hello).await?;
+        conn.write(&ClientFrame::Join(join))
+            .await
+            .map_err(|e| Problem::of_write(&e))?;
+        loop {
+            match read_answer(&mut conn).await? {
+                ServerFrame::Welcome(welcome) => return Ok((conn, ready, welcome)),
+                ServerFrame::JoinRefused { reason, .. } => {
+                    conn.close(0, b"refused");
+                    return Err(Problem::JoinRefused(reason));
+                }
+                _ => {}
             }
         }
     }
 }
 
-/// Opens one session from a fresh client endpoint: what a test or tool needs when it
-/// does not manage endpoints itself.
-pub async fn open(invite: &Invite, hello: Hello) -> Result<(Conn, Welcome), Problem> {
+/// Reads the relay's next frame while opening a session: a refusal or a bye becomes the
+/// [`Problem`] it is.
+async fn read_answer(conn: &mut Conn) -> Result<ServerFrame, Problem> {
+    match conn.read::<ServerFrame>().await {
+        Ok(ServerFrame::Refused(reason)) => {
+            conn.close(0, b"refused");
+            Err(Problem::Refused(reason))
+        }
+        Ok(ServerFrame::Bye(reason)) => Err(Problem::Bye(reason)),
+        Ok(frame) => Ok(frame),
+        Err(e @ (CodecError::Closed | CodecError::Stream(_))) => {
+            Err(Problem::of_lost(conn.connection(), &e))
+        }
+        Err(e) => {
+            conn.close(0, b"protocol error");
+            Err(Problem::Undecodable(e.to_string()))
+        }
+    }
+}
+
+/// Opens a session in the invite's room from a fresh client endpoint: what a test or
+/// tool needs when it does not manage endpoints itself. `resume_after` as in
+/// [`Join::resume_after`].
+pub async fn open(
+    invite: &Invite,
+    hello: Hello,
+    resume_after: Option<common::protocol::Seq>,
+) -> Result<(Conn, Ready, Welcome), Problem> {
     let addr = resolve(invite).await?;
     let endpoint = socket::client_endpoint(addr).map_err(|e| Problem::Local(e.to_string()))?;
-    Dialer::to_addr(endpoint, invite, addr)?.open(hello).await
+    let join = Join {
+        room: invite.room_name().to_owned(),
+        key: invite.room_key.clone(),
+        resume_after,
+    };
+    Dialer::to_addr(endpoint, invite, addr)?
+        .open_room(hello, join)
+        .await
 }
 
 /// The relay's address. Literal addresses need no lookup; names are looked up off the

@@ -6,7 +6,7 @@ use std::fmt;
 
 use common::{
     codec::CodecError,
-    protocol::{ByeReason, RefuseReason},
+    protocol::{ByeReason, JoinRefusal, RefuseReason},
 };
 
 /// Why a client is not connected. `Display` gives plain English; a UI matches the
@@ -23,6 +23,8 @@ pub enum Problem {
     Untrusted(String),
     /// The relay refused the session.
     Refused(RefuseReason),
+    /// A room refused to let this client in (for one-room clients: the bench, tests).
+    JoinRefused(JoinRefusal),
     /// The relay ended the session.
     Bye(ByeReason),
     /// The relay restarted and no longer knows the connection (QUIC stateless reset).
@@ -47,6 +49,7 @@ impl Problem {
             Self::Refused(reason) => {
                 !matches!(reason, RefuseReason::RelayFull | RefuseReason::HelloTimeout)
             }
+            Self::JoinRefused(reason) => !matches!(reason, JoinRefusal::RoomFull),
             Self::Bye(ByeReason::Replaced) => true,
             _ => false,
         }
@@ -133,6 +136,7 @@ impl fmt::Display for Problem {
             ),
             Self::Untrusted(e) => write!(f, "the relay's certificate is not trusted: {e}"),
             Self::Refused(r) => write!(f, "the relay refused to let you in: {r}"),
+            Self::JoinRefused(r) => write!(f, "the room refused to let you in: {r}"),
             Self::Bye(r) => write!(f, "the relay ended the session: {r}"),
             Self::RelayRestarted => f.write_str("the relay restarted"),
             Self::ConnectionLost(e) => write!(f, "the connection was lost: {e}"),

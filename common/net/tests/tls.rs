@@ -40,6 +40,7 @@ fn dialer(server: &Server, fingerprint: Option<Fingerprint>) -> Dialer {
         host: "localhost".into(),
         port: addr.port(),
         fingerprint,
+        room: None,
         room_key: None,
     };
     let endpoint = socket::client_endpoint(addr).unwrap();

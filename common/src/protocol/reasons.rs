@@ -38,9 +38,15 @@ pub enum RejectReason {
     StorageFailed,
     /// The text contains control characters (NUL, terminal escapes, …).
     ControlCharacter,
+    /// The room is archived: it can be read, not written to.
+    Archived,
+    /// The client is not in that room.
+    NotInRoom,
 }
 
-/// Why a session was refused.
+/// Why a session was refused (rooms refuse joins with a [`JoinRefusal`]).
+/// [`RefuseReason::VersionMismatch`] stays the first variant: clients of every version
+/// must read it.
 #[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Debug)]
 pub enum RefuseReason {
     /// The client speaks another protocol version.
@@ -50,18 +56,54 @@ pub enum RefuseReason {
     },
     /// The display name is not acceptable.
     BadName(NameError),
-    /// Another member uses this name.
-    NameTaken,
-    /// The relay needs a room key and none was given.
-    RoomKeyRequired,
-    /// The room key is wrong.
-    RoomKeyWrong,
     /// The relay serves its maximum number of clients.
     RelayFull,
     /// No hello arrived in time.
     HelloTimeout,
     /// The first frame was not a hello, or could not be read.
     ProtocolError,
+}
+
+/// Why a room did not let a client in (the session and its other rooms go on).
+#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Debug)]
+pub enum JoinRefusal {
+    /// The relay has no room of that name (and does not create rooms on demand).
+    NoSuchRoom,
+    /// The room's name breaks the rule for room names.
+    BadRoomName(RoomNameError),
+    /// The room needs a key and none was given.
+    RoomKeyRequired,
+    /// The room key is wrong.
+    RoomKeyWrong,
+    /// Someone in the room already uses this name (or one that looks the same).
+    NameTaken,
+    /// This client is in as many rooms as the relay allows.
+    TooManyRooms,
+    /// The room has as many members as the relay allows.
+    RoomFull,
+    /// The relay has as many rooms as it allows and cannot create this one.
+    TooManyRoomsOnRelay,
+}
+
+/// Why a client is no longer in a room.
+#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Debug)]
+pub enum RoomLeftReason {
+    /// It asked to leave ([`crate::protocol::ClientFrame::Leave`]).
+    Left,
+    /// The operator deleted the room.
+    Deleted,
+}
+
+/// What is wrong with a room's name (see [`crate::rules::validate_room_name`]).
+#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Debug)]
+pub enum RoomNameError {
+    /// No name.
+    Empty,
+    /// More than [`crate::rules::MAX_ROOM_NAME_CHARS`] characters.
+    TooLong,
+    /// A character other than a letter a–z, a digit, `-` or `_` (or it starts with
+    /// `-` or `_`).
+    BadCharacter,
 }
 
 /// Why the relay ended a session.
@@ -145,6 +187,46 @@ impl fmt::Display for NameError {
     }
 }
 
+impl fmt::Display for JoinRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoSuchRoom => f.write_str("the relay has no room of that name"),
+            Self::BadRoomName(e) => write!(f, "{e}"),
+            Self::RoomKeyRequired => f.write_str("this room needs a room key"),
+            Self::RoomKeyWrong => f.write_str("the room key is wrong"),
+            Self::NameTaken => f.write_str("someone in the room already uses this name"),
+            Self::TooManyRooms => f.write_str("this client is in as many rooms as allowed"),
+            Self::RoomFull => f.write_str("the room is full"),
+            Self::TooManyRoomsOnRelay => f.write_str("the relay has as many rooms as allowed"),
+        }
+    }
+}
+
+impl fmt::Display for RoomNameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => f.write_str("the room name is empty"),
+            Self::TooLong => write!(
+                f,
+                "the room name is longer than {} characters",
+                crate::rules::MAX_ROOM_NAME_CHARS
+            ),
+            Self::BadCharacter => f.write_str(
+                "a room name has letters a-z, digits, - and _ (and starts with a letter or digit)",
+            ),
+        }
+    }
+}
+
+impl fmt::Display for RoomLeftReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Left => "left the room",
+            Self::Deleted => "the room was deleted",
+        })
+    }
+}
+
 impl fmt::Display for RejectReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -153,6 +235,8 @@ impl fmt::Display for RejectReason {
             Self::RateLimited => "sending too fast; wait a moment",
             Self::StorageFailed => "the relay could not store the message",
             Self::ControlCharacter => "the message contains control characters",
+            Self::Archived => "the room is archived (read-only)",
+            Self::NotInRoom => "not in that room",
         })
     }
 }
@@ -167,9 +251,6 @@ impl fmt::Display for RefuseReason {
                 )
             }
             Self::BadName(e) => write!(f, "{e}"),
-            Self::NameTaken => f.write_str("someone in the room already uses this name"),
-            Self::RoomKeyRequired => f.write_str("this room needs a room key"),
-            Self::RoomKeyWrong => f.write_str("the room key is wrong"),
             Self::RelayFull => f.write_str("the relay is full"),
             Self::HelloTimeout => f.write_str("the client did not introduce itself in time"),
             Self::ProtocolError => f.write_str("the client sent something the relay cannot read"),
