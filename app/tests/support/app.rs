@@ -194,16 +194,7 @@ impl AppWindow {
             window,
             data_dir: options.data_dir.clone(),
         };
-        app.display.xdotool(&[
-            "windowmove",
-            &app.window,
-            "0",
-            "0",
-            "windowsize",
-            &app.window,
-            &width.to_string(),
-            &height.to_string(),
-        ]);
+        app.place(width, height);
         app.focus();
         // The page is there once the probe answers.
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -212,6 +203,44 @@ impl AppWindow {
             std::thread::sleep(Duration::from_millis(200));
         }
         app
+    }
+
+    /// Moves the window to the top left corner at this size, and checks that it got
+    /// there: a window manager still placing a new window can undo a first move.
+    fn place(&self, width: u32, height: u32) {
+        wait_until(
+            "the window in the top left corner",
+            Duration::from_secs(15),
+            || {
+                let _ = Command::new("xdotool")
+                    .env("DISPLAY", self.display.name())
+                    .args(["windowmove", &self.window, "0", "0"])
+                    .args([
+                        "windowsize",
+                        &self.window,
+                        &width.to_string(),
+                        &height.to_string(),
+                    ])
+                    .status();
+                std::thread::sleep(Duration::from_millis(150));
+                let geometry = Command::new("xdotool")
+                    .env("DISPLAY", self.display.name())
+                    .args(["getwindowgeometry", "--shell", &self.window])
+                    .output()
+                    .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                    .unwrap_or_default();
+                let value = |key: &str| {
+                    geometry
+                        .lines()
+                        .find_map(|l| l.strip_prefix(key))
+                        .and_then(|v| v.trim().parse::<i64>().ok())
+                };
+                matches!(
+                    (value("X="), value("Y="), value("WIDTH=")),
+                    (Some(x), Some(y), Some(w)) if x < 20 && y < 60 && w == i64::from(width)
+                )
+            },
+        );
     }
 
     /// The X window id.
