@@ -8,6 +8,7 @@ use engine::Status;
 
 use crate::{
     controller::{self, Intent, Phase, Startup, Ui},
+    state::{RoomKey, Rooms},
     platform::{glue, glue::PageEvent, probe, window},
     screens::{ChatScreen, LockedScreen, PromptScreen},
 };
@@ -36,12 +37,12 @@ pub fn App() -> Element {
     let ui = Ui {
         lang,
         phase: use_signal(|| first_phase),
-        chat: use_signal(|| None),
+        rooms: use_signal(Rooms::default),
+        add_room: use_signal(|| None),
         settings: use_signal(|| startup.settings.clone()),
         sticky: use_signal(|| true),
         unseen: use_signal(|| 0),
         focused: use_signal(|| true),
-        unread: use_signal(|| 0),
         storage_error: use_signal(|| match &startup.store_problem {
             Some(controller::startup::StoreProblem::Unusable { dir, error }) => {
                 Some(format!("{dir}: {error}"))
@@ -55,30 +56,34 @@ pub fn App() -> Element {
     let _lock = startup.lock.clone();
     let intents = use_coroutine(move |rx| controller::run(rx, ui, store.clone()));
     use_hook(|| {
-        if let (Some((name, invite)), Phase::Prompt(None)) =
-            (startup.autojoin.clone(), ui.phase.peek().clone())
+        if let (Some(rejoin), Phase::Prompt(None)) = (startup.rejoin.clone(), ui.phase.peek().clone())
         {
-            intents.send(Intent::Join {
-                name,
-                invite,
-                at_once: true,
-            });
+            for invite in rejoin.rooms {
+                intents.send(Intent::Join {
+                    name: rejoin.name.clone(),
+                    invite,
+                    at_once: true,
+                });
+            }
+            if let Some(active) = rejoin.active {
+                intents.send(Intent::Select(RoomKey::of(&active)));
+            }
         }
     });
     window::use_close_request(move || intents.send(Intent::Quit));
 
     // What the page reports: texts to send, list position, window focus.
     use_future(move || async move {
-        let (mut sticky, mut unseen, mut focused, mut unread, mut chat) =
-            (ui.sticky, ui.unseen, ui.focused, ui.unread, ui.chat);
+        let (mut sticky, mut unseen, mut focused, mut rooms) =
+            (ui.sticky, ui.unseen, ui.focused, ui.rooms);
         glue::run(move |event| match event {
             PageEvent::Send(text) => intents.send(Intent::Send(text)),
             PageEvent::Sticky(at_bottom) => {
                 sticky.set(at_bottom);
                 if at_bottom {
                     unseen.set(0);
-                    if let Some(view) = chat.write().as_mut() {
-                        view.timeline.reset_window();
+                    if let Some(tab) = rooms.write().active_mut() {
+                        tab.view.timeline.reset_window();
                     }
                 }
             }
@@ -86,7 +91,9 @@ pub fn App() -> Element {
             PageEvent::Focus(has_focus) => {
                 focused.set(has_focus);
                 if has_focus {
-                    unread.set(0);
+                    if let Some(tab) = rooms.write().active_mut() {
+                        tab.unread = 0;
+                    }
                 }
             }
         })
@@ -100,11 +107,9 @@ pub fn App() -> Element {
     use_future(move || async move {
         loop {
             tokio::time::sleep(Duration::from_millis(500)).await;
-            let counting = ui
-                .chat
-                .peek()
-                .as_ref()
-                .is_some_and(|c| matches!(c.status.status, Status::Reconnecting { .. }));
+            let counting = ui.rooms.peek().active().is_some_and(|t| {
+                matches!(t.view.status.status, Status::Reconnecting { .. })
+            });
             if counting {
                 now.set(now_ms());
             }
@@ -126,7 +131,7 @@ pub fn App() -> Element {
         },
         Phase::Chat => rsx! { ChatScreen { ui, intents, now_ms: now() } },
     };
-    let title = lang.window_title(*ui.unread.read());
+    let title = lang.window_title(ui.rooms.read().total_unread());
 
     rsx! {
         document::Title { "{title}" }

@@ -42,8 +42,19 @@ pub struct Startup {
     pub settings: Settings,
     /// The invite to put in the invite field.
     pub invite: String,
-    /// Rejoin right away with these (the app was in the room when it was closed).
-    pub autojoin: Option<(String, Invite)>,
+    /// Rejoin right away (the app was in rooms when it was closed).
+    pub rejoin: Option<Rejoin>,
+}
+
+/// The rooms to rejoin at start, as the app was when it closed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejoin {
+    /// The name to join with.
+    pub name: String,
+    /// The rooms, in list order.
+    pub rooms: Vec<Invite>,
+    /// The room that was shown.
+    pub active: Option<Invite>,
 }
 
 impl Startup {
@@ -90,19 +101,23 @@ impl Startup {
         let invite = env_invite
             .clone()
             .unwrap_or_else(|| settings.invite.clone());
-        let same_relay = env_invite
+        let rooms: Vec<Invite> = settings
+            .saved_rooms()
+            .iter()
+            .filter_map(|r| r.invite.parse::<Invite>().ok())
+            .collect();
+        // An invite given at start that is not one of the saved rooms means "join
+        // this": the join screen shows it instead of rejoining.
+        let given_is_saved = env_invite
             .as_deref()
-            .is_none_or(|env| env.parse::<Invite>().ok() == settings.invite.parse::<Invite>().ok());
-        let autojoin = if settings.joined && same_relay {
-            match (
-                validate_name(&settings.name),
-                settings.invite.parse::<Invite>(),
-            ) {
-                (Ok(name), Ok(invite)) => Some((name, invite)),
-                _ => None,
-            }
-        } else {
-            None
+            .is_none_or(|env| env.parse::<Invite>().is_ok_and(|i| rooms.contains(&i)));
+        let rejoin = match validate_name(&settings.name) {
+            Ok(name) if settings.joined && given_is_saved && !rooms.is_empty() => Some(Rejoin {
+                name,
+                active: settings.active.as_deref().and_then(|a| a.parse().ok()),
+                rooms,
+            }),
+            _ => None,
         };
         Self {
             lang,
@@ -111,7 +126,7 @@ impl Startup {
             store_problem,
             settings,
             invite,
-            autojoin,
+            rejoin,
         }
     }
 }

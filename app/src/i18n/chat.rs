@@ -267,7 +267,104 @@ impl Lang {
     }
 
     /// Title of a desktop notification for a new message.
-    pub fn notification_title(self, sender: &str) -> String {
-        format!("{sender} · Piazza")
+    pub fn notification_title(self, sender: &str, room: &str) -> String {
+        format!("{sender} · {room} · Piazza")
+    }
+
+    /// Heading of the room list.
+    pub fn rooms_heading(self) -> &'static str {
+        self.pick("Rooms", "Stanze")
+    }
+
+    /// The button that shows the room list on a phone.
+    pub fn rooms_button(self) -> &'static str {
+        self.pick("Rooms", "Stanze")
+    }
+
+    /// The button that opens the form to join another room.
+    pub fn add_room_button(self) -> &'static str {
+        self.pick("Join a room", "Entra in una stanza")
+    }
+
+    /// Title of the form to join another room.
+    pub fn add_room_title(self) -> &'static str {
+        self.pick("Join another room", "Entra in un'altra stanza")
+    }
+
+    /// Help in the form to join another room.
+    pub fn add_room_help(self) -> &'static str {
+        self.pick(
+            "Paste the room's invite: you join with the name you use now.",
+            "Incolla l'invito della stanza: entri con il nome che usi ora.",
+        )
+    }
+
+    /// Closes the form.
+    pub fn cancel(self) -> &'static str {
+        self.pick("Cancel", "Annulla")
+    }
+
+    /// Notifications off for a room (button).
+    pub fn mute(self) -> &'static str {
+        self.pick("Mute", "Silenzia")
+    }
+
+    /// Notifications on again for a room (button).
+    pub fn unmute(self) -> &'static str {
+        self.pick("Unmute", "Riattiva")
+    }
+
+    /// Marks a muted room in the list.
+    pub fn muted(self) -> &'static str {
+        self.pick("muted", "silenziata")
+    }
+
+    /// Leaves the room shown (button).
+    pub fn leave_room(self) -> &'static str {
+        self.pick("Leave room", "Esci dalla stanza")
+    }
+
+    /// Tooltip of the leave-room button.
+    pub fn leave_room_title(self) -> &'static str {
+        self.pick(
+            "Leave this room: it leaves your list",
+            "Esci da questa stanza: sparisce dal tuo elenco",
+        )
+    }
+
+    /// Leaves every room to change name (button).
+    pub fn sign_out(self) -> &'static str {
+        self.pick("Change name", "Cambia nome")
+    }
+
+    /// Unread messages of a room, for screen readers.
+    pub fn unread(self, count: usize) -> String {
+        match self {
+            Self::En if count == 1 => "1 unread message".into(),
+            Self::En => format!("{count} unread messages"),
+            Self::It if count == 1 => "1 messaggio non letto".into(),
+            Self::It => format!("{count} messaggi non letti"),
+        }
+    }
+
+    /// A room with no message yet, in the list.
+    pub fn no_messages_yet(self) -> &'static str {
+        self.pick("No messages yet", "Ancora nessun messaggio")
+    }
+
+    /// An archived room: can be read, not written to (banner and composer).
+    pub fn archived_room(self) -> &'static str {
+        self.pick(
+            "This room is archived: you can read it, not write in it.",
+            "Questa stanza è archiviata: puoi leggerla, non scriverci.",
+        )
+    }
+
+    /// A room the operator deleted.
+    pub fn room_deleted(self) -> &'static str {
+        self.pick(
+            "This room was deleted by the relay's operator.",
+            "Questa stanza è stata eliminata da chi gestisce il relay.",
+        )
     }
 }

@@ -105,7 +105,7 @@ impl Lang {
 
 #[cfg(test)]
 mod tests {
-    use common::protocol::{RefuseReason, RejectReason};
+    use common::protocol::{JoinRefusal, RejectReason};
     use engine::Problem;
 
     use super::*;
@@ -174,7 +174,7 @@ mod tests {
     #[test]
     fn reasons_are_translated_not_debug() {
         for lang in [Lang::En, Lang::It] {
-            let text = lang.problem(&Problem::Refused(RefuseReason::NameTaken));
+            let text = lang.problem(&Problem::JoinRefused(JoinRefusal::NameTaken));
             assert!(!text.contains("NameTaken"), "{text}");
             let text = lang.not_sent(RejectReason::RateLimited);
             assert!(!text.contains("RateLimited"), "{text}");

@@ -105,6 +105,7 @@ impl Lang {
                 "Il certificato del relay non è attendibile.",
             ),
             Problem::Refused(reason) => return self.refuse_reason(*reason),
+            Problem::JoinRefused(reason) => return self.join_refusal(*reason),
             Problem::Bye(reason) => return self.bye_reason(*reason).into(),
             Problem::RelayRestarted => self.pick("The relay restarted.", "Il relay si è riavviato."),
             Problem::ConnectionLost(_) => self.pick(
@@ -135,24 +136,6 @@ impl Lang {
                 ),
             },
             RefuseReason::BadName(error) => self.name_error(error),
-            RefuseReason::NameTaken => self
-                .pick(
-                    "Someone in the room already uses this name (or one that looks the same): choose another one.",
-                    "Qualcuno nella stanza usa già questo nome (o uno che sembra uguale): scegline un altro.",
-                )
-                .into(),
-            RefuseReason::RoomKeyRequired => self
-                .pick(
-                    "This room needs a room key: ask for a complete invite.",
-                    "Questa stanza richiede una chiave: chiedi un invito completo.",
-                )
-                .into(),
-            RefuseReason::RoomKeyWrong => self
-                .pick(
-                    "The room key in the invite is wrong.",
-                    "La chiave della stanza nell'invito è sbagliata.",
-                )
-                .into(),
             RefuseReason::RelayFull => self
                 .pick("The relay is full.", "Il relay è pieno.")
                 .into(),
@@ -169,6 +152,43 @@ impl Lang {
                 )
                 .into(),
         }
+    }
+
+    /// Why a room did not let us in.
+    pub fn join_refusal(self, reason: common::protocol::JoinRefusal) -> String {
+        use common::protocol::JoinRefusal as J;
+        match reason {
+            J::NoSuchRoom => self.pick(
+                "The relay has no room of that name: check the invite.",
+                "Il relay non ha una stanza con quel nome: controlla l'invito.",
+            ),
+            J::BadRoomName(_) => self.pick(
+                "The room's name in the invite is not valid.",
+                "Il nome della stanza nell'invito non è valido.",
+            ),
+            J::RoomKeyRequired => self.pick(
+                "This room needs a room key: ask for a complete invite.",
+                "Questa stanza richiede una chiave: chiedi un invito completo.",
+            ),
+            J::RoomKeyWrong => self.pick(
+                "The room key in the invite is wrong.",
+                "La chiave della stanza nell'invito è sbagliata.",
+            ),
+            J::NameTaken => self.pick(
+                "Someone in the room already uses this name (or one that looks the same): choose another one.",
+                "Qualcuno nella stanza usa già questo nome (o uno che sembra uguale): scegline un altro.",
+            ),
+            J::TooManyRooms => self.pick(
+                "You are in as many rooms as this relay allows: leave one first.",
+                "Sei in tutte le stanze che questo relay consente: esci prima da una.",
+            ),
+            J::RoomFull => self.pick("The room is full.", "La stanza è piena."),
+            J::TooManyRoomsOnRelay => self.pick(
+                "The relay cannot create more rooms.",
+                "Il relay non può creare altre stanze.",
+            ),
+        }
+        .into()
     }
 
     /// Why the relay ended the session.

@@ -54,10 +54,26 @@
     },
     true,
   );
+  // A draft per room: switching rooms puts back what was being written there.
+  const drafts = new Map();
+  let composerRoom = null;
+  const restoreDraft = () => {
+    const el = document.getElementById("composer-input");
+    const room = el ? el.dataset.room : null;
+    if (!el || room === composerRoom) return;
+    composerRoom = room;
+    const draft = drafts.get(room) || "";
+    if (draft && el.value === "") {
+      el.value = draft;
+      autosize(el);
+      el.dispatchEvent(new Event("input", { bubbles: true }));
+    }
+  };
   document.addEventListener(
     "input",
     (e) => {
       if (e.target && e.target.id === "composer-input") {
+        drafts.set(e.target.dataset.room, e.target.value);
         autosize(e.target);
         keepBottom();
       }
@@ -120,7 +136,10 @@
   );
   // Rows change (new messages, older pages, delivery states): follow or stay in place,
   // before the page is painted.
-  new MutationObserver(follow).observe(document.body, {
+  new MutationObserver(() => {
+    restoreDraft();
+    follow();
+  }).observe(document.body, {
     childList: true,
     subtree: true,
     characterData: true,

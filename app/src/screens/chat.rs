@@ -1,17 +1,20 @@
-//! The chat screen: top bar (relay, connection dot, people, leave), the status banner,
-//! the message list, the composer, and the member list (a sidebar on desktop, a
-//! popover on a phone that closes on any click outside it).
+//! The chat screen: the room list (a sidebar on desktop; on a phone a screen of its own,
+//! behind the "Rooms" button), and the room shown: top bar (room, relay, connection
+//! dot, mute, people, leave), status banner, message list, composer, and the member
+//! list (a sidebar on desktop, a popover on a phone that closes on any click outside
+//! it). The form to join another room opens over it.
 
 use dioxus::prelude::*;
-use engine::Status;
+use engine::{RoomStatus, Status};
 
 use crate::{
     controller::{Intent, Ui},
     platform::glue,
-    ui::{Composer, MemberList, MessageList, StatusBanner},
+    state::RoomKey,
+    ui::{AddRoomForm, Composer, MemberList, MessageList, RoomList, StatusBanner},
 };
 
-/// The chat screen for the view in `ui.chat`.
+/// The chat screen for the rooms in `ui.rooms`.
 #[component]
 pub fn ChatScreen(
     /// The controller's signals.
@@ -23,103 +26,171 @@ pub fn ChatScreen(
 ) -> Element {
     let lang = ui.lang;
     let mut show_members = use_signal(|| false);
-    let chat = ui.chat.read();
-    let Some(view) = chat.as_ref() else {
-        return rsx! {};
+    let mut show_rooms = use_signal(|| false);
+    let rooms = ui.rooms.read();
+    let summaries = rooms.summaries();
+    let keys: Vec<RoomKey> = rooms.tabs.iter().map(|t| t.key.clone()).collect();
+    let form = ui.add_room.read().clone();
+    let form_view = form.map(|form| {
+        rsx! {
+            AddRoomForm {
+                lang,
+                joining: form.joining.is_some(),
+                problem: form.problem.clone(),
+                on_join: move |invite| intents.send(Intent::AddRoom(invite)),
+                on_cancel: move |_| intents.send(Intent::CloseAddRoom),
+            }
+        }
+    });
+    let room_list = rsx! {
+        RoomList {
+            lang,
+            rooms: summaries,
+            on_select: move |id: String| {
+                if let Some(key) = keys.iter().find(|k| k.id() == id) {
+                    intents.send(Intent::Select(key.clone()));
+                }
+                show_rooms.set(false);
+            },
+            on_add: move |_| {
+                show_rooms.set(false);
+                intents.send(Intent::OpenAddRoom);
+            },
+        }
     };
-    let host = ui
-        .settings
-        .read()
-        .invite
-        .parse::<common::invite::Invite>()
-        .map(|i| i.authority())
-        .unwrap_or_default();
+    let Some(tab) = rooms.active() else {
+        return rsx! {
+            div { class: "chat-screen",
+                div { class: "chat-body", aside { class: "rooms-side open", {room_list} } }
+                {form_view}
+            }
+        };
+    };
+    let view = &tab.view;
+    let key = tab.key.clone();
+    let host = tab.invite.authority();
     let (status_text, status_kind) = match &view.status.status {
         Status::Connected => (lang.connected(), "connected"),
         Status::Connecting | Status::Reconnecting { .. } => (lang.connecting(), "connecting"),
         _ => (lang.disconnected(), "offline"),
     };
     let connected = view.status.connected();
-    let failed = view.status.failed();
-    let members_open = show_members() && !failed;
+    let stopped = view.status.failed() || view.archived;
+    let members_open = show_members() && !view.status.failed();
     let toggle = if connected {
         lang.members_toggle(view.online as usize)
     } else {
         lang.members_unknown_toggle().to_owned()
     };
+    let room_note = match &tab.status {
+        RoomStatus::Left(engine::RoomLeftReason::Deleted) => Some(lang.room_deleted()),
+        _ if view.archived => Some(lang.archived_room()),
+        _ => None,
+    };
     let entries: Vec<_> = view.timeline.visible().into_iter().cloned().collect();
+    let unread_elsewhere: usize = rooms
+        .tabs
+        .iter()
+        .filter(|t| t.key != key)
+        .map(|t| t.unread)
+        .sum();
+    let mute_key = key.clone();
 
     rsx! {
-        div { class: "chat-screen",
-            header { class: "topbar",
-                div { class: "brand small",
-                    span { class: "logo", "aria-hidden": "true", "P" }
-                    div { class: "brand-text",
-                        h1 { "{lang.app_name()}" }
-                        span { class: "host", title: "{host}",
-                            span { class: "dot {status_kind}", id: "status-dot", title: status_text }
-                            "{host}"
+        div { class: if show_rooms() { "chat-screen rooms-open" } else { "chat-screen" },
+            div { class: "chat-body",
+                aside { class: "rooms-side", {room_list} }
+                div { class: "room-pane",
+                    header { class: "topbar",
+                        button {
+                            class: "rooms-toggle",
+                            id: "rooms-toggle",
+                            onclick: move |_| show_rooms.set(true),
+                            "‹ {lang.rooms_button()}"
+                            if unread_elsewhere > 0 {
+                                span { class: "badge", "{unread_elsewhere}" }
+                            }
+                        }
+                        div { class: "brand small",
+                            div { class: "brand-text",
+                                h1 { id: "room-title", "{key.room}" }
+                                span { class: "host", title: "{host}",
+                                    span { class: "dot {status_kind}", id: "status-dot", title: status_text }
+                                    "{host}"
+                                }
+                            }
+                        }
+                        div { class: "top-actions",
+                            button {
+                                class: "mute",
+                                id: "mute-button",
+                                "aria-pressed": if tab.muted { "true" } else { "false" },
+                                onclick: move |_| intents.send(Intent::ToggleMute(mute_key.clone())),
+                                if tab.muted { "{lang.unmute()}" } else { "{lang.mute()}" }
+                            }
+                            button {
+                                class: if members_open { "members-toggle active" } else { "members-toggle" },
+                                id: "members-toggle",
+                                "aria-expanded": if members_open { "true" } else { "false" },
+                                onclick: move |_| show_members.toggle(),
+                                "{toggle}"
+                            }
+                            button {
+                                class: "leave",
+                                id: "leave-button",
+                                title: lang.leave_room_title(),
+                                onclick: move |_| intents.send(Intent::LeaveRoom),
+                                "{lang.leave_room()}"
+                            }
+                        }
+                    }
+                    div { class: "room-body",
+                        main { class: "chat-main",
+                            StatusBanner {
+                                lang,
+                                status: view.status.clone(),
+                                now_ms,
+                                waiting: view.waiting(),
+                                storage_error: ui.storage_error.read().clone(),
+                                on_reconnect: move |_| intents.send(Intent::ReconnectNow),
+                                on_change: move |_| intents.send(Intent::SignOut),
+                            }
+                            if let Some(note) = room_note {
+                                div { class: "banner disconnected", id: "room-note", role: "status", "{note}" }
+                            }
+                            MessageList {
+                                lang,
+                                entries,
+                                older: view.timeline.older(),
+                                hides_older: view.timeline.hides_older(),
+                                offline: !connected,
+                                unseen: *ui.unseen.read(),
+                                on_retry: move |id| intents.send(Intent::Retry(id)),
+                                on_jump: move |_| glue::scroll_to_bottom(),
+                                on_older: move |_| intents.send(Intent::ShowOlder),
+                            }
+                            Composer { key: "{key.id()}", lang, stopped, room: key.id() }
+                        }
+                        if members_open {
+                            div {
+                                class: "backdrop",
+                                id: "members-backdrop",
+                                onclick: move |_| show_members.set(false),
+                            }
+                        }
+                        aside { class: if members_open { "sidebar open" } else { "sidebar" },
+                            MemberList {
+                                lang,
+                                online: view.online,
+                                members: view.members.clone(),
+                                me: Some(view.me.clone()),
+                                known: connected,
+                            }
                         }
                     }
                 }
-                div { class: "top-actions",
-                    button {
-                        class: if members_open { "members-toggle active" } else { "members-toggle" },
-                        id: "members-toggle",
-                        "aria-expanded": if members_open { "true" } else { "false" },
-                        onclick: move |_| show_members.toggle(),
-                        "{toggle}"
-                    }
-                    button {
-                        class: "leave",
-                        id: "leave-button",
-                        title: lang.leave_title(),
-                        onclick: move |_| intents.send(Intent::Leave),
-                        "{lang.leave_button()}"
-                    }
-                }
             }
-            div { class: "chat-body",
-                main { class: "chat-main",
-                    StatusBanner {
-                        lang,
-                        status: view.status.clone(),
-                        now_ms,
-                        waiting: view.waiting(),
-                        storage_error: ui.storage_error.read().clone(),
-                        on_reconnect: move |_| intents.send(Intent::ReconnectNow),
-                        on_change: move |_| intents.send(Intent::Leave),
-                    }
-                    MessageList {
-                        lang,
-                        entries,
-                        older: view.timeline.older(),
-                        hides_older: view.timeline.hides_older(),
-                        offline: !connected,
-                        unseen: *ui.unseen.read(),
-                        on_retry: move |id| intents.send(Intent::Retry(id)),
-                        on_jump: move |_| glue::scroll_to_bottom(),
-                        on_older: move |_| intents.send(Intent::ShowOlder),
-                    }
-                    Composer { lang, stopped: failed }
-                }
-                if members_open {
-                    div {
-                        class: "backdrop",
-                        id: "members-backdrop",
-                        onclick: move |_| show_members.set(false),
-                    }
-                }
-                aside { class: if members_open { "sidebar open" } else { "sidebar" },
-                    MemberList {
-                        lang,
-                        online: view.online,
-                        members: view.members.clone(),
-                        me: Some(view.me.clone()),
-                        known: connected,
-                    }
-                }
-            }
+            {form_view}
         }
     }
 }

@@ -9,15 +9,18 @@
 //! not check either again. What the view merges itself is what comes from elsewhere:
 //! the saved timeline and older pages.
 //!
-//! - [`timeline`]: the room's entries (log, gaps, unsequenced own messages, paging);
+//! - [`rooms`]: the rooms the app is in, which one is shown, unread counts;
+//! - [`timeline`]: a room's entries (log, gaps, unsequenced own messages, paging);
 //! - [`rows`]: entries grouped into rows (sender groups, notice summaries).
 
+pub mod rooms;
 pub mod rows;
 pub mod timeline;
 
 use common::protocol::{InstallId, RoomEvent, Seq};
 use engine::{Event, Outgoing, Status};
 
+pub use rooms::{RoomKey, RoomMark, RoomSummary, RoomTab, Rooms};
 pub use rows::{rows, NoticeSummary, Row};
 pub use timeline::{Delivery, Entry, EntryKind, MessageView, Older, Timeline};
 
@@ -90,6 +93,8 @@ pub struct ChatView {
     pub members: Option<Vec<String>>,
     /// True once a welcome arrived in this run: the relay accepted us at least once.
     pub welcomed: bool,
+    /// The room is archived: it can be read, not written to.
+    pub archived: bool,
     /// The last seq published when we (re)joined: events after it are live.
     live_after: Option<Seq>,
     /// The room's entries.
@@ -123,12 +128,14 @@ impl ChatView {
             online: 0,
             members: Some(Vec::new()),
             welcomed: false,
+            archived: false,
             live_after: None,
             timeline,
         }
     }
 
-    /// Folds one engine event into the view.
+    /// Folds one engine event into the view: the connection's status, or an event of
+    /// this room (the controller routes events by room).
     pub fn apply(&mut self, event: &Event, now_ms: u64) -> Applied {
         let mut applied = Applied::default();
         match event {
@@ -144,9 +151,12 @@ impl ChatView {
                 name,
                 last_seq,
                 gap,
+                archived,
+                ..
             } => {
                 self.me = name.clone();
                 self.welcomed = true;
+                self.archived = *archived;
                 self.live_after = Some(*last_seq);
                 if *gap {
                     let after = self.timeline.last_seq().unwrap_or(0);
@@ -155,35 +165,35 @@ impl ChatView {
                     }
                 }
             }
-            Event::Members { online, names } => {
+            Event::Members { online, names, .. } => {
                 self.online = *online;
                 self.members = names.clone();
             }
-            Event::Room(room) => {
+            Event::Room { event: room, .. } => {
                 if self.timeline.insert(room) {
                     applied.added += 1;
                     applied.to_save.push(room.clone());
                     self.live_message(room, &mut applied);
                 }
             }
-            Event::History {
-                events,
-                more,
-                before: _,
-            } => {
+            Event::History { events, more, .. } => {
                 let added = self.timeline.insert_page(events, *more);
                 self.timeline.grow_window(added);
                 applied.added += added;
                 applied.to_save.extend(events.iter().cloned());
             }
-            Event::Queued(out) => {
+            Event::Queued { out, .. } => {
                 if self.timeline.queue(out.id, &self.me, &out.text, now_ms) {
                     applied.added += 1;
                 }
             }
-            Event::Acked { id, seq } => self.timeline.acked(*id, *seq),
-            Event::Rejected { id, reason } => self.timeline.rejected(*id, *reason),
-            Event::Saved(_) => {}
+            Event::Acked { id, seq, .. } => self.timeline.acked(*id, *seq),
+            Event::Rejected { id, reason, .. } => self.timeline.rejected(*id, *reason),
+            Event::RoomStatus {
+                status: engine::RoomStatus::Archived,
+                ..
+            } => self.archived = true,
+            Event::RoomStatus { .. } | Event::Saved(_) => {}
         }
         applied
     }

@@ -5,8 +5,9 @@
 //! app.lock                       held while a window uses the directory (lock)
 //! settings.json                  name, last invite, whether to rejoin
 //! identity.json                  this installation's id
-//! relays/<relay>/engine.json     the engine's state for that relay (outbox, resume point)
-//! relays/<relay>/timeline.jsonl  the room's newest events (timeline)
+//! relays/<relay>/engine.json     the engine's state for that relay (its rooms: outboxes,
+//!                                resume points)
+//! relays/<relay>/rooms/<room>/timeline.jsonl   each room's newest events (timeline)
 //! ```
 //!
 //! JSON files are written atomically (files); the per-relay files by a background
@@ -23,7 +24,10 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use common::{invite::Invite, protocol::InstallId, protocol::RoomEvent};
+use common::{
+    invite::Invite,
+    protocol::{InstallId, RoomEvent, DEFAULT_ROOM},
+};
 use engine::EngineState;
 use serde::{Deserialize, Serialize};
 
@@ -45,10 +49,39 @@ const OLD_ENGINE_FILE: &str = "engine.json";
 pub struct Settings {
     /// The display name last used.
     pub name: String,
-    /// The invite last used.
+    /// The invite last typed on the join screen.
     pub invite: String,
-    /// The user was in the room when the app closed: rejoin at start.
+    /// The person was in their rooms when the app closed: rejoin them at start.
     pub joined: bool,
+    /// The rooms in the list, in order (a file of an older version has none: its
+    /// `invite` is the one room).
+    pub rooms: Vec<SavedRoom>,
+    /// The room shown (its invite), if any.
+    pub active: Option<String>,
+}
+
+/// A room in the list.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SavedRoom {
+    /// Its invite (relay, room, key).
+    pub invite: String,
+    /// No notifications for it.
+    pub muted: bool,
+}
+
+impl Settings {
+    /// The rooms to rejoin: the list, or for a file of an older version the one room of
+    /// its invite.
+    pub fn saved_rooms(&self) -> Vec<SavedRoom> {
+        if self.rooms.is_empty() && self.joined && !self.invite.is_empty() {
+            return vec![SavedRoom {
+                invite: self.invite.clone(),
+                muted: false,
+            }];
+        }
+        self.rooms.clone()
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -115,6 +148,12 @@ impl Store {
         let dir = self.dir.join("relays").join(relay_dir_name(invite));
         fs::create_dir_all(&dir)?;
         let store = RelayStore { dir };
+        // Before rooms, a relay had one timeline: it is the default room's.
+        let single = store.dir.join("timeline.jsonl");
+        if single.exists() {
+            store.ensure_room_dir(DEFAULT_ROOM)?;
+            fs::rename(&single, store.timeline_path(DEFAULT_ROOM))?;
+        }
         // An older version's state belongs to the relay of the saved invite.
         let old = self.dir.join(OLD_ENGINE_FILE);
         if old.exists() && !store.engine_path().exists() {
@@ -130,7 +169,8 @@ impl Store {
     }
 }
 
-/// A directory name for a relay: its address and the start of its pinned fingerprint.
+/// A directory name for a relay: its address and the start of its pinned fingerprint
+/// (not the room: one relay, one directory, its rooms inside).
 pub fn relay_dir_name(invite: &Invite) -> String {
     let host: String = invite
         .host
@@ -161,8 +201,24 @@ impl RelayStore {
         self.dir.join("engine.json")
     }
 
-    fn timeline_path(&self) -> PathBuf {
-        self.dir.join("timeline.jsonl")
+    fn room_dir(&self, room: &str) -> PathBuf {
+        // Room names are a–z, 0–9, `-` and `_` (the protocol's rule): safe as a path.
+        self.dir.join("rooms").join(room)
+    }
+
+    fn timeline_path(&self, room: &str) -> PathBuf {
+        self.room_dir(room).join("timeline.jsonl")
+    }
+
+    fn ensure_room_dir(&self, room: &str) -> io::Result<()> {
+        fs::create_dir_all(self.room_dir(room))
+    }
+
+    fn forget_room(&self, room: &str) -> io::Result<()> {
+        match fs::remove_dir_all(self.room_dir(room)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
     }
 
     /// The saved engine state, or a fresh one for `install`.
@@ -176,9 +232,9 @@ impl RelayStore {
         }
     }
 
-    /// The saved timeline (the newest events, oldest first).
-    pub fn load_timeline(&self) -> Vec<RoomEvent> {
-        timeline::TimelineFile::new(self.timeline_path()).load()
+    /// A room's saved timeline (the newest events, oldest first).
+    pub fn load_timeline(&self, room: &str) -> Vec<RoomEvent> {
+        timeline::TimelineFile::new(self.timeline_path(room)).load()
     }
 
     /// Starts this relay's background writer.

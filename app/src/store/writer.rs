@@ -1,5 +1,5 @@
-//! The background writer of one relay's files: engine states and timeline events are
-//! written on their own thread, in the order they were handed over, so the UI never
+//! The background writer of one relay's files: engine states and the timeline events of
+//! its rooms are written on their own thread, in the order they were handed over, so the UI never
 //! waits for the disk. A burst (a long backlog) costs one write: events queued together
 //! are appended together, and of several engine states only the newest is written.
 //! Events are written before a later engine state, so the saved resume point never runs
@@ -15,8 +15,9 @@ use tokio::sync::watch;
 use super::{files::save_json, timeline::TimelineFile, RelayStore};
 
 enum Write {
-    Events(Vec<RoomEvent>),
+    Events(String, Vec<RoomEvent>),
     State(EngineState),
+    Forget(String),
     Flush(mpsc::Sender<()>),
 }
 
@@ -41,11 +42,16 @@ impl RelayWriter {
         Self { tx, errors }
     }
 
-    /// Queues logged events to append to the timeline.
-    pub fn events(&self, events: Vec<RoomEvent>) {
+    /// Queues logged events of `room` to append to its timeline.
+    pub fn events(&self, room: &str, events: Vec<RoomEvent>) {
         if !events.is_empty() {
-            let _ = self.tx.send(Write::Events(events));
+            let _ = self.tx.send(Write::Events(room.to_owned(), events));
         }
+    }
+
+    /// Queues the removal of `room`'s timeline (the person left the room).
+    pub fn forget(&self, room: &str) {
+        let _ = self.tx.send(Write::Forget(room.to_owned()));
     }
 
     /// Queues an engine state to save.
@@ -68,8 +74,7 @@ impl RelayWriter {
 }
 
 fn run(store: RelayStore, rx: mpsc::Receiver<Write>, errors: watch::Sender<Option<String>>) {
-    let mut timeline = TimelineFile::new(store.timeline_path());
-    timeline.load();
+    let mut timelines: HashMap<String, TimelineFile> = HashMap::new();
     let report = |result: std::io::Result<()>, what: &str| match result {
         Ok(()) => {
             errors.send_if_modified(|e| e.take().is_some());
@@ -80,31 +85,49 @@ fn run(store: RelayStore, rx: mpsc::Receiver<Write>, errors: watch::Sender<Optio
         }
     };
     while let Ok(first) = rx.recv() {
-        // Take everything queued now; write events in order, and of the engine states
-        // only the last (written after the events before it).
+        // Take everything queued now: events in order per room, and of the engine
+        // states only the last, written after the events queued before it.
         let mut batch = vec![first];
         batch.extend(rx.try_iter());
-        let mut events = Vec::new();
+        let mut events: Vec<(String, Vec<RoomEvent>)> = Vec::new();
         let mut state = None;
         let mut flushes = Vec::new();
+        let mut write_events = |events: &mut Vec<(String, Vec<RoomEvent>)>| {
+            for (room, list) in events.drain(..) {
+                let file = timelines.entry(room.clone()).or_insert_with(|| {
+                    let mut file = TimelineFile::new(store.timeline_path(&room));
+                    file.load();
+                    file
+                });
+                let result = store
+                    .ensure_room_dir(&room)
+                    .and_then(|()| file.append(&list));
+                report(result, "timeline");
+            }
+        };
         for write in batch {
             match write {
-                Write::Events(e) => {
-                    if state.is_some() {
+                Write::Events(room, e) => {
+                    if let Some(s) = state.take() {
                         // A state queued before these events: write it first.
-                        report(timeline.append(&events), "timeline");
-                        events.clear();
-                        if let Some(s) = state.take() {
-                            report(save_json(&store.engine_path(), &s), "engine state");
-                        }
+                        write_events(&mut events);
+                        report(save_json(&store.engine_path(), &s), "engine state");
                     }
-                    events.extend(e);
+                    match events.last_mut() {
+                        Some((last, list)) if *last == room => list.extend(e),
+                        _ => events.push((room, e)),
+                    }
                 }
                 Write::State(s) => state = Some(s),
+                Write::Forget(room) => {
+                    write_events(&mut events);
+                    timelines.remove(&room);
+                    report(store.forget_room(&room), "timeline");
+                }
                 Write::Flush(done) => flushes.push(done),
             }
         }
-        report(timeline.append(&events), "timeline");
+        write_events(&mut events);
         if let Some(s) = state {
             report(save_json(&store.engine_path(), &s), "engine state");
         }

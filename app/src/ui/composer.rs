@@ -23,6 +23,9 @@ pub fn Composer(
     /// Sending is impossible (the session stopped on a problem shown above).
     #[props(default)]
     stopped: bool,
+    /// The room it writes to (the page keeps a draft per room).
+    #[props(default)]
+    room: String,
 ) -> Element {
     let mut draft = use_signal(String::new);
     let text = draft.read();
@@ -47,6 +50,7 @@ pub fn Composer(
                     title: lang.composer_hint(),
                     "aria-label": lang.composer_placeholder(),
                     "data-stopped": if stopped { "true" } else { "false" },
+                    "data-room": "{room}",
                     oninput: move |e| draft.set(e.value()),
                     onmounted: move |e| async move {
                         let _ = e.set_focus(true).await;

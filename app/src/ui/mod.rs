@@ -7,18 +7,23 @@
 //! - [`Composer`]: the message field with the "Invia" button.
 //! - [`StatusBanner`]: connection problems in plain words, with a way out.
 //! - [`MemberList`]: who is online.
+//! - [`RoomList`]: the rooms the app is in; [`AddRoomForm`]: joining another.
 
+mod add_room;
 mod composer;
 mod member_list;
 pub mod message;
 mod message_list;
 mod name_prompt;
+mod room_list;
 mod status_banner;
 
+pub use add_room::AddRoomForm;
 pub use composer::Composer;
 pub use member_list::MemberList;
 pub use message_list::{format_day, format_time, MessageList};
 pub use name_prompt::NamePrompt;
+pub use room_list::RoomList;
 pub use status_banner::StatusBanner;
 
 /// Hues that stay readable on light and dark backgrounds and differ clearly.

@@ -2,7 +2,7 @@
 
 use common::{
     invite::Invite,
-    protocol::RefuseReason,
+    protocol::{JoinRefusal, RefuseReason},
     rules::{validate_name, MAX_NAME_CHARS},
 };
 use dioxus::prelude::*;
@@ -23,8 +23,15 @@ enum Field {
 
 fn field_of(problem: &Problem) -> Field {
     match problem {
-        Problem::Refused(RefuseReason::NameTaken | RefuseReason::BadName(_)) => Field::Name,
-        Problem::Refused(RefuseReason::RoomKeyRequired | RefuseReason::RoomKeyWrong)
+        Problem::Refused(RefuseReason::BadName(_)) | Problem::JoinRefused(JoinRefusal::NameTaken) => {
+            Field::Name
+        }
+        Problem::JoinRefused(
+            JoinRefusal::RoomKeyRequired
+            | JoinRefusal::RoomKeyWrong
+            | JoinRefusal::NoSuchRoom
+            | JoinRefusal::BadRoomName(_),
+        )
         | Problem::PinMismatch
         | Problem::Untrusted(_)
         | Problem::Resolve(_) => Field::Invite,

@@ -1,6 +1,6 @@
 //! The status banner: the connection state and its problem in plain words.
 
-use common::protocol::{ByeReason, RefuseReason};
+use common::protocol::{ByeReason, JoinRefusal, RefuseReason};
 use dioxus::prelude::*;
 use engine::{Problem, Status};
 
@@ -16,9 +16,10 @@ enum Fix {
 
 fn fix_for(problem: &Problem) -> Fix {
     match problem {
-        Problem::Refused(RefuseReason::NameTaken | RefuseReason::BadName(_))
+        Problem::Refused(RefuseReason::BadName(_))
+        | Problem::JoinRefused(JoinRefusal::NameTaken)
         | Problem::Bye(ByeReason::Replaced) => Fix::Name,
-        Problem::Refused(RefuseReason::RoomKeyRequired | RefuseReason::RoomKeyWrong)
+        Problem::JoinRefused(JoinRefusal::RoomKeyRequired | JoinRefusal::RoomKeyWrong)
         | Problem::PinMismatch
         | Problem::Untrusted(_)
         | Problem::Resolve(_) => Fix::Invite,

@@ -1,0 +1,191 @@
+//! One engine per relay: the rooms on a relay share its connection. A session owns the
+//! engine, the relay's background writer, and a task that takes the engine's events:
+//! it hands what must be saved (room events, history pages, the engine's state) to the
+//! writer, in the order they came, and forwards the rest, tagged with the relay, into
+//! the controller's one channel. Saving so never waits for the window.
+
+use std::{collections::HashMap, time::Duration};
+
+use common::invite::Invite;
+use engine::{Command, Engine, EngineConfig, EngineState, Event};
+use tokio::sync::{mpsc, watch};
+
+use crate::{
+    state::ChatView,
+    store::{RelayStore, RelayWriter, Store},
+};
+
+/// How long closing or leaving waits for the relay to take the Quit.
+const QUIT_WAIT: Duration = Duration::from_millis(1500);
+
+/// An engine event, with the relay it came from.
+pub type Tagged = (String, Event);
+
+/// A relay's engine and files.
+pub struct Session {
+    /// The engine.
+    pub engine: Engine,
+    /// The relay's files (none when the data directory is not usable).
+    pub store: Option<RelayStore>,
+    /// Their background writer.
+    pub writer: Option<RelayWriter>,
+    /// A welcome arrived on this relay in this run.
+    pub welcomed: bool,
+    /// Forwards the engine's events; the last one is `None` (the engine stopped).
+    stopped: watch::Receiver<bool>,
+}
+
+/// Every relay's session, and the channel their events arrive on.
+pub struct Sessions {
+    by_relay: HashMap<String, Session>,
+    tx: mpsc::UnboundedSender<Tagged>,
+}
+
+impl Sessions {
+    /// No sessions yet; events will arrive on the returned receiver.
+    pub fn new() -> (Self, mpsc::UnboundedReceiver<Tagged>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (
+            Self {
+                by_relay: HashMap::new(),
+                tx,
+            },
+            rx,
+        )
+    }
+
+    /// The session of a relay.
+    pub fn get(&self, relay: &str) -> Option<&Session> {
+        self.by_relay.get(relay)
+    }
+
+    /// The session of a relay, to change.
+    pub fn get_mut(&mut self, relay: &str) -> Option<&mut Session> {
+        self.by_relay.get_mut(relay)
+    }
+
+    /// The session of `invite`'s relay, started (as `name`, from the relay's saved
+    /// state) if there is none; joins the invite's room. Returns the view to show for
+    /// that room: its saved timeline and waiting messages.
+    pub fn join(&mut self, store: Option<&Store>, name: &str, invite: &Invite) -> ChatView {
+        let relay = crate::store::relay_dir_name(invite);
+        let room = invite.room_name().to_owned();
+        let install = store
+            .and_then(|s| s.install().ok())
+            .unwrap_or_else(common::protocol::InstallId::random);
+        if !self.by_relay.contains_key(&relay) {
+            let session = self.start(store, name, invite, install, &relay);
+            self.by_relay.insert(relay.clone(), session);
+        }
+        let session = self.by_relay.get(&relay).expect("just started");
+        session.engine.send(Command::JoinRoom {
+            room: room.clone(),
+            key: invite.room_key.clone(),
+        });
+        let saved = session
+            .store
+            .as_ref()
+            .map(|s| s.load_timeline(&room))
+            .unwrap_or_default();
+        let outbox = session
+            .store
+            .as_ref()
+            .map(|s| s.load_engine_state(install))
+            .and_then(|state| state.rooms.get(&room).map(|r| r.outbox.clone()))
+            .unwrap_or_default();
+        ChatView::new(install, name, &saved, &outbox, crate::app::now_ms())
+    }
+
+    fn start(
+        &self,
+        store: Option<&Store>,
+        name: &str,
+        invite: &Invite,
+        install: common::protocol::InstallId,
+        relay: &str,
+    ) -> Session {
+        let relay_store = store.and_then(|s| match s.relay(invite) {
+            Ok(relay) => Some(relay),
+            Err(error) => {
+                tracing::error!(%error, "cannot open the relay's files");
+                None
+            }
+        });
+        let state = relay_store
+            .as_ref()
+            .map(|r| r.load_engine_state(install))
+            .unwrap_or_else(|| EngineState {
+                install,
+                ..EngineState::new()
+            });
+        let writer = relay_store.as_ref().map(RelayStore::writer);
+        if let Some(writer) = &writer {
+            // The install id and resume points are on disk before anything is sent.
+            writer.state(state.clone());
+        }
+        let (engine, mut events) = engine::start(EngineConfig::new(invite.clone(), name, state));
+        let (done, stopped) = watch::channel(false);
+        let (tx, relay, saver) = (self.tx.clone(), relay.to_owned(), writer.clone());
+        tokio::spawn(async move {
+            while let Some(event) = events.recv().await {
+                if let Some(writer) = &saver {
+                    match &event {
+                        Event::Room { room, event } => writer.events(room, vec![event.clone()]),
+                        Event::History { room, events, .. } => {
+                            writer.events(room, events.clone())
+                        }
+                        Event::Saved(state) => {
+                            writer.state(state.clone());
+                            continue;
+                        }
+                        _ => {}
+                    }
+                }
+                // The window may be gone while the engine finishes: keep saving.
+                let _ = tx.send((relay.clone(), event));
+            }
+            let _ = done.send(true);
+        });
+        Session {
+            engine,
+            store: relay_store,
+            writer,
+            welcomed: false,
+            stopped,
+        }
+    }
+
+    /// Leaves one room of a relay; stops the relay's session when it was its last room
+    /// (`rooms_left` says how many the app still shows there).
+    pub async fn leave(&mut self, relay: &str, room: &str, rooms_left: usize) {
+        let Some(session) = self.by_relay.get(relay) else {
+            return;
+        };
+        session.engine.send(Command::LeaveRoom {
+            room: room.to_owned(),
+        });
+        // The room's timeline stays on disk: joining it again shows it at once.
+        if rooms_left == 0 {
+            if let Some(session) = self.by_relay.remove(relay) {
+                stop(session).await;
+            }
+        }
+    }
+
+    /// Stops every session politely (each relay hears Quit and logs its rooms' leaves).
+    pub async fn stop_all(&mut self) {
+        let all: Vec<Session> = self.by_relay.drain().map(|(_, s)| s).collect();
+        futures_util::future::join_all(all.into_iter().map(stop)).await;
+    }
+}
+
+/// Disconnects a session (the relay hears Quit), lets the engine finish (it stops once
+/// it has reported, its handle gone), and waits until every file is written.
+async fn stop(mut session: Session) {
+    session.engine.send(Command::Disconnect);
+    drop(session.engine);
+    let _ = tokio::time::timeout(QUIT_WAIT * 2, session.stopped.wait_for(|s| *s)).await;
+    if let Some(writer) = session.writer {
+        let _ = tokio::task::spawn_blocking(move || writer.flush(Duration::from_secs(2))).await;
+    }
+}
