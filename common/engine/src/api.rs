@@ -1,71 +1,34 @@
-//! The engine's vocabulary: what the app configures ([`EngineConfig`]), persists
-//! ([`EngineState`]), asks ([`Command`]) and hears ([`Event`], [`Status`]). Data only;
-//! the behaviour behind it is in the other modules.
+//! The engine's vocabulary: what the app configures ([`EngineConfig`]), asks
+//! ([`Command`]) and hears ([`Event`], [`Status`] of the connection, [`RoomStatus`] of
+//! each room). What it persists is in `state`. Data only; the behaviour behind it is in
+//! the other modules.
 
 use std::time::Duration;
 
 use common::{
     invite::Invite,
-    protocol::{ClientMsgId, InstallId, RejectReason, RoomEvent, Seq},
+    protocol::{ClientMsgId, JoinRefusal, RejectReason, RoomEvent, RoomLeftReason, Seq},
 };
-use serde::{Deserialize, Serialize};
 
-use crate::Problem;
-
-/// What the app keeps between runs so that nothing typed is lost or sent twice.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EngineState {
-    /// This installation's id.
-    pub install: InstallId,
-    /// The counter the next message gets.
-    pub next_counter: u64,
-    /// The last room event seen; a reconnect resumes after it.
-    pub last_seq: Option<Seq>,
-    /// Messages not yet acknowledged, in send order.
-    pub outbox: Vec<Outgoing>,
-}
-
-impl EngineState {
-    /// A fresh state with a new random install id.
-    pub fn new() -> Self {
-        Self {
-            install: InstallId::random(),
-            next_counter: 1,
-            last_seq: None,
-            outbox: Vec::new(),
-        }
-    }
-}
-
-impl Default for EngineState {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// A message in the outbox.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Outgoing {
-    /// Its id.
-    pub id: ClientMsgId,
-    /// Its text (as cleaned by `common::rules::clean_text`).
-    pub text: String,
-}
+use crate::{EngineState, Outgoing, Problem};
 
 /// How the engine starts.
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
-    /// Where the relay is and how to trust it.
+    /// The relay: its address and how to trust it. Its room (with its key) is joined at
+    /// start when the state has no rooms; when the state has that room without a key,
+    /// the invite's key is used.
     pub invite: Invite,
-    /// The display name to join with.
+    /// The display name to connect with.
     pub name: String,
     /// Persisted state (or [`EngineState::new`]).
     pub state: EngineState,
-    /// First reconnect delay; doubles up to `backoff_max`.
+    /// First reconnect delay; doubles up to `backoff_max`. Also the first delay before
+    /// joining again a room that was full.
     pub backoff_initial: Duration,
     /// Longest reconnect delay.
     pub backoff_max: Duration,
-    /// How long one connection attempt (lookup, handshake, hello, welcome) may take.
+    /// How long one connection attempt (lookup, handshake, hello, ready) may take.
     pub connect_timeout: Duration,
 }
 
@@ -85,44 +48,75 @@ impl EngineConfig {
 }
 
 /// What a UI (or test) asks the engine to do. Every command is accepted in every
-/// connection state; what it does offline is said per variant.
+/// connection state; what it does offline is said per variant. Rooms are named as in
+/// their invites (`common::rules::validate_room_name` applies: `Classe-3B` is
+/// `classe-3b`); events name them the normalised way.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
-    /// Send a text. It is cleaned (`common::rules::clean_text`) and gets an id:
-    /// [`Event::Queued`] tells it. A text the rules refuse is then
-    /// [`Event::Rejected`] at once, without going out. Offline, it waits in the
-    /// outbox.
-    Send(String),
+    /// Join a room (or keep it, with this key). It enters the state at once
+    /// ([`Event::Saved`]) and is joined now if connected, else on connecting. A room
+    /// refused before is tried again. A name that breaks the rule for room names is
+    /// [`RoomStatus::Refused`] at once and not kept.
+    JoinRoom {
+        /// The room's name.
+        room: String,
+        /// Its key, if it has one.
+        key: Option<String>,
+    },
+    /// Leave a room: what was sent to it before is still acknowledged, then
+    /// [`RoomStatus::Left`]. The room leaves the state at once, its outbox with it.
+    LeaveRoom {
+        /// The room's name.
+        room: String,
+    },
+    /// Send a text to a room. It is cleaned (`common::rules::clean_text`) and gets an
+    /// id: [`Event::Queued`] tells it. A text the rules refuse (or to a room this client
+    /// is not in, or an archived one) is then [`Event::Rejected`] at once, without going
+    /// out. Offline, it waits in the room's outbox.
+    Send {
+        /// The room's name.
+        room: String,
+        /// The text.
+        text: String,
+    },
     /// Queue a rejected message again, with the same id.
-    Retry(ClientMsgId),
-    /// Use this name from the next connection on (reconnect to apply it now).
+    Retry {
+        /// The room's name.
+        room: String,
+        /// The message.
+        id: ClientMsgId,
+    },
+    /// Ask the relay for older events of a room, before this seq; answered by
+    /// [`Event::History`] (once the room is joined, if asked before). One request per
+    /// room is in flight at a time; a newer request waits for it.
+    LoadHistory {
+        /// The room's name.
+        room: String,
+        /// Events before this seq.
+        before: Seq,
+    },
+    /// Use this name from the next connection on (reconnect to apply it now). Rooms
+    /// that refused the old name as taken are joined again then.
     SetName(String),
     /// The device's network changed. Connected: move the connection to a new UDP
     /// socket (same session). Connecting: start the attempt again. Waiting to
     /// reconnect: try now. Stopped ([`Status::Failed`], [`Status::Disconnected`]):
     /// nothing.
     NetworkChanged,
-    /// Leave the room (the relay logs "left") and stay offline until
-    /// [`Command::ReconnectNow`].
+    /// Leave every room for now (the relay logs "left" in each) and stay offline until
+    /// [`Command::ReconnectNow`]. The rooms stay in the state.
     Disconnect,
     /// Connect now, skipping any backoff wait, failure or disconnect; connected, start
     /// a new session.
     ReconnectNow,
-    /// Ask the relay for older events, before this seq; answered by [`Event::History`]
-    /// (once connected, if asked offline). One request is in flight at a time; a newer
-    /// request waits for it.
-    LoadHistory {
-        /// Events before this seq.
-        before: Seq,
-    },
 }
 
-/// Connection state, for a status banner.
+/// The connection's state, for a status banner.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Status {
     /// Connecting (first attempt, or after [`Command::ReconnectNow`]).
     Connecting,
-    /// In the room.
+    /// Connected to the relay; rooms are being joined (see [`RoomStatus`]).
     Connected,
     /// Lost the connection (or an attempt failed); the next attempt starts in
     /// `retry_in`. Nobody's presence is known meanwhile.
@@ -141,25 +135,58 @@ pub enum Status {
     Disconnected,
 }
 
-/// What the engine reports.
+/// One room's state, reported by [`Event::RoomStatus`] when it changes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RoomStatus {
+    /// To be joined: waiting for the connection, or its join went out.
+    Joining,
+    /// In the room.
+    Joined,
+    /// The room did not let this client in. Reported once per refusal. `RoomFull` and
+    /// `TooManyRoomsOnRelay` are tried again later by themselves (the room then goes
+    /// back to [`RoomStatus::Joining`]); any other refusal is kept in the state
+    /// ([`crate::RoomState::refused`]) and the room is not joined again until
+    /// [`Command::JoinRoom`] (a taken name: also after [`Command::SetName`]).
+    Refused(JoinRefusal),
+    /// Not in the room any more, and the room left the state: this client left
+    /// ([`RoomLeftReason::Left`]) or the operator deleted the room.
+    Left(RoomLeftReason),
+    /// In the room, which is archived: it can be read, not written to.
+    Archived,
+}
+
+/// What the engine reports. Every event about a room names it (as in the state).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     /// The connection state changed.
     Status(Status),
-    /// Joined the room: the name the relay registered and the log position at joining.
+    /// A room's state changed.
+    RoomStatus {
+        /// The room.
+        room: String,
+        /// Its state now.
+        status: RoomStatus,
+    },
+    /// Joined a room: the name the relay registered and the log position at joining.
     /// Backlog events follow as [`Event::Room`].
     Welcome {
+        /// The room.
+        room: String,
         /// Registered display name.
         name: String,
-        /// Last seq published when joining.
+        /// Last seq published in the room when joining.
         last_seq: Seq,
         /// Events after the last one seen may have been missed: the relay no longer had
         /// them, or the engine had to join without resuming (a resume it could not
         /// read). [`Command::LoadHistory`] before the first new event fills it in.
         gap: bool,
+        /// The room is archived (read-only).
+        archived: bool,
     },
-    /// Who is online now.
+    /// Who is online in a room now.
     Members {
+        /// The room.
+        room: String,
         /// How many members are online, this client included.
         online: u32,
         /// Their names in name order (by `common::rules::name_key`, as the relay
@@ -167,30 +194,47 @@ pub enum Event {
         /// (then only the count is known).
         names: Option<Vec<String>>,
     },
-    /// An event of the room's log: each seq at most once, in increasing order (not
+    /// An event of a room's log: each seq at most once, in increasing order (not
     /// necessarily consecutive).
-    Room(RoomEvent),
-    /// A text entered the outbox with this id (also for [`Command::Retry`]).
-    Queued(Outgoing),
+    Room {
+        /// The room.
+        room: String,
+        /// The event.
+        event: RoomEvent,
+    },
+    /// A text entered a room's outbox with this id (also for [`Command::Retry`]).
+    Queued {
+        /// The room.
+        room: String,
+        /// The message.
+        out: Outgoing,
+    },
     /// The relay stored a message of ours (its ack arrived, or the message itself came
     /// back in the log). Once per message.
     Acked {
+        /// The room.
+        room: String,
         /// The message.
         id: ClientMsgId,
-        /// Its place in the log.
+        /// Its place in the room's log.
         seq: Seq,
     },
     /// The relay (or the engine, for the rules it knows) rejected a message of ours. It
     /// left the outbox; [`Command::Retry`] queues it again.
     Rejected {
+        /// The room.
+        room: String,
         /// The message.
         id: ClientMsgId,
         /// Why.
         reason: RejectReason,
     },
-    /// Older events, answering [`Command::LoadHistory`]: oldest first, each below
-    /// `before`. Not de-duplicated against [`Event::Room`]: the app asked for them.
+    /// Older events of a room, answering [`Command::LoadHistory`]: oldest first, each
+    /// below `before`. Not de-duplicated against [`Event::Room`]: the app asked for
+    /// them.
     History {
+        /// The room.
+        room: String,
         /// The request's `before`.
         before: Seq,
         /// The events.
@@ -198,6 +242,6 @@ pub enum Event {
         /// Older events exist than the first one here.
         more: bool,
     },
-    /// The state to persist changed (outbox, counter or last seq).
+    /// The state to persist changed (rooms, outboxes, counter or last seqs).
     Saved(EngineState),
 }

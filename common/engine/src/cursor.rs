@@ -1,8 +1,8 @@
-//! Where this client is in the room's log: the last seq seen (persisted), the resume
-//! point a hello asks for, de-duplication of events (each seq at most once, in
-//! increasing order), a relay whose log was reset, and the recovery from a resume the
-//! client could not decode (join without resuming, still skip what was seen, report
-//! the gap). Pure.
+//! Where this client is in one room's log: the last seq seen (persisted), the resume
+//! point a join asks for, de-duplication of events (each seq at most once, in
+//! increasing order), whether the join's backlog is still coming, a relay whose log was
+//! reset, and the recovery from a resume the client could not decode (join without
+//! resuming, still skip what was seen, report the gap). Pure.
 
 use common::protocol::{Seq, Welcome};
 
@@ -15,12 +15,14 @@ pub(crate) struct Joined {
     pub(crate) reset: bool,
 }
 
-/// The log position of one engine.
+/// The log position in one room.
 #[derive(Debug)]
 pub(crate) struct Cursor {
     last_seq: Option<Seq>,
     /// The next join does not resume: a resume could not be decoded.
     recovering: bool,
+    /// The welcome's last seq while the backlog up to it is still coming.
+    catching_up_to: Option<Seq>,
 }
 
 impl Cursor {
@@ -29,6 +31,7 @@ impl Cursor {
         Self {
             last_seq,
             recovering: false,
+            catching_up_to: None,
         }
     }
 
@@ -37,7 +40,7 @@ impl Cursor {
         self.last_seq
     }
 
-    /// What the next hello asks to resume after: `None` (the recent backlog) for a
+    /// What the next join asks to resume after: `None` (the recent backlog) for a
     /// first join or while recovering.
     pub(crate) fn resume_after(&self) -> Option<Seq> {
         if self.recovering {
@@ -54,12 +57,30 @@ impl Cursor {
         self.recovering = true;
     }
 
+    /// Whether the backlog of the last welcome is still coming (events up to the
+    /// welcome's last seq).
+    pub(crate) fn catching_up(&self) -> bool {
+        self.catching_up_to.is_some()
+    }
+
+    /// The join is over (the connection ended, the room was left): no backlog comes.
+    pub(crate) fn parted(&mut self) {
+        self.catching_up_to = None;
+    }
+
     /// Joined: adjusts to the relay's log and tells whether events may have been
     /// missed (the relay's own `gap`, or a recovering join whose backlog starts after
     /// the event following the last one seen). The caller emits the backlog through
     /// [`Cursor::accept`].
     pub(crate) fn welcome(&mut self, welcome: &Welcome) -> Joined {
         let recovering = std::mem::take(&mut self.recovering);
+        let joined = self.joined(welcome, recovering);
+        self.catching_up_to =
+            (welcome.last_seq > self.last_seq.unwrap_or(0)).then_some(welcome.last_seq);
+        joined
+    }
+
+    fn joined(&mut self, welcome: &Welcome, recovering: bool) -> Joined {
         let Some(last) = self.last_seq else {
             return Joined {
                 gap: welcome.gap,
@@ -92,6 +113,9 @@ impl Cursor {
     /// A room event arrived: true if it is new (and now the last seen), false if it
     /// was seen already (a resume's overlap, a recovering join's backlog).
     pub(crate) fn accept(&mut self, seq: Seq) -> bool {
+        if self.catching_up_to.is_some_and(|to| seq >= to) {
+            self.catching_up_to = None;
+        }
         if self.last_seq.is_some_and(|last| seq <= last) {
             return false;
         }
@@ -102,7 +126,7 @@ impl Cursor {
 
 #[cfg(test)]
 mod tests {
-    use common::protocol::{EventKind, RateLimit, RoomEvent};
+    use common::protocol::{EventKind, RoomEvent};
 
     use super::*;
 
@@ -112,7 +136,8 @@ mod tests {
 
     fn welcome(last_seq: Seq, backlog: &[Seq], gap: bool) -> Welcome {
         Welcome {
-            name: "Anna".into(),
+            room: common::protocol::RoomId(1),
+            room_name: "piazza".into(),
             members: vec!["Anna".into()],
             online: 1,
             members_as_of: last_seq,
@@ -126,7 +151,7 @@ mod tests {
                 .collect(),
             last_seq,
             gap,
-            rate: RateLimit::default(),
+            archived: false,
         }
     }
 
@@ -189,5 +214,22 @@ mod tests {
             c.welcome(&welcome(500, &[400], false)),
             joined(false, false)
         );
+    }
+
+    #[test]
+    fn a_join_catches_up_until_the_welcomes_last_seq_arrives() {
+        let mut c = Cursor::new(Some(10));
+        assert!(!c.catching_up());
+        c.welcome(&welcome(14, &[11, 12], false));
+        assert!(c.catching_up());
+        assert!(c.accept(11) && c.accept(12) && c.catching_up());
+        // Seqs need not be consecutive: 15 is past the welcome's 14.
+        assert!(c.accept(15) && !c.catching_up());
+        // Nothing new since the last seen: nothing to catch up.
+        c.welcome(&welcome(15, &[], false));
+        assert!(!c.catching_up());
+        c.welcome(&welcome(20, &[], false));
+        c.parted();
+        assert!(!c.catching_up(), "no backlog after the join ended");
     }
 }

@@ -1,11 +1,11 @@
-//! Requests for older events ([`Command::LoadHistory`](crate::Command::LoadHistory)):
-//! at most one in flight; a request made offline (or lost with a connection) goes out
-//! after connecting; a page the relay could not serve now (`retry_later`) is asked for
+//! Requests for older events of one room
+//! ([`Command::LoadHistory`](crate::Command::LoadHistory)): at most one in flight; a request made offline (or lost with a connection) goes out
+//! once the room is joined; a page the relay could not serve now (`retry_later`) is asked for
 //! again after a short delay. Pure: the caller passes the time.
 
 use std::time::{Duration, Instant};
 
-use common::protocol::{ClientFrame, HistoryPage, Seq};
+use common::protocol::{ClientFrame, HistoryPage, RoomId, Seq};
 
 use crate::Event;
 
@@ -15,7 +15,7 @@ pub(crate) const PAGE: u32 = 100;
 /// How long to wait before asking again for a page the relay deferred.
 pub(crate) const RETRY_LATER: Duration = Duration::from_secs(1);
 
-/// The history requests of one engine.
+/// The history requests of one room.
 #[derive(Debug, Default)]
 pub(crate) struct History {
     /// Asked for, not sent yet (the newest request wins).
@@ -34,8 +34,8 @@ impl History {
         }
     }
 
-    /// The request to send now, if connected (the caller asks only then).
-    pub(crate) fn poll_send(&mut self, now: Instant) -> Option<ClientFrame> {
+    /// The request to send now to `room`, if joined (the caller asks only then).
+    pub(crate) fn poll_send(&mut self, room: RoomId, now: Instant) -> Option<ClientFrame> {
         if self.in_flight.is_some() || self.not_before.is_some_and(|t| now < t) {
             return None;
         }
@@ -43,6 +43,7 @@ impl History {
         self.in_flight = Some(before);
         self.not_before = None;
         Some(ClientFrame::History {
+            room,
             before,
             limit: PAGE,
         })
@@ -56,8 +57,8 @@ impl History {
         }
     }
 
-    /// The relay answered; the event to report, if any.
-    pub(crate) fn page(&mut self, page: HistoryPage, now: Instant) -> Option<Event> {
+    /// The relay answered for the room named `room`; the event to report, if any.
+    pub(crate) fn page(&mut self, room: &str, page: HistoryPage, now: Instant) -> Option<Event> {
         if self.in_flight != Some(page.before) {
             return None; // Not what is being waited for (cannot happen with one relay).
         }
@@ -69,13 +70,15 @@ impl History {
             return None;
         }
         Some(Event::History {
+            room: room.to_owned(),
             before: page.before,
             events: page.events,
             more: page.more,
         })
     }
 
-    /// The connection ended: an unanswered request is asked again on the next one.
+    /// The join ended (the connection was lost): an unanswered request is asked again
+    /// on the next one.
     pub(crate) fn disconnected(&mut self) {
         if let Some(before) = self.in_flight.take() {
             self.wanted.get_or_insert(before);
@@ -86,6 +89,8 @@ impl History {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const ROOM: RoomId = RoomId(3);
 
     fn page(before: Seq, retry_later: bool) -> HistoryPage {
         HistoryPage {
@@ -98,7 +103,11 @@ mod tests {
 
     fn asked(frame: Option<ClientFrame>) -> Option<Seq> {
         match frame {
-            Some(ClientFrame::History { before, limit }) => {
+            Some(ClientFrame::History {
+                room: ROOM,
+                before,
+                limit,
+            }) => {
                 assert_eq!(limit, PAGE);
                 Some(before)
             }
@@ -112,21 +121,24 @@ mod tests {
         let now = Instant::now();
         let mut h = History::default();
         h.request(500);
-        assert_eq!(asked(h.poll_send(now)), Some(500));
+        assert_eq!(asked(h.poll_send(ROOM, now)), Some(500));
         h.request(500);
         assert_eq!(
-            asked(h.poll_send(now)),
+            asked(h.poll_send(ROOM, now)),
             None,
             "the same request is in flight"
         );
         h.request(400);
-        assert_eq!(asked(h.poll_send(now)), None, "one at a time");
+        assert_eq!(asked(h.poll_send(ROOM, now)), None, "one at a time");
         assert!(matches!(
-            h.page(page(500, false), now),
+            h.page("piazza", page(500, false), now),
             Some(Event::History { before: 500, .. })
         ));
-        assert_eq!(asked(h.poll_send(now)), Some(400));
-        assert!(h.page(page(123, false), now).is_none(), "not asked for");
+        assert_eq!(asked(h.poll_send(ROOM, now)), Some(400));
+        assert!(
+            h.page("piazza", page(123, false), now).is_none(),
+            "not asked for"
+        );
     }
 
     #[test]
@@ -135,9 +147,9 @@ mod tests {
         let mut h = History::default();
         h.request(50);
         // Offline the caller does not poll; after connecting it does.
-        assert_eq!(asked(h.poll_send(now)), Some(50));
+        assert_eq!(asked(h.poll_send(ROOM, now)), Some(50));
         h.disconnected();
-        assert_eq!(asked(h.poll_send(now)), Some(50), "asked again");
+        assert_eq!(asked(h.poll_send(ROOM, now)), Some(50), "asked again");
     }
 
     #[test]
@@ -145,11 +157,11 @@ mod tests {
         let now = Instant::now();
         let mut h = History::default();
         h.request(50);
-        h.poll_send(now);
-        assert!(h.page(page(50, true), now).is_none());
+        h.poll_send(ROOM, now);
+        assert!(h.page("piazza", page(50, true), now).is_none());
         assert_eq!(h.deadline(), Some(now + RETRY_LATER));
-        assert_eq!(asked(h.poll_send(now)), None, "too early");
-        assert_eq!(asked(h.poll_send(now + RETRY_LATER)), Some(50));
+        assert_eq!(asked(h.poll_send(ROOM, now)), None, "too early");
+        assert_eq!(asked(h.poll_send(ROOM, now + RETRY_LATER)), Some(50));
         assert_eq!(h.deadline(), None);
     }
 }

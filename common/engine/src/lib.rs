@@ -1,74 +1,106 @@
-//! The chat engine: everything a Piazza client does, without any UI.
+//! The chat engine: everything a Piazza client does, without any UI, in many rooms over
+//! one connection.
 //!
 //! [`start`] spawns the engine on the current tokio runtime and returns an [`Engine`]
 //! handle for [`Command`]s and a receiver of [`Event`]s. The app, the tests and the
 //! benchmark all drive this same code.
 //!
 //! # Layout
-//! - `api`: the types the app sees — config, persisted state,
-//!   commands, status, events.
+//! - `api`: the types the app sees — config, commands, connection and room statuses,
+//!   events; `state`: what it persists ([`EngineState`], [`RoomState`]) and loading a
+//!   state of the one-room engine.
 //! - `machine`: the state machine without I/O. Commands, frames, connection outcomes and
-//!   the clock go in; events, frames and connection orders come out. Every command is
-//!   handled there once, whatever the connection state. It composes the pure parts:
-//!   - `outbox`: message ids, what went out on this connection, acks, rejects, retries,
-//!     pacing under the relay's rate limit;
-//!   - `cursor`: the last seq seen, resume points, de-duplication, a reset relay log,
-//!     recovery from a resume that could not be decoded;
-//!   - `roster`: who is online;
-//!   - `history`: older pages, one request in flight;
+//!   the clock go in; events, frames and connection orders come out. It owns the
+//!   connection's phase and handles every command once, whatever the phase. It composes
+//!   the pure parts:
+//!   - `rooms`: the rooms table — rooms by name and id, the one message counter, joins
+//!     and leaves to send, routing of the relay's frames, which rooms a frame that could
+//!     not be decoded may belong to; `rooms::commands`: the app's room commands;
+//!   - `room`: one room — its place on the connection (joining, joined, refused,
+//!     leaving) and the status reported; `room::traffic`: what goes through it (texts,
+//!     acks, its log, members, history). Its parts:
+//!     - `outbox`: what is waiting for an ack, acks, rejects, retries;
+//!     - `cursor`: the last seq seen, resume points, de-duplication, a reset relay log,
+//!       whether the backlog is still coming, recovery from an undecodable resume;
+//!     - `roster`: who is online;
+//!     - `history`: older pages, one request in flight;
+//!   - `pacing`: every outbox paced together under the relay's rate, round-robin by room;
 //!   - `liveness`: whether the relay still answers;
-//!   - `liveness`: whether the relay still answers;
-//!   - `backoff`: reconnect delays;
-//!   - `save`: when to emit [`Event::Saved`];
+//!   - `backoff`: reconnect delays (and delays before joining a full room again);
+//!   - `effects` and `save`: the events produced and when to emit [`Event::Saved`];
 //!   - `verdict`: a failure, classified by type, to retry / recover / stop.
 //! - `runner`: the async select loop around the machine: the QUIC endpoint, the one
-//!   handshake (`net::Dialer::open`), the session's reader and writer.
+//!   handshake (`net::Dialer::open`: hello, ready), the session's reader and writer.
 //!
 //! # What the app can rely on
-//! - **Room events**: [`Event::Room`] carries each seq at most once and in increasing
-//!   order. Seqs need not be consecutive; never assume they are.
+//! Everything about messages holds per room; rooms never mix.
+//! - **Room events**: in each room, [`Event::Room`] carries each seq at most once and in
+//!   increasing order. Seqs need not be consecutive; never assume they are.
 //! - **Outbox**: [`Command::Send`] cleans the text (`common::rules::clean_text`), gives
 //!   it a [`ClientMsgId`](common::protocol::ClientMsgId) ([`Event::Queued`]) and checks
-//!   it (`validate_text`); a text that fails is [`Event::Rejected`] at once, locally.
-//!   Otherwise it stays in the outbox until the relay stores it, across reconnects and
-//!   restarts of the engine ([`EngineState`]); the relay recognises resends, so each
-//!   message lands exactly once. [`Event::Acked`] comes once per message: from the
-//!   relay's ack, or when the message itself comes back in the log (the app need not
-//!   check its own echoes).
-//! - **Saving**: [`Event::Saved`] comes at once when a text entered the outbox (persist
-//!   it before anything else), otherwise at most about once a second while something
-//!   changed — never once per ack or event.
-//! - **Reconnecting**: exponential backoff with jitter (capped), resuming after the last
-//!   seq seen, so nothing is missed or repeated. A relay that goes silent is noticed
-//!   within about 4 s (no datagram while QUIC keep-alives go out every 2 s) as
-//!   [`Problem::Unreachable`]. A problem retrying cannot heal (wrong pin or room key,
-//!   refused name, this install connected elsewhere: [`Status::Failed`]) stops until
+//!   it (`validate_text`); a text that fails (or is for a room this client is not in,
+//!   or an archived room) is [`Event::Rejected`] at once, locally. Otherwise it stays
+//!   in its room's outbox until the relay stores it, across reconnects and restarts of
+//!   the engine ([`EngineState`]); the relay recognises resends, so each message lands
+//!   exactly once, in its room, in the order sent. [`Event::Acked`] comes once per
+//!   message: from the relay's ack, or when the message itself comes back in the log.
+//! - **Pacing**: the relay's rate limit is per client over all rooms: the outboxes go
+//!   out together just under it, taking turns room by room.
+//! - **Saving**: [`Event::Saved`] comes at once when a text entered an outbox or the set
+//!   of rooms changed (persist it before anything else), otherwise at most about once a
+//!   second while something changed — never once per ack or event.
+//! - **Rooms**: [`Command::JoinRoom`] adds a room; [`Command::LeaveRoom`] leaves it
+//!   (what was sent before is still acked), removes it and its outbox from the state
+//!   and reports [`RoomStatus::Left`]. Every room of the state is joined again after
+//!   every reconnect, resuming after its last seq. A room that refuses for good (no
+//!   such room, key missing or wrong, name taken there, bad name, too many rooms) is
+//!   reported once ([`RoomStatus::Refused`]), stays in the state marked
+//!   ([`RoomState::refused`], its outbox kept) and is not joined again until
+//!   [`Command::JoinRoom`] (a taken name: also [`Command::SetName`]). A full room
+//!   (`RoomFull`, `TooManyRoomsOnRelay`) is tried again by itself after a delay. A room
+//!   the operator deletes is [`RoomStatus::Left`] and leaves the state; one archived is
+//!   [`RoomStatus::Archived`] (readable, texts to it are rejected).
+//! - **Reconnecting**: exponential backoff with jitter (capped). A relay that goes
+//!   silent is noticed within about 4 s (no datagram while QUIC keep-alives go out
+//!   every 2 s) as [`Problem::Unreachable`]. A problem retrying cannot heal (wrong pin,
+//!   a refused hello, this install connected elsewhere: [`Status::Failed`]) stops until
 //!   [`Command::ReconnectNow`]; a replaced session never reconnects by itself.
-//! - **Resume recovery**: a resumed session that fails on a frame this client cannot
-//!   decode is followed by one join without resuming (the recent backlog); events seen
-//!   before are still skipped and [`Event::Welcome`] says `gap: true` when some were
-//!   missed. A second such failure in a row is [`Status::Failed`].
-//! - **Leaving**: [`Command::Disconnect`] sends Leave, waits (at most 1 s) for the relay
-//!   to close, then reports [`Status::Disconnected`].
+//! - **Resume recovery**: a connection that fails on a frame this client cannot decode
+//!   while rooms resume is followed by joining those rooms without resuming (their
+//!   recent backlog); events seen before are still skipped and [`Event::Welcome`] says
+//!   `gap: true` when some were missed. The rooms blamed are those whose resumed backlog
+//!   was still coming (or, if none was, every room that resumed): a frame that cannot be
+//!   decoded does not say its room. When no resumed room can be blamed (a second such
+//!   failure in a row), it is [`Status::Failed`].
+//! - **Quitting**: [`Command::Disconnect`] sends Quit (the relay acks what came before
+//!   and logs "left" in every room), waits at most 1 s for it to close, then reports
+//!   [`Status::Disconnected`]. The rooms stay in the state.
 //! - **Network change**: [`Command::NetworkChanged`] rebinds the UDP socket; QUIC
 //!   migration keeps the same connection and session.
-//! - **History**: [`Command::LoadHistory`] pages back; one request in flight, a request
-//!   made offline goes out after connecting, a page the relay defers is asked again.
+//! - **History**: [`Command::LoadHistory`] pages back in a room; one request in flight
+//!   per room, a request made before the room is joined goes out once it is, a page the
+//!   relay defers is asked again.
 
 mod api;
 mod backoff;
 mod cursor;
+mod effects;
 mod history;
 mod liveness;
 mod machine;
 mod outbox;
+mod pacing;
+mod room;
+mod rooms;
 mod roster;
 mod runner;
 mod save;
+mod state;
 mod verdict;
 
-pub use api::{Command, EngineConfig, EngineState, Event, Outgoing, Status};
+pub use api::{Command, EngineConfig, Event, RoomStatus, Status};
 pub use net::Problem;
+pub use state::{EngineState, Outgoing, RoomState};
 use tokio::sync::mpsc;
 
 /// Handle to a running engine. Dropping every handle stops the engine.

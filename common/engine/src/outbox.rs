@@ -1,55 +1,35 @@
-//! The outbox: the texts this client sends, from the moment they are typed until the
-//! relay has stored them. Owns message ids (install + counter), the cursor of what went
-//! out on the current connection, acks, rejects, retries, and pacing under the relay's
-//! rate limit. Pure: the caller passes the time.
+//! One room's outbox: the texts sent to it, from the moment they are typed until the
+//! relay has stored them. Owns the cursor of what went out on the current join, acks,
+//! rejects and retries. Message ids come from the rooms table (one counter for every
+//! room); pacing under the relay's rate is shared by every room (`pacing`). Pure.
 
-use std::{collections::VecDeque, time::Instant};
+use std::collections::VecDeque;
 
 use common::{
-    protocol::{ClientFrame, ClientMsgId, InstallId, RateLimit, RejectReason},
-    rate::TokenBucket,
-    rules::{clean_text, validate_text},
+    protocol::{ClientFrame, ClientMsgId, RejectReason, RoomId},
+    rules::validate_text,
 };
 
 use crate::Outgoing;
 
 /// Messages on their way to the relay, and those it (or the rules) refused.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Outbox {
-    install: InstallId,
-    next_counter: u64,
     /// Waiting for an ack, in send order (persisted).
     pending: VecDeque<Outgoing>,
-    /// How many of `pending`, from the front, went out on this connection.
+    /// How many of `pending`, from the front, went out on the current join.
     sent: usize,
-    /// Refused; kept (in memory only) for [`Outbox::retry`].
+    /// Refused; kept (in memory only) for [`Outbox::unreject`].
     rejected: Vec<Outgoing>,
-    /// Connected: paces sends under the relay's limit.
-    pacer: Option<TokenBucket>,
 }
 
 impl Outbox {
     /// The outbox of a persisted state.
-    pub(crate) fn new(install: InstallId, next_counter: u64, pending: Vec<Outgoing>) -> Self {
-        // A counter behind the outbox would reuse an id the relay may have stored.
-        let next_counter = pending
-            .iter()
-            .filter(|o| o.id.install == install)
-            .map(|o| o.id.counter + 1)
-            .fold(next_counter.max(1), u64::max);
+    pub(crate) fn new(pending: Vec<Outgoing>) -> Self {
         Self {
-            install,
-            next_counter,
             pending: pending.into(),
-            sent: 0,
-            rejected: Vec::new(),
-            pacer: None,
+            ..Self::default()
         }
-    }
-
-    /// The counter the next message gets.
-    pub(crate) fn next_counter(&self) -> u64 {
-        self.next_counter
     }
 
     /// Messages waiting for an ack, in send order.
@@ -57,34 +37,15 @@ impl Outbox {
         self.pending.iter()
     }
 
-    /// Gives a typed text an id. `Ok`: it waits in the outbox; `Err`: the rules refuse
-    /// it and it went straight to the rejected ones.
-    pub(crate) fn queue(&mut self, text: &str) -> (Outgoing, Result<(), RejectReason>) {
-        let out = Outgoing {
-            id: ClientMsgId {
-                install: self.install,
-                counter: self.next_counter,
-            },
-            text: clean_text(text),
-        };
-        self.next_counter += 1;
-        let verdict = self.admit(out.clone());
-        (out, verdict)
-    }
-
-    /// Queues a rejected message again, same id; `None` if it is not a rejected one.
-    pub(crate) fn retry(
+    /// A message with its id and cleaned text enters the outbox. `Ok`: it waits there;
+    /// `Err`: the rules (or `refuse`, what the engine knows of the room) refuse it and
+    /// it went straight to the rejected ones.
+    pub(crate) fn queue(
         &mut self,
-        id: ClientMsgId,
-    ) -> Option<(Outgoing, Result<(), RejectReason>)> {
-        let at = self.rejected.iter().position(|o| o.id == id)?;
-        let out = self.rejected.remove(at);
-        let verdict = self.admit(out.clone());
-        Some((out, verdict))
-    }
-
-    fn admit(&mut self, out: Outgoing) -> Result<(), RejectReason> {
-        match validate_text(&out.text) {
+        out: Outgoing,
+        refuse: Option<RejectReason>,
+    ) -> Result<(), RejectReason> {
+        match refuse.map_or_else(|| validate_text(&out.text), Err) {
             Ok(()) => {
                 self.pending.push_back(out);
                 Ok(())
@@ -94,6 +55,13 @@ impl Outbox {
                 Err(reason)
             }
         }
+    }
+
+    /// Takes a rejected message back out for a retry; `None` if it is not a rejected
+    /// one. The caller queues it again.
+    pub(crate) fn unreject(&mut self, id: ClientMsgId) -> Option<Outgoing> {
+        let at = self.rejected.iter().position(|o| o.id == id)?;
+        Some(self.rejected.remove(at))
     }
 
     /// The relay stored `id`: true if it was waiting (each id is acked once).
@@ -120,161 +88,105 @@ impl Outbox {
         self.pending.remove(at)
     }
 
-    /// A new connection under `rate`: everything waiting goes out again (the relay
-    /// recognises what it already stored), paced a little under the limit.
-    pub(crate) fn connected(&mut self, rate: RateLimit) {
+    /// A new join (or none): everything waiting goes out again on the next one (the
+    /// relay recognises what it already stored).
+    pub(crate) fn restart(&mut self) {
         self.sent = 0;
-        self.pacer = Some(TokenBucket::new(
-            f64::from(rate.burst.saturating_sub(2).max(1)),
-            f64::from(rate.per_second.max(1)) * 0.8,
-        ));
     }
 
-    /// The connection ended: nothing goes out until the next one.
-    pub(crate) fn disconnected(&mut self) {
-        self.sent = 0;
-        self.pacer = None;
+    /// Whether a message waits to go out on this join.
+    pub(crate) fn has_unsent(&self) -> bool {
+        self.sent < self.pending.len()
     }
 
-    /// The next frame to send now, if connected, a message waits and the pacer allows.
-    pub(crate) fn poll_send(&mut self, now: Instant) -> Option<ClientFrame> {
+    /// The next message to go out, as a frame to `room`; the caller paces.
+    pub(crate) fn send_next(&mut self, room: RoomId) -> Option<ClientFrame> {
         let out = self.pending.get(self.sent)?;
-        if !self.pacer.as_mut()?.take_at(now) {
-            return None;
-        }
         self.sent += 1;
         Some(ClientFrame::Send {
+            room,
             id: out.id,
             text: out.text.clone(),
         })
-    }
-
-    /// When the pacer allows the next send, if one waits.
-    pub(crate) fn next_send_at(&self) -> Option<Instant> {
-        if self.sent < self.pending.len() {
-            self.pacer.as_ref().map(TokenBucket::next_token)
-        } else {
-            None
-        }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
+    use common::protocol::InstallId;
 
     use super::*;
 
-    fn outbox() -> Outbox {
-        Outbox::new(InstallId([1; 16]), 1, Vec::new())
+    const ROOM: RoomId = RoomId(7);
+
+    fn out(counter: u64, text: &str) -> Outgoing {
+        Outgoing {
+            id: id(counter),
+            text: text.into(),
+        }
     }
 
-    fn sent_ids(frames: &[ClientFrame]) -> Vec<u64> {
-        frames
-            .iter()
+    fn id(counter: u64) -> ClientMsgId {
+        ClientMsgId {
+            install: InstallId([1; 16]),
+            counter,
+        }
+    }
+
+    fn drain(o: &mut Outbox) -> Vec<u64> {
+        std::iter::from_fn(|| o.send_next(ROOM))
             .map(|f| match f {
-                ClientFrame::Send { id, .. } => id.counter,
+                ClientFrame::Send { room, id, .. } => {
+                    assert_eq!(room, ROOM);
+                    id.counter
+                }
                 other => panic!("{other:?}"),
             })
             .collect()
     }
 
-    fn drain(o: &mut Outbox, now: Instant) -> Vec<ClientFrame> {
-        std::iter::from_fn(|| o.poll_send(now)).collect()
-    }
-
-    const FAST: RateLimit = RateLimit {
-        per_second: 1000,
-        burst: 1000,
-    };
-
     #[test]
-    fn texts_get_increasing_ids_are_cleaned_and_bad_ones_are_rejected_locally() {
-        let mut o = outbox();
-        let (a, ok) = o.queue("  ciao\r\n ");
-        assert_eq!((a.id.counter, a.text.as_str(), ok), (1, "ciao", Ok(())));
-        let (b, refused) = o.queue(" \u{200b} ");
-        assert_eq!((b.id.counter, refused), (2, Err(RejectReason::EmptyText)));
-        assert_eq!(o.next_counter(), 3);
-        assert_eq!(o.pending().count(), 1, "the refused text does not wait");
+    fn texts_the_rules_or_the_room_refuse_do_not_wait() {
+        let mut o = Outbox::default();
+        assert_eq!(o.queue(out(1, "ciao"), None), Ok(()));
+        assert_eq!(o.queue(out(2, ""), None), Err(RejectReason::EmptyText));
+        assert_eq!(
+            o.queue(out(3, "ok"), Some(RejectReason::Archived)),
+            Err(RejectReason::Archived)
+        );
+        assert_eq!(o.pending().count(), 1);
+        assert!(o.unreject(id(2)).is_some());
+        assert!(o.unreject(id(2)).is_none(), "taken back once");
     }
 
     #[test]
-    fn nothing_goes_out_offline_and_everything_again_on_each_connection() {
-        let now = Instant::now();
-        let mut o = outbox();
-        let _ = o.queue("uno");
-        let _ = o.queue("due");
-        assert!(o.poll_send(now).is_none());
-        assert_eq!(o.next_send_at(), None);
-        o.connected(FAST);
-        assert_eq!(sent_ids(&drain(&mut o, now)), vec![1, 2]);
-        assert_eq!(o.next_send_at(), None, "all sent");
-        o.disconnected();
-        o.connected(FAST);
-        assert_eq!(sent_ids(&drain(&mut o, now)), vec![1, 2], "resent");
+    fn everything_goes_out_again_on_each_join() {
+        let mut o = Outbox::new(vec![out(1, "uno"), out(2, "due")]);
+        assert!(o.has_unsent());
+        assert_eq!(drain(&mut o), vec![1, 2]);
+        assert!(!o.has_unsent());
+        o.restart();
+        assert_eq!(drain(&mut o), vec![1, 2], "resent");
     }
 
     #[test]
     fn acks_and_rejects_take_a_message_out_once_and_keep_the_cursor() {
-        let now = Instant::now();
-        let mut o = outbox();
-        for t in ["a", "b", "c"] {
-            let _ = o.queue(t);
+        let mut o = Outbox::default();
+        for (n, t) in [(1, "a"), (2, "b"), (3, "c")] {
+            o.queue(out(n, t), None).unwrap();
         }
-        o.connected(FAST);
-        assert_eq!(o.poll_send(now).map(|_| ()), Some(()));
-        assert_eq!(o.poll_send(now).map(|_| ()), Some(()));
-        let id = |n| ClientMsgId {
-            install: InstallId([1; 16]),
-            counter: n,
-        };
+        assert!(o.send_next(ROOM).is_some());
+        assert!(o.send_next(ROOM).is_some());
         assert!(o.ack(id(1)));
         assert!(!o.ack(id(1)), "a second ack (the echo) is not news");
         assert!(o.reject(id(2)));
         // "c" was not sent yet: it is the next one.
-        assert_eq!(sent_ids(&drain(&mut o, now)), vec![3]);
+        assert_eq!(drain(&mut o), vec![3]);
         // A retried message goes to the back with its id.
-        let (again, ok) = o.retry(id(2)).unwrap();
-        assert_eq!((again.id, ok), (id(2), Ok(())));
-        assert!(o.retry(id(2)).is_none(), "not rejected any more");
-        assert_eq!(sent_ids(&drain(&mut o, now)), vec![2]);
+        let again = o.unreject(id(2)).unwrap();
+        assert_eq!(o.queue(again, None), Ok(()));
+        assert_eq!(drain(&mut o), vec![2]);
         let pending: Vec<_> = o.pending().map(|o| o.id.counter).collect();
         assert_eq!(pending, vec![3, 2]);
-    }
-
-    #[test]
-    fn sends_are_paced_under_the_relays_rate() {
-        let start = Instant::now();
-        let mut o = outbox();
-        for i in 0..20 {
-            let _ = o.queue(&format!("m{i}"));
-        }
-        o.connected(RateLimit {
-            per_second: 10,
-            burst: 6,
-        });
-        // A burst of four (two under the relay's), then 8 a second (under its 10).
-        assert_eq!(drain(&mut o, start).len(), 4);
-        let next = o.next_send_at().unwrap();
-        assert!(next > start && next <= start + Duration::from_millis(130));
-        // Resting does not earn more than the burst.
-        assert_eq!(drain(&mut o, start + Duration::from_secs(1)).len(), 4);
-        assert_eq!(drain(&mut o, start + Duration::from_millis(1500)).len(), 4);
-    }
-
-    #[test]
-    fn a_persisted_outbox_keeps_its_ids_and_the_counter_never_goes_back() {
-        let install = InstallId([1; 16]);
-        let saved = vec![Outgoing {
-            id: ClientMsgId {
-                install,
-                counter: 7,
-            },
-            text: "salvato".into(),
-        }];
-        let mut o = Outbox::new(install, 3, saved.clone());
-        assert_eq!(o.pending().cloned().collect::<Vec<_>>(), saved);
-        assert_eq!(o.queue("nuovo").0.id.counter, 8);
     }
 }

@@ -1,6 +1,6 @@
-//! Who is online, as the engine knows it: the welcome's snapshot, then the joins and
-//! leaves logged after it, or the relay's counts in a room too large to list. Owns the
-//! member list and the [`Event::Members`] it shows as.
+//! Who is online in one room, as the engine knows it: the welcome's snapshot, then the
+//! joins and leaves logged after it, or the relay's counts in a room too large to list.
+//! Owns the member list and the [`Event::Members`] it shows as. Pure.
 
 use std::collections::BTreeMap;
 
@@ -23,6 +23,7 @@ pub(crate) struct Roster {
 }
 
 impl Roster {
+    /// The snapshot of a welcome.
     pub(crate) fn welcome(welcome: &Welcome) -> Self {
         // A listed room always lists at least the joiner.
         let listed = !welcome.members.is_empty();
@@ -83,8 +84,10 @@ impl Roster {
         true
     }
 
-    pub(crate) fn event(&self) -> Event {
+    /// How the roster shows, for the room named `room`.
+    pub(crate) fn event(&self, room: &str) -> Event {
         Event::Members {
+            room: room.to_owned(),
             online: self.online,
             names: self.names.as_ref().map(|n| n.values().cloned().collect()),
         }
@@ -99,18 +102,19 @@ fn by_key(names: impl IntoIterator<Item = String>) -> BTreeMap<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use common::protocol::{LeaveReason, RateLimit};
+    use common::protocol::{LeaveReason, RoomId};
 
     fn welcome(members: &[&str], online: u32, as_of: Seq) -> Welcome {
         Welcome {
-            name: "Anna".into(),
+            room: RoomId(1),
+            room_name: "piazza".into(),
             members: members.iter().map(|m| m.to_string()).collect(),
             online,
             members_as_of: as_of,
             backlog: Vec::new(),
             last_seq: as_of,
             gap: false,
-            rate: RateLimit::default(),
+            archived: false,
         }
     }
 
@@ -134,8 +138,8 @@ mod tests {
     }
 
     fn shown(roster: &Roster) -> (u32, Option<Vec<String>>) {
-        match roster.event() {
-            Event::Members { online, names } => (online, names),
+        match roster.event("piazza") {
+            Event::Members { online, names, .. } => (online, names),
             other => panic!("{other:?}"),
         }
     }

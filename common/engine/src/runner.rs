@@ -12,7 +12,7 @@ use std::{
 use common::{
     codec::CodecError,
     invite::Invite,
-    protocol::{ByeReason, ClientFrame, Hello, ServerFrame, Welcome},
+    protocol::{ByeReason, ClientFrame, Hello, Ready, ServerFrame},
 };
 use net::{socket, Conn, Dialer, FrameReader, FrameWriter};
 use tokio::sync::mpsc;
@@ -24,8 +24,8 @@ use crate::{
     Command, EngineConfig, Event, Problem,
 };
 
-/// How long a leaving client waits for the relay to close after its Leave.
-const LEAVE_WAIT: Duration = Duration::from_secs(1);
+/// How long a quitting client waits for the relay to close after its Quit.
+const QUIT_WAIT: Duration = Duration::from_secs(1);
 
 /// Commands handled in one go before the machine's outputs are acted on (so a burst of
 /// sends is saved once, not once per text).
@@ -39,7 +39,7 @@ type Dialing = Pin<Box<dyn Future<Output = Dialed> + Send>>;
 /// An attempt's outcome, and the endpoint it used (kept for the next attempts).
 struct Dialed {
     endpoint: Option<quinn::Endpoint>,
-    result: Result<(Conn, Welcome), Problem>,
+    result: Result<(Conn, Ready), Problem>,
 }
 
 /// An open session: the connection, its writer, the frames a reader task decodes, and
@@ -173,7 +173,7 @@ impl Runner {
             self.endpoint = dialed.endpoint;
         }
         match dialed.result {
-            Ok((conn, welcome)) => {
+            Ok((conn, ready)) => {
                 let (conn, reader, writer) = conn.into_parts();
                 let (tx, frames) = mpsc::channel(READ_AHEAD);
                 let reader = tokio::spawn(read_loop(reader, tx));
@@ -186,7 +186,7 @@ impl Runner {
                     reader,
                     probe,
                 };
-                if self.machine.connected(welcome, now) {
+                if self.machine.connected(ready, now) {
                     self.link = Link::Open(session);
                 }
             }
@@ -234,11 +234,11 @@ impl Runner {
                 self.link = Link::Dialing(Box::pin(attempt));
             }
             Io::Drop => self.link = Link::Offline,
-            Io::Leave => {
+            Io::Quit => {
                 if let Link::Open(session) = std::mem::replace(&mut self.link, Link::Offline) {
-                    self.leave(session).await;
+                    self.quit(session).await;
                 }
-                self.machine.left();
+                self.machine.quit();
             }
             Io::Rebind => {
                 if let Err(problem) = self.rebind() {
@@ -249,15 +249,15 @@ impl Runner {
         }
     }
 
-    /// Says Leave and takes the relay's last frames (acks of what was sent before)
-    /// until it closes, for at most [`LEAVE_WAIT`]. Closing at once could drop the
-    /// Leave, and the room would log a lost connection.
-    async fn leave(&mut self, mut session: Session) {
-        if session.writer.write(&ClientFrame::Leave).await.is_err() {
+    /// Says Quit and takes the relay's last frames (acks of what was sent before)
+    /// until it closes, for at most [`QUIT_WAIT`]. Closing at once could drop the
+    /// Quit, and the rooms would log a lost connection.
+    async fn quit(&mut self, mut session: Session) {
+        if session.writer.write(&ClientFrame::Quit).await.is_err() {
             return;
         }
         session.writer.finish();
-        let deadline = tokio::time::Instant::now() + LEAVE_WAIT;
+        let deadline = tokio::time::Instant::now() + QUIT_WAIT;
         while let Ok(Some(Ok(frame))) =
             tokio::time::timeout_at(deadline, session.frames.recv()).await
         {
@@ -307,7 +307,8 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
 }
 
 /// One attempt, within `timeout`: resolve, an endpoint of the address's family (the
-/// last one when it fits), then the one handshake, `net::Dialer::open`.
+/// last one when it fits), then the one handshake, `net::Dialer::open` (hello, ready).
+/// Rooms are joined afterwards, over the session.
 async fn dial(
     invite: Invite,
     hello: Hello,

@@ -1,6 +1,6 @@
-//! When to emit [`Event::Saved`](crate::Event::Saved): at once when a text entered the
-//! outbox (the app persists it before anything else can happen to it), otherwise at
-//! most about once per [`INTERVAL`] while something changed — never once per ack or
+//! When to emit [`Event::Saved`](crate::Event::Saved): at once when a text entered an
+//! outbox (the app persists it before anything else can happen to it) or the set of
+//! rooms changed, otherwise at most about once per [`INTERVAL`] while something changed — never once per ack or
 //! event, which would copy the whole state each time. Pure: the caller passes the time.
 
 use std::time::{Duration, Instant};
@@ -13,7 +13,7 @@ pub(crate) const INTERVAL: Duration = Duration::from_secs(1);
 pub(crate) struct Saves {
     /// Something changed since the last save.
     dirty: bool,
-    /// A text entered the outbox: save before anything else.
+    /// A text entered an outbox or the rooms changed: save before anything else.
     urgent: bool,
     last: Instant,
 }
@@ -33,7 +33,7 @@ impl Saves {
         self.dirty = true;
     }
 
-    /// A text entered the outbox: save now.
+    /// A text entered an outbox or the rooms changed: save now.
     pub(crate) fn urgent(&mut self) {
         self.dirty = true;
         self.urgent = true;

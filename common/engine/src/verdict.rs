@@ -26,8 +26,8 @@ impl Failure {
         }
     }
 
-    /// An attempt that failed before its welcome: undecodable when `net` says the
-    /// welcome (or what came instead) could not be decoded.
+    /// An attempt that failed before the relay's ready: undecodable when `net` says the
+    /// ready (or what came instead) could not be decoded.
     pub(crate) fn dial(problem: Problem) -> Self {
         let undecodable = matches!(problem, Problem::Undecodable(_));
         Self {
@@ -58,10 +58,10 @@ pub(crate) enum Verdict {
     Stop(Status),
 }
 
-/// Decides after `failure` of a session (or attempt) whose hello `resumed` (asked for
-/// the events after a seq). A resumed session that met a frame it could not decode is
-/// recovered once, by joining without resuming; the recovering join does not resume,
-/// so a second such failure stops like any protocol failure.
+/// Decides after `failure` of a connection (or attempt). `resumed`: a room's resume may
+/// have brought the frame that could not be decoded (the rooms table says which). Such a
+/// failure is recovered, those rooms joining without resuming; a recovering join does
+/// not resume, so a second such failure stops like any protocol failure.
 pub(crate) fn verdict(failure: Failure, resumed: bool) -> Verdict {
     let Failure {
         problem,
@@ -71,7 +71,7 @@ pub(crate) fn verdict(failure: Failure, resumed: bool) -> Verdict {
         return Verdict::Recover(problem);
     }
     match problem {
-        // The relay says we left (our Leave crossed a reconnect): stay out.
+        // The relay says we left (our Quit crossed a reconnect): stay out.
         Problem::Bye(common::protocol::ByeReason::Left) => Verdict::Stop(Status::Disconnected),
         p if p.is_permanent() => Verdict::Stop(Status::Failed(p)),
         p => Verdict::Retry(p),
@@ -122,7 +122,7 @@ mod tests {
     }
 
     #[test]
-    fn before_the_welcome_only_an_undecodable_welcome_is_recovered() {
+    fn before_the_ready_only_an_undecodable_answer_is_recovered() {
         let dial = Failure::dial(Problem::Undecodable("malformed frame".into()));
         assert!(dial.undecodable);
         assert!(matches!(verdict(dial.clone(), true), Verdict::Recover(_)));
@@ -146,8 +146,10 @@ mod tests {
         let retry = |p: Problem| verdict(Failure::of(p.clone()), true) == Verdict::Retry(p);
         assert!(stop(Problem::PinMismatch));
         assert!(stop(Problem::Untrusted("unknown issuer".into())));
-        assert!(stop(Problem::Refused(RefuseReason::NameTaken)));
-        assert!(stop(Problem::Refused(RefuseReason::RoomKeyWrong)));
+        assert!(stop(Problem::Refused(RefuseReason::BadName(
+            common::protocol::NameError::Empty
+        ))));
+        assert!(stop(Problem::Refused(RefuseReason::ProtocolError)));
         assert!(
             stop(Problem::Bye(ByeReason::Replaced)),
             "no ping-pong between two windows"
