@@ -6,11 +6,15 @@ use std::{rc::Rc, time::Duration};
 use app::{
     i18n::Lang,
     state::{ChatView, Older, StatusView},
-    ui::{format_time, Composer, MemberList, MessageList, NamePrompt, StatusBanner},
+    state::RoomSummary,
+    ui::{
+        format_time, AddRoomForm, Composer, MemberList, MessageList, NamePrompt, RoomList,
+        StatusBanner,
+    },
 };
 use common::{
     protocol::{
-        ClientMsgId, EventKind, InstallId, LeaveReason, RefuseReason, RejectReason, RoomEvent,
+        ClientMsgId, EventKind, InstallId, JoinRefusal, LeaveReason, RejectReason, RoomEvent,
     },
     rules::MAX_NAME_CHARS,
 };
@@ -40,8 +44,24 @@ fn id(install: InstallId, counter: u64) -> ClientMsgId {
     ClientMsgId { install, counter }
 }
 
+const ROOM: &str = "piazza";
+
+fn room(event: RoomEvent) -> Event {
+    Event::Room {
+        room: ROOM.into(),
+        event,
+    }
+}
+
+fn queued(out: Outgoing) -> Event {
+    Event::Queued {
+        room: ROOM.into(),
+        out,
+    }
+}
+
 fn room_msg(seq: u64, sender: &str, text: &str, id: ClientMsgId) -> Event {
-    Event::Room(RoomEvent {
+    room(RoomEvent {
         seq,
         at_ms: AT + seq * 60_000,
         kind: EventKind::Message {
@@ -58,11 +78,13 @@ fn sample_view() -> ChatView {
     let mut view = ChatView::new(ME, "Anna", &[], &[], AT);
     let events = [
         Event::Welcome {
+            room: ROOM.into(),
             name: "Anna".into(),
             last_seq: 0,
             gap: false,
+            archived: false,
         },
-        Event::Room(RoomEvent {
+        room(RoomEvent {
             seq: 1,
             at_ms: AT,
             kind: EventKind::Joined {
@@ -70,16 +92,17 @@ fn sample_view() -> ChatView {
             },
         }),
         room_msg(2, "Bruno", "Ciao a tutti!", id(OTHER, 1)),
-        Event::Queued(Outgoing {
+        queued(Outgoing {
             id: id(ME, 1),
             text: "Ciao Bruno".into(),
         }),
         Event::Acked {
+            room: ROOM.into(),
             id: id(ME, 1),
             seq: 3,
         },
         room_msg(3, "Anna", "Ciao Bruno", id(ME, 1)),
-        Event::Room(RoomEvent {
+        room(RoomEvent {
             seq: 4,
             at_ms: AT + 240_000,
             kind: EventKind::Left {
@@ -87,19 +110,21 @@ fn sample_view() -> ChatView {
                 reason: LeaveReason::ConnectionLost,
             },
         }),
-        Event::Queued(Outgoing {
+        queued(Outgoing {
             id: id(ME, 2),
             text: "in coda".into(),
         }),
-        Event::Queued(Outgoing {
+        queued(Outgoing {
             id: id(ME, 3),
             text: "troppo veloce".into(),
         }),
         Event::Rejected {
+            room: ROOM.into(),
             id: id(ME, 3),
             reason: RejectReason::RateLimited,
         },
         Event::Members {
+            room: ROOM.into(),
             online: 2,
             names: Some(vec!["Anna".into(), "Bruno".into()]),
         },
@@ -321,7 +346,7 @@ fn name_prompt_validation_messages_follow_protocol_limits() {
 
 #[test]
 fn name_prompt_shows_an_outside_error() {
-    let taken = Problem::Refused(RefuseReason::NameTaken);
+    let taken = Problem::JoinRefused(JoinRefusal::NameTaken);
     let html = prompt(Lang::It, "Anna", "127.0.0.1:4433", Some(taken));
     let name_field = &html[html.find("name-input").unwrap()..html.find("invite-input").unwrap()];
     assert!(
@@ -396,7 +421,7 @@ fn banner_reconnecting_counts_down_in_plain_words() {
 
 #[test]
 fn banner_failed_name_taken_offers_change_name() {
-    let status = Status::Failed(Problem::Refused(RefuseReason::NameTaken));
+    let status = Status::Failed(Problem::JoinRefused(JoinRefusal::NameTaken));
     let html = banner(Lang::En, status.clone(), 0, 0, 0);
     assert!(html.contains(r#"data-status="failed""#), "{html}");
     assert!(
@@ -533,7 +558,7 @@ fn a_run_of_joins_and_leaves_reads_as_one_line_in_words_that_fit_everyone() {
         ),
     ] {
         view.apply(
-            &Event::Room(RoomEvent {
+            &room(RoomEvent {
                 seq,
                 at_ms: at(seq),
                 kind,
@@ -586,4 +611,58 @@ fn a_stopped_session_disables_the_composer_with_a_reason() {
     assert!(html.contains(r#"data-stopped="true""#), "{html}");
     assert!(html.contains("Messages cannot be sent here now"), "{html}");
     assert!(html.contains(r#"aria-disabled="true""#), "{html}");
+}
+
+#[test]
+fn the_room_list_shows_names_last_messages_unread_counts_and_the_room_shown() {
+    let rooms = vec![
+        RoomSummary {
+            id: "r/piazza".into(),
+            name: "piazza".into(),
+            host: "127.0.0.1:4433".into(),
+            last: Some(("Bruno".into(), "ci vediamo".into())),
+            unread: 0,
+            muted: false,
+            active: true,
+            state: app::state::RoomMark::Live,
+        },
+        RoomSummary {
+            id: "r/classe-3b".into(),
+            name: "classe-3b".into(),
+            host: "127.0.0.1:4433".into(),
+            last: None,
+            unread: 4,
+            muted: true,
+            active: false,
+            state: app::state::RoomMark::Waiting,
+        },
+    ];
+    let html = render(move || {
+        rsx! { RoomList { lang: Lang::It, rooms: rooms.clone(), on_select: |_| {}, on_add: |_| {} } }
+    });
+    assert!(html.contains("Stanze"), "{html}");
+    assert!(html.contains("Bruno: ci vediamo"), "{html}");
+    assert!(html.contains("Ancora nessun messaggio"), "{html}");
+    let b = &html[html.find(r#"data-room="classe-3b""#).unwrap()..];
+    assert!(b.contains(r#"data-unread="4""#) && b.contains("4 messaggi non letti"), "{html}");
+    assert!(b.contains("silenziata"), "{html}");
+    assert_eq!(html.matches(r#"aria-current="true""#).count(), 1, "{html}");
+    assert!(html.contains("Entra in una stanza"), "{html}");
+}
+
+#[test]
+fn the_add_room_form_says_why_a_room_refused() {
+    let html = render(|| {
+        rsx! {
+            AddRoomForm {
+                lang: Lang::En,
+                joining: false,
+                problem: Some(Problem::JoinRefused(JoinRefusal::RoomKeyWrong)),
+                on_join: |_| {},
+                on_cancel: |_| {},
+            }
+        }
+    });
+    assert!(html.contains("Join another room"), "{html}");
+    assert!(html.contains("The room key in the invite is wrong."), "{html}");
 }

@@ -3,6 +3,7 @@
 //! from the join screen or the "join another room" form; messages from others count as
 //! unread where they are not seen and raise notifications for rooms not muted.
 
+use dioxus::prelude::*;
 use engine::{Event, Problem, RoomStatus, Status};
 
 use super::{sessions::Sessions, sessions::Tagged, AddRoom, Phase, Ui};

@@ -202,6 +202,10 @@ impl Lang {
             (Self::It, RejectReason::StorageFailed) => "il relay non è riuscito a salvarlo".into(),
             (Self::En, RejectReason::ControlCharacter) => "it contains control characters".into(),
             (Self::It, RejectReason::ControlCharacter) => "contiene caratteri di controllo".into(),
+            (Self::En, RejectReason::Archived) => "the room is archived".into(),
+            (Self::It, RejectReason::Archived) => "la stanza è archiviata".into(),
+            (Self::En, RejectReason::NotInRoom) => "you are not in this room".into(),
+            (Self::It, RejectReason::NotInRoom) => "non sei in questa stanza".into(),
         }
     }
 

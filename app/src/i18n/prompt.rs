@@ -123,6 +123,12 @@ impl Lang {
             (Self::It, InviteError::Fingerprint(_)) => {
                 "L'impronta del certificato nell'invito è danneggiata: copialo di nuovo.".into()
             }
+            (Self::En, InviteError::BadRoom(_)) => {
+                "The room's name in the invite is not valid (letters a-z, digits, - and _).".into()
+            }
+            (Self::It, InviteError::BadRoom(_)) => {
+                "Il nome della stanza nell'invito non è valido (lettere a-z, cifre, - e _).".into()
+            }
             (Self::En, InviteError::Malformed(_)) => "This is not a valid invite.".into(),
             (Self::It, InviteError::Malformed(_)) => "Questo non è un invito valido.".into(),
         }

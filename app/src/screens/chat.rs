@@ -83,7 +83,7 @@ pub fn ChatScreen(
         lang.members_unknown_toggle().to_owned()
     };
     let room_note = match &tab.status {
-        RoomStatus::Left(engine::RoomLeftReason::Deleted) => Some(lang.room_deleted()),
+        RoomStatus::Left(common::protocol::RoomLeftReason::Deleted) => Some(lang.room_deleted()),
         _ if view.archived => Some(lang.archived_room()),
         _ => None,
     };

@@ -174,3 +174,54 @@ impl Rooms {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use common::protocol::InstallId;
+
+    use super::*;
+
+    fn tab(room: &str, unread: usize) -> RoomTab {
+        let invite: Invite = format!("piazza://127.0.0.1:4433/{room}").parse().unwrap();
+        RoomTab {
+            key: RoomKey::of(&invite),
+            invite,
+            view: ChatView::new(InstallId([1; 16]), "Anna", &[], &[], 0),
+            status: RoomStatus::Joined,
+            unread,
+            muted: false,
+        }
+    }
+
+    #[test]
+    fn selecting_a_room_reads_it_and_removing_the_shown_one_shows_the_next() {
+        let mut rooms = Rooms {
+            tabs: vec![tab("a", 0), tab("b", 3), tab("c", 2)],
+            active: None,
+        };
+        assert_eq!(rooms.total_unread(), 5);
+        let b = rooms.tabs[1].key.clone();
+        rooms.select(&b);
+        assert_eq!(rooms.active().unwrap().key.room, "b");
+        assert_eq!(rooms.total_unread(), 2);
+        rooms.remove(&b);
+        assert_eq!(rooms.active().unwrap().key.room, "c");
+        let c = rooms.tabs[1].key.clone();
+        rooms.remove(&c);
+        assert_eq!(rooms.active().unwrap().key.room, "a");
+        let summaries = rooms.summaries();
+        assert_eq!(summaries.len(), 1);
+        assert!(summaries[0].active);
+        assert_eq!(summaries[0].last, None);
+    }
+
+    #[test]
+    fn the_default_room_and_a_named_room_of_one_relay_are_two_rooms() {
+        let default: Invite = "piazza://127.0.0.1:4433/".parse().unwrap();
+        let named: Invite = "piazza://127.0.0.1:4433/piazza".parse().unwrap();
+        let other: Invite = "piazza://127.0.0.1:4433/classe-3b".parse().unwrap();
+        assert_eq!(RoomKey::of(&default), RoomKey::of(&named));
+        assert_ne!(RoomKey::of(&default), RoomKey::of(&other));
+        assert_eq!(RoomKey::of(&default).relay, RoomKey::of(&other).relay);
+    }
+}

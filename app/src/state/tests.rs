@@ -26,8 +26,13 @@ fn message(seq: Seq, sender: &str, text: &str, id: ClientMsgId) -> RoomEvent {
     }
 }
 
+const ROOM: &str = "piazza";
+
 fn msg(seq: Seq, sender: &str, text: &str, id: ClientMsgId) -> Event {
-    Event::Room(message(seq, sender, text, id))
+    Event::Room {
+        room: ROOM.into(),
+        event: message(seq, sender, text, id),
+    }
 }
 
 fn joined(seq: Seq, name: &str) -> RoomEvent {
@@ -50,10 +55,13 @@ fn left(seq: Seq, name: &str, reason: LeaveReason) -> RoomEvent {
 }
 
 fn queued(counter: u64, text: &str) -> Event {
-    Event::Queued(Outgoing {
-        id: id(ME, counter),
-        text: text.into(),
-    })
+    Event::Queued {
+        room: ROOM.into(),
+        out: Outgoing {
+            id: id(ME, counter),
+            text: text.into(),
+        },
+    }
 }
 
 fn view() -> ChatView {
@@ -63,9 +71,11 @@ fn view() -> ChatView {
 fn welcome(view: &mut ChatView, last_seq: Seq) {
     view.apply(
         &Event::Welcome {
+            room: ROOM.into(),
             name: "Anna".into(),
             last_seq,
             gap: false,
+            archived: false,
         },
         0,
     );
@@ -94,6 +104,7 @@ fn own_message_goes_queued_then_delivered_by_its_ack_and_its_echo_is_not_doubled
     assert_eq!(view.waiting(), 1);
     view.apply(
         &Event::Acked {
+            room: ROOM.into(),
             id: id(ME, 1),
             seq: 7,
         },
@@ -147,6 +158,7 @@ fn the_saved_timeline_shows_at_once_and_history_pages_merge_without_repeats() {
         .collect();
     let applied = view.apply(
         &Event::History {
+            room: ROOM.into(),
             before: 101,
             events: page,
             more: true,
@@ -165,6 +177,7 @@ fn the_saved_timeline_shows_at_once_and_history_pages_merge_without_repeats() {
     view.timeline.show_older();
     view.apply(
         &Event::History {
+            room: ROOM.into(),
             before: 51,
             events: (1..=50)
                 .map(|seq| message(seq, "Bruno", &format!("m{seq}"), id(OTHER, seq)))
@@ -184,9 +197,11 @@ fn a_gap_shows_where_events_were_lost() {
     view.apply(&msg(1, "B", "prima", id(OTHER, 1)), 0);
     view.apply(
         &Event::Welcome {
+            room: ROOM.into(),
             name: "Anna".into(),
             last_seq: 50,
             gap: true,
+            archived: false,
         },
         0,
     );
@@ -211,6 +226,7 @@ fn pending_messages_stay_after_the_log_and_rejections_can_be_retried() {
     assert_eq!(texts(&view), ["suo", "mio"]);
     view.apply(
         &Event::Rejected {
+            room: ROOM.into(),
             id: id(ME, 1),
             reason: RejectReason::RateLimited,
         },
@@ -263,7 +279,13 @@ fn a_run_of_joins_and_leaves_is_summed_up_per_person() {
         joined(6, "Dario"),
         left(7, "Dario", LeaveReason::ConnectionLost),
     ] {
-        view.apply(&Event::Room(event), 0);
+        view.apply(
+            &Event::Room {
+                room: ROOM.into(),
+                event,
+            },
+            0,
+        );
     }
     let entries = view.timeline.visible();
     let rows = rows(&entries);
@@ -284,6 +306,7 @@ fn members_and_counts() {
     let mut view = view();
     view.apply(
         &Event::Members {
+            room: ROOM.into(),
             online: 2,
             names: Some(vec!["Anna".into(), "bruno".into()]),
         },
@@ -292,6 +315,7 @@ fn members_and_counts() {
     assert_eq!(view.online, 2);
     view.apply(
         &Event::Members {
+            room: ROOM.into(),
             online: 1500,
             names: None,
         },

@@ -6,7 +6,7 @@ use common::{
     fingerprint::Fingerprint,
     protocol::{ClientMsgId, EventKind, Seq},
 };
-use engine::Outgoing;
+use common::protocol::InstallId;
 
 use super::*;
 
@@ -15,6 +15,7 @@ fn invite(port: u16, fp: u8) -> Invite {
         host: "127.0.0.1".into(),
         port,
         fingerprint: Some(Fingerprint([fp; 32])),
+        room: None,
         room_key: None,
     }
 }
@@ -56,14 +57,13 @@ fn the_install_id_is_made_once_and_kept() {
 fn an_older_versions_engine_state_moves_to_its_relay_and_keeps_its_install() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let mut old = EngineState::new();
-    old.last_seq = Some(42);
-    old.outbox.push(Outgoing {
-        id: ClientMsgId {
-            install: old.install,
-            counter: 1,
-        },
-        text: "non perdermi".into(),
+    // A state of the version before rooms: one room's resume point and outbox.
+    let install = InstallId([9; 16]);
+    let old = serde_json::json!({
+        "install": install,
+        "next_counter": 2,
+        "last_seq": 42,
+        "outbox": [{ "id": { "install": install, "counter": 1 }, "text": "non perdermi" }],
     });
     save_json(&dir.path().join(OLD_ENGINE_FILE), &old).unwrap();
     store
@@ -72,9 +72,13 @@ fn an_older_versions_engine_state_moves_to_its_relay_and_keeps_its_install() {
             ..Settings::default()
         })
         .unwrap();
-    assert_eq!(store.install().unwrap(), old.install);
+    assert_eq!(store.install().unwrap(), install);
     let relay = store.relay(&invite(4433, 1)).unwrap();
-    assert_eq!(relay.load_engine_state(old.install), old);
+    let state = relay.load_engine_state(install);
+    let room = &state.rooms[common::protocol::DEFAULT_ROOM];
+    assert_eq!(room.last_seq, Some(42));
+    assert_eq!(room.outbox[0].text, "non perdermi");
+    assert_eq!(room.outbox[0].id, ClientMsgId { install, counter: 1 });
     assert!(!dir.path().join(OLD_ENGINE_FILE).exists());
 }
 
@@ -88,13 +92,13 @@ fn each_relay_has_its_own_state_and_timeline() {
     let writer = a.writer();
     let mut state = a.load_engine_state(install);
     state.last_seq = Some(3);
-    writer.events(vec![joined(1), joined(2), joined(3)]);
+    writer.events("piazza", vec![joined(1), joined(2), joined(3)]);
     writer.state(state.clone());
     writer.flush(Duration::from_secs(5));
     assert_eq!(a.load_engine_state(install), state);
-    assert_eq!(a.load_timeline().len(), 3);
+    assert_eq!(a.load_timeline("piazza").len(), 3);
     assert_eq!(b.load_engine_state(install).last_seq, None);
-    assert!(b.load_timeline().is_empty());
+    assert!(b.load_timeline("piazza").is_empty());
 }
 
 #[test]
@@ -106,14 +110,43 @@ fn the_writer_keeps_the_latest_state_and_every_event() {
     let writer = relay.writer();
     let mut state = relay.load_engine_state(install);
     for seq in 1..=50 {
-        writer.events(vec![joined(seq)]);
+        writer.events("piazza", vec![joined(seq)]);
         state.last_seq = Some(seq);
         writer.state(state.clone());
     }
     writer.flush(Duration::from_secs(5));
     assert_eq!(relay.load_engine_state(install).last_seq, Some(50));
-    assert_eq!(relay.load_timeline().len(), 50);
+    assert_eq!(relay.load_timeline("piazza").len(), 50);
     assert_eq!(*writer.errors().borrow(), None);
+}
+
+#[test]
+fn settings_of_the_version_before_rooms_rejoin_their_one_room() {
+    let old: Settings = serde_json::from_str(
+        r#"{"name":"Giulia","invite":"piazza://127.0.0.1:4433/","joined":true}"#,
+    )
+    .unwrap();
+    let rooms = old.saved_rooms();
+    assert_eq!(rooms.len(), 1);
+    assert_eq!(rooms[0].invite, "piazza://127.0.0.1:4433/");
+    let left = Settings {
+        joined: false,
+        ..old
+    };
+    assert!(left.saved_rooms().is_empty());
+}
+
+#[test]
+fn a_relays_single_timeline_becomes_its_default_rooms() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let relay_dir = dir.path().join("relays").join(relay_dir_name(&invite(4433, 1)));
+    fs::create_dir_all(&relay_dir).unwrap();
+    let line = serde_json::to_string(&joined(7)).unwrap();
+    fs::write(relay_dir.join("timeline.jsonl"), format!("{line}\n")).unwrap();
+    let relay = store.relay(&invite(4433, 1)).unwrap();
+    assert_eq!(relay.load_timeline(common::protocol::DEFAULT_ROOM).len(), 1);
+    assert!(!relay_dir.join("timeline.jsonl").exists());
 }
 
 #[test]
@@ -122,15 +155,15 @@ fn a_write_failure_is_reported_in_words_and_cleared_by_the_next_success() {
     let store = Store::open(dir.path()).unwrap();
     let relay = store.relay(&invite(4433, 1)).unwrap();
     // A directory where the timeline file should be: appending fails (even as root).
-    fs::create_dir(relay.timeline_path()).unwrap();
+    fs::create_dir_all(relay.timeline_path("piazza")).unwrap();
     let writer = relay.writer();
-    writer.events(vec![joined(1)]);
+    writer.events("piazza", vec![joined(1)]);
     writer.flush(Duration::from_secs(5));
     let error = writer.errors().borrow().clone();
     assert!(error.is_some_and(|e| !e.is_empty()));
-    fs::remove_dir(relay.timeline_path()).unwrap();
-    writer.events(vec![joined(2)]);
+    fs::remove_dir(relay.timeline_path("piazza")).unwrap();
+    writer.events("piazza", vec![joined(2)]);
     writer.flush(Duration::from_secs(5));
     assert_eq!(*writer.errors().borrow(), None);
-    assert_eq!(relay.load_timeline().len(), 1);
+    assert_eq!(relay.load_timeline("piazza").len(), 1);
 }

@@ -6,7 +6,7 @@
 //! ahead of the saved timeline. Write failures (a full disk) are reported through a
 //! watch channel, in plain words for the banner, and cleared by the next success.
 
-use std::{sync::mpsc, thread, time::Duration};
+use std::{collections::HashMap, sync::mpsc, thread, time::Duration};
 
 use common::protocol::RoomEvent;
 use engine::EngineState;
@@ -92,25 +92,12 @@ fn run(store: RelayStore, rx: mpsc::Receiver<Write>, errors: watch::Sender<Optio
         let mut events: Vec<(String, Vec<RoomEvent>)> = Vec::new();
         let mut state = None;
         let mut flushes = Vec::new();
-        let mut write_events = |events: &mut Vec<(String, Vec<RoomEvent>)>| {
-            for (room, list) in events.drain(..) {
-                let file = timelines.entry(room.clone()).or_insert_with(|| {
-                    let mut file = TimelineFile::new(store.timeline_path(&room));
-                    file.load();
-                    file
-                });
-                let result = store
-                    .ensure_room_dir(&room)
-                    .and_then(|()| file.append(&list));
-                report(result, "timeline");
-            }
-        };
         for write in batch {
             match write {
                 Write::Events(room, e) => {
                     if let Some(s) = state.take() {
                         // A state queued before these events: write it first.
-                        write_events(&mut events);
+                        write_events(&store, &mut timelines, &mut events, &report);
                         report(save_json(&store.engine_path(), &s), "engine state");
                     }
                     match events.last_mut() {
@@ -120,19 +107,37 @@ fn run(store: RelayStore, rx: mpsc::Receiver<Write>, errors: watch::Sender<Optio
                 }
                 Write::State(s) => state = Some(s),
                 Write::Forget(room) => {
-                    write_events(&mut events);
+                    write_events(&store, &mut timelines, &mut events, &report);
                     timelines.remove(&room);
                     report(store.forget_room(&room), "timeline");
                 }
                 Write::Flush(done) => flushes.push(done),
             }
         }
-        write_events(&mut events);
+        write_events(&store, &mut timelines, &mut events, &report);
         if let Some(s) = state {
             report(save_json(&store.engine_path(), &s), "engine state");
         }
         for done in flushes {
             let _ = done.send(());
         }
+    }
+}
+
+/// Appends queued events to their rooms' timeline files (opened on first use).
+fn write_events(
+    store: &RelayStore,
+    timelines: &mut HashMap<String, TimelineFile>,
+    events: &mut Vec<(String, Vec<RoomEvent>)>,
+    report: &impl Fn(std::io::Result<()>, &str),
+) {
+    for (room, list) in events.drain(..) {
+        let file = timelines.entry(room.clone()).or_insert_with(|| {
+            let mut file = TimelineFile::new(store.timeline_path(&room));
+            file.load();
+            file
+        });
+        let result = store.ensure_room_dir(&room).and_then(|()| file.append(&list));
+        report(result, "timeline");
     }
 }

@@ -13,7 +13,7 @@ use common::{
     invite::Invite,
     protocol::{EventKind, RoomEvent},
 };
-use engine::{Command as EngineCommand, Engine, EngineConfig, EngineState, Event, Status};
+use engine::{Command as EngineCommand, Engine, EngineConfig, EngineState, Event, RoomStatus};
 use relay::{Relay, RelayConfig};
 
 use super::{rt, wait_until};
@@ -139,10 +139,12 @@ impl Drop for RelayProcess {
     }
 }
 
-/// Someone in the room without a window: an engine, with everything it saw.
+/// Someone in a room without a window: an engine, with everything it saw.
 pub struct Person {
     /// Its engine.
     pub engine: Engine,
+    /// The room it joined (its invite's).
+    pub room: String,
     seen: Arc<Mutex<Vec<Event>>>,
 }
 
@@ -160,12 +162,22 @@ impl Person {
                 sink.lock().unwrap().push(event);
             }
         });
-        let person = Self { engine, seen };
-        wait_until(
-            &format!("{name} connected"),
-            Duration::from_secs(20),
-            || person.saw(|e| *e == Event::Status(Status::Connected)),
-        );
+        let person = Self {
+            engine,
+            room: invite.room_name().to_owned(),
+            seen,
+        };
+        wait_until(&format!("{name} in the room"), Duration::from_secs(20), || {
+            person.saw(|e| {
+                matches!(
+                    e,
+                    Event::RoomStatus {
+                        status: RoomStatus::Joined,
+                        ..
+                    }
+                )
+            })
+        });
         person
     }
 
@@ -181,7 +193,7 @@ impl Person {
             .unwrap()
             .iter()
             .filter_map(|e| match e {
-                Event::Room(r) => Some(r.clone()),
+                Event::Room { event, .. } => Some(event.clone()),
                 _ => None,
             })
             .collect()
@@ -212,9 +224,12 @@ impl Person {
             .unwrap_or_default()
     }
 
-    /// Sends `text` (queued; the engine paces and resends).
+    /// Sends `text` to its room (queued; the engine paces and resends).
     pub fn say(&self, text: &str) {
-        self.engine.send(EngineCommand::Send(text.to_owned()));
+        self.engine.send(EngineCommand::Send {
+            room: self.room.clone(),
+            text: text.to_owned(),
+        });
     }
 
     /// How many of its messages the relay acknowledged.
