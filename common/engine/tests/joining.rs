@@ -1,6 +1,6 @@
 //! Joining and leaving rooms on one connection, against the real relay in-process:
-//! refusals kept and not asked again, leaving while connected, a relay that creates
-//! rooms on demand, and a state saved by the one-room engine resuming in the default
+//! refusals kept and not asked again, leaving while connected, rooms the operator
+//! archives or removes, a relay that creates rooms on demand, and a state saved by the one-room engine resuming in the default
 //! room.
 
 mod support;
@@ -115,6 +115,59 @@ async fn rooms_are_joined_and_left_while_connected_and_refusals_are_kept() {
     // Still connected, still in the other rooms.
     say(&anna, ROOM, "ancora qui");
     let seen = until(&mut events, "ack", acks(1)).await;
+    assert!(!seen.iter().any(|e| matches!(e, Event::Status(_))));
+    relay.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_the_operator_archives_stays_readable_and_one_removed_leaves_the_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let configured = [("aperta", None), ("chiusa", None)];
+    let relay = relay_with_rooms(dir.path(), any_port(), &configured, false).await;
+    let (anna, mut events) = engine(relay.invite(), "Anna", EngineState::new());
+    for room in ["aperta", "chiusa"] {
+        send(
+            &anna,
+            Command::JoinRoom {
+                room: room.into(),
+                key: None,
+            },
+        );
+    }
+    until(&mut events, "in aperta", is_joined("aperta")).await;
+    until(&mut events, "in chiusa", is_joined("chiusa")).await;
+
+    let mut archived = rooms(&[("aperta", None)]);
+    archived[0].archived = true;
+    relay.reload_rooms(archived).await.unwrap();
+    until(
+        &mut events,
+        "aperta archived",
+        room_status("aperta", RoomStatus::Archived),
+    )
+    .await;
+    until(
+        &mut events,
+        "chiusa deleted",
+        room_status("chiusa", RoomStatus::Left(RoomLeftReason::Deleted)),
+    )
+    .await;
+    until(
+        &mut events,
+        "chiusa out of the state",
+        |e| matches!(e, Event::Saved(s) if !s.rooms.contains_key("chiusa")),
+    )
+    .await;
+    say(&anna, "aperta", "troppo tardi");
+    let seen = until(&mut events, "rejected", |e| {
+        matches!(e, Event::Rejected { .. })
+    })
+    .await;
+    assert!(matches!(
+        seen.last(),
+        Some(Event::Rejected { room, reason: RejectReason::Archived, .. }) if room == "aperta"
+    ));
+    // Still connected, still reading.
     assert!(!seen.iter().any(|e| matches!(e, Event::Status(_))));
     relay.shutdown().await;
 }
