@@ -648,7 +648,7 @@ fn the_room_list_shows_names_last_messages_unread_counts_and_the_room_shown() {
         b.contains(r#"data-unread="4""#) && b.contains("4 messaggi non letti"),
         "{html}"
     );
-    assert!(b.contains("silenziata"), "{html}");
+    assert!(b.contains(r#"aria-label="silenziata""#), "{html}");
     assert_eq!(html.matches(r#"aria-current="true""#).count(), 1, "{html}");
     assert!(html.contains("Entra in una stanza"), "{html}");
 }

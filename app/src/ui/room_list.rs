@@ -4,7 +4,7 @@
 
 use dioxus::prelude::*;
 
-use super::{initial, name_hue};
+use super::{initial, name_hue, BellIcon};
 use crate::{
     i18n::Lang,
     state::{RoomMark, RoomSummary},
@@ -73,7 +73,7 @@ fn room_row(lang: Lang, room: RoomSummary, on_select: EventHandler<String>) -> E
                         span { class: "dot {mark}", "aria-hidden": "true" }
                         "{room.name}"
                         if room.muted {
-                            span { class: "room-muted", title: lang.muted(), "🔕" }
+                            span { class: "room-muted", title: lang.muted(), "aria-label": lang.muted(), BellIcon { off: true } }
                         }
                     }
                     span { class: "room-last", "{last}" }
