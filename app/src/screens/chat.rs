@@ -56,6 +56,8 @@ pub fn ChatScreen(
                 show_rooms.set(false);
                 intents.send(Intent::OpenAddRoom);
             },
+            me: ui.settings.read().name.clone(),
+            on_sign_out: move |_| intents.send(Intent::SignOut),
         }
     };
     let Some(tab) = rooms.active() else {
