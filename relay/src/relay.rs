@@ -25,8 +25,10 @@ use crate::{
     rooms::{configured, Plan, RoomConfig, Rooms, RoomsSetup},
     session::registry::Sessions,
     stats::{RelayStats, RoomStats, Stats},
-    udp_socket, RelayConfig, RelayError,
+    udp_socket,
 };
+
+pub use crate::config::{RelayConfig, RelayError};
 
 /// File name of the log (every room's) inside the data directory.
 pub const LOG_FILE: &str = "piazza.redb";
