@@ -1,6 +1,6 @@
 //! [`Relay`]: start on an address with a data directory (its store, its rooms, its
 //! identity), hand out invites, apply a new room configuration, shut down gracefully.
-//! Accepting connections is [`crate::accept`]'s.
+//! Accepting connections is `accept.rs`'s.
 
 use std::{
     fs,

@@ -2,7 +2,7 @@
 //! rooms — those clients created), their keys and archived flags, who may join which,
 //! and applying a new configuration (SIGHUP) without dropping anyone. Each room is
 //! opened once, on first use (configured rooms at start), over its log from the
-//! [`Store`]. No connection in sight: sessions ask [`Rooms::admit`] for a room, then
+//! [`Store`]. No connection in sight: sessions ask `Rooms::admit` for a room, then
 //! join it themselves.
 //!
 //! - [`config`]: the operator's definitions (flags, rooms file) and the plan of a

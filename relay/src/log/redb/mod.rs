@@ -19,7 +19,7 @@
 //! fsync for all (group commit across rooms). Reads go straight to the database from
 //! the caller's (blocking) thread. A database written by the relay of protocol v3 (one
 //! room, unkeyed tables) becomes the default room's log when it is opened
-//! ([`upgrade`]).
+//! (`upgrade.rs`).
 
 mod room;
 #[cfg(test)]
