@@ -225,6 +225,7 @@ impl Relay {
             messages: stats.messages.load(Ordering::Relaxed),
             evicted_slow: stats.evicted_slow.load(Ordering::Relaxed),
             commits: stats.commits.load(Ordering::Relaxed),
+            log_commits: self.store.commits(),
             retries: stats.retries.load(Ordering::Relaxed),
             online: self.shared.sessions.len(),
             last_seq: self.shared.rooms.default_room().last_seq(),

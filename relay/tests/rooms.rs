@@ -440,3 +440,115 @@ async fn a_hello_of_protocol_v3_is_refused_with_the_relays_version() {
     );
     relay.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_rooms_chatting_at_once_stay_apart_and_share_the_logs_commits() {
+    const ROOMS: usize = 200;
+    const CLIENTS: usize = 20;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = fast(dir.path());
+    config.rooms = (0..ROOMS)
+        .map(|r| RoomConfig::new(format!("r{r}")))
+        .collect();
+    let relay = start_with(config).await;
+    let invite = relay.invite();
+    // Room r has two members: clients r % 20 and (r + 1) % 20.
+    let members = |r: usize| [r % CLIENTS, (r + 1) % CLIENTS];
+    let mut clients = Vec::new();
+    for i in 0..CLIENTS {
+        let mut c = connect(&invite, &format!("utente{i}")).await;
+        for r in (0..ROOMS).filter(|r| members(*r).contains(&i)) {
+            c.join_room(&format!("r{r}"), None, None).await.unwrap();
+        }
+        clients.push(c);
+    }
+    let before = relay.stats();
+    let mut tasks = Vec::new();
+    for (i, mut c) in clients.into_iter().enumerate() {
+        tasks.push(tokio::spawn(async move {
+            let mine: Vec<usize> = (0..ROOMS).filter(|r| r % CLIENTS == i).collect();
+            let mut ids = Vec::new();
+            for r in &mine {
+                ids.push(
+                    c.say_in(RoomId::of(&format!("r{r}")), &format!("in r{r}"))
+                        .await,
+                );
+            }
+            // Every message of its 20 rooms: its own 10 and its neighbour's 10.
+            let mut got = Vec::new();
+            let mut acked = 0;
+            while got.len() < 20 || acked < ids.len() {
+                match c.next().await {
+                    Some(ServerFrame::Event {
+                        room,
+                        event:
+                            RoomEvent {
+                                kind: EventKind::Message { text, .. },
+                                ..
+                            },
+                    }) => got.push((room, text)),
+                    Some(ServerFrame::Ack { .. }) => acked += 1,
+                    Some(ServerFrame::Rejected { reason, .. }) => panic!("{reason:?}"),
+                    Some(_) => {}
+                    None => panic!("utente{i}: stream ended after {got:?}"),
+                }
+            }
+            (i, got)
+        }));
+    }
+    for task in tasks {
+        let (i, mut got) = task.await.unwrap();
+        got.sort();
+        let mut want: Vec<(RoomId, String)> = (0..ROOMS)
+            .filter(|r| members(*r).contains(&i))
+            .map(|r| (RoomId::of(&format!("r{r}")), format!("in r{r}")))
+            .collect();
+        want.sort();
+        assert_eq!(got, want, "utente{i}: each message once, in its own room");
+    }
+    let after = relay.stats();
+    let batches = after.commits - before.commits;
+    let writes = after.log_commits - before.log_commits;
+    println!("{ROOMS} messages in {ROOMS} rooms: {batches} room batches, {writes} log commits");
+    assert!(
+        writes * 2 < ROOMS as u64,
+        "rooms share commits: {writes} writes for {ROOMS} messages"
+    );
+    relay.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_shutdown_logs_every_member_as_left_once_in_each_of_its_rooms() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = fast(dir.path());
+    config.rooms = vec![RoomConfig::new("a"), RoomConfig::new("b")];
+    let relay = start_with(config.clone()).await;
+    let (mut anna, _) = join(&relay.invite_for("a").unwrap(), "Anna").await;
+    anna.join_room("b", None, None).await.unwrap();
+    let (_bruno, _) = join(&relay.invite_for("b").unwrap(), "Bruno").await;
+    let addr = relay.addr();
+    relay.shutdown().await;
+    let frames = anna.drain().await;
+    assert_eq!(frames.last(), Some(&ServerFrame::Bye(ByeReason::Shutdown)));
+    config.listen = addr;
+    let relay = start_with(config).await;
+    let shutdown_leaves = |log: Vec<RoomEvent>| {
+        let mut names: Vec<String> = log
+            .into_iter()
+            .filter_map(|e| match e.kind {
+                EventKind::Left {
+                    name,
+                    reason: LeaveReason::Shutdown,
+                } => Some(name),
+                _ => None,
+            })
+            .collect();
+        names.sort();
+        names
+    };
+    let a = read_log(&relay.invite_for("a").unwrap()).await;
+    assert_eq!(shutdown_leaves(a), ["Anna"]);
+    let b = read_log(&relay.invite_for("b").unwrap()).await;
+    assert_eq!(shutdown_leaves(b), ["Anna", "Bruno"]);
+    relay.shutdown().await;
+}
