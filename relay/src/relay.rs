@@ -12,7 +12,7 @@ use std::{
 use common::{
     fingerprint::Fingerprint,
     invite::Invite,
-    protocol::{ByeReason, Seq, DEFAULT_ROOM},
+    protocol::{ByeReason, DEFAULT_ROOM},
 };
 use tokio::{sync::watch, task::JoinSet};
 
@@ -241,11 +241,6 @@ impl Relay {
             last_seq: room.last_seq(),
             archived: room.is_archived(),
         })
-    }
-
-    /// The last seq of the default room's log.
-    pub fn last_seq(&self) -> Seq {
-        self.shared.rooms.default_room().last_seq()
     }
 
     /// Graceful shutdown: stop accepting, log everyone as left in every room and make
