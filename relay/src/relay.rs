@@ -164,6 +164,7 @@ impl Relay {
         });
         let (stop, stopped) = watch::channel(false);
         let accept = tokio::spawn(accept_loop(endpoint.clone(), shared.clone(), stopped));
+        tokio::spawn(crate::rooms::unload_idle(Arc::downgrade(&shared)));
         tracing::info!(%addr, %fingerprint, "relay listening");
         Ok(Relay {
             endpoint,
