@@ -1,6 +1,6 @@
 //! [`Relay`]: start on an address with a data directory (its store, its rooms, its
 //! identity), hand out invites, apply a new room configuration, shut down gracefully.
-//! Accepting connections is [`crate::accept`]'s.
+//! Accepting connections is `accept.rs`'s.
 
 use std::{
     fs,
@@ -12,7 +12,7 @@ use std::{
 use common::{
     fingerprint::Fingerprint,
     invite::Invite,
-    protocol::{ByeReason, Seq, DEFAULT_ROOM},
+    protocol::{ByeReason, DEFAULT_ROOM},
 };
 use tokio::{sync::watch, task::JoinSet};
 
@@ -25,8 +25,10 @@ use crate::{
     rooms::{configured, Plan, RoomConfig, Rooms, RoomsSetup},
     session::registry::Sessions,
     stats::{RelayStats, RoomStats, Stats},
-    udp_socket, RelayConfig, RelayError,
+    udp_socket,
 };
+
+pub use crate::config::{RelayConfig, RelayError};
 
 /// File name of the log (every room's) inside the data directory.
 pub const LOG_FILE: &str = "piazza.redb";
@@ -162,6 +164,7 @@ impl Relay {
         });
         let (stop, stopped) = watch::channel(false);
         let accept = tokio::spawn(accept_loop(endpoint.clone(), shared.clone(), stopped));
+        tokio::spawn(crate::rooms::unload_idle(Arc::downgrade(&shared)));
         tracing::info!(%addr, %fingerprint, "relay listening");
         Ok(Relay {
             endpoint,
@@ -223,6 +226,7 @@ impl Relay {
             messages: stats.messages.load(Ordering::Relaxed),
             evicted_slow: stats.evicted_slow.load(Ordering::Relaxed),
             commits: stats.commits.load(Ordering::Relaxed),
+            log_commits: self.store.commits(),
             retries: stats.retries.load(Ordering::Relaxed),
             online: self.shared.sessions.len(),
             last_seq: self.shared.rooms.default_room().last_seq(),
@@ -238,11 +242,6 @@ impl Relay {
             last_seq: room.last_seq(),
             archived: room.is_archived(),
         })
-    }
-
-    /// The last seq of the default room's log.
-    pub fn last_seq(&self) -> Seq {
-        self.shared.rooms.default_room().last_seq()
     }
 
     /// Graceful shutdown: stop accepting, log everyone as left in every room and make

@@ -118,8 +118,26 @@ fn help_and_clear_errors() {
         "--rate",
         "--queue-bytes",
         "--history-burst",
+        "--room ",
+        "--rooms-file",
+        "--open-rooms",
+        "--max-rooms ",
+        "--max-rooms-per-client",
+        "--room-members",
+        "--room-idle",
     ] {
         assert!(text.contains(flag), "{flag} missing from --help");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_piazza-relay"))
+        .args(["rooms", "--help"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    for command in ["list", "archive", "unarchive", "delete", "--data-dir"] {
+        assert!(
+            text.contains(command),
+            "{command} missing from rooms --help"
+        );
     }
     // A data dir that cannot be created is reported with the path.
     let out = Command::new(env!("CARGO_BIN_EXE_piazza-relay"))
@@ -194,7 +212,7 @@ fn the_systemd_unit_verifies() {
 async fn clients_of_a_relay_killed_and_restarted_get_a_stateless_reset_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let (mut child, invite) = spawn_relay(dir.path(), "127.0.0.1:0");
-    let (mut conn, _) = net::open(&invite, hello("Anna", InstallId::random(), None, None))
+    let (mut conn, _, _) = net::open(&invite, hello("Anna", InstallId::random()), None)
         .await
         .unwrap();
     kill(&mut child, "-KILL");
@@ -205,6 +223,7 @@ async fn clients_of_a_relay_killed_and_restarted_get_a_stateless_reset_at_once()
     // connection and must answer with a stateless reset.
     let _ = conn
         .write(&ClientFrame::Send {
+            room: RoomId::of(DEFAULT_ROOM),
             id: ClientMsgId {
                 install: InstallId::random(),
                 counter: 1,

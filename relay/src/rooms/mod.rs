@@ -2,17 +2,19 @@
 //! rooms — those clients created), their keys and archived flags, who may join which,
 //! and applying a new configuration (SIGHUP) without dropping anyone. Each room is
 //! opened once, on first use (configured rooms at start), over its log from the
-//! [`Store`]. No connection in sight: sessions ask [`Rooms::admit`] for a room, then
+//! [`Store`]. No connection in sight: sessions ask `Rooms::admit` for a room, then
 //! join it themselves.
 //!
 //! - [`config`]: the operator's definitions (flags, rooms file) and the plan of a
 //!   reload. Pure.
+//! - `unload.rs`: rooms nobody has been in for a while leave memory.
 
 pub mod config;
+mod unload;
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex},
+    sync::{Arc, Mutex, Weak},
 };
 
 use common::{
@@ -28,6 +30,7 @@ use crate::{
     stats::Stats,
 };
 pub use config::{configured, read_rooms_file, Plan, RoomConfig, RoomsError};
+pub(crate) use unload::unload_idle;
 
 /// One room the relay knows, opened or not.
 struct Slot {
@@ -36,6 +39,9 @@ struct Slot {
     by_client: bool,
     settings: Mutex<Settings>,
     room: OnceCell<Arc<Room>>,
+    /// The room this slot's replaces (unloaded when idle): it opens once that one's
+    /// last events are durable (while it closes, its closing task holds it).
+    after: Weak<Room>,
 }
 
 #[derive(Clone, Default)]
@@ -157,7 +163,12 @@ impl Rooms {
                     if !self.open_rooms || operators {
                         return Err(JoinRefusal::NoSuchRoom);
                     }
-                    if inner.slots.len() >= self.limits.max_rooms {
+                    let open = inner
+                        .slots
+                        .values()
+                        .filter(|s| s.room.get().is_some())
+                        .count();
+                    if open >= self.limits.max_rooms {
                         return Err(JoinRefusal::TooManyRoomsOnRelay);
                     }
                     tracing::info!(room = name, "a client creates a room");
@@ -173,40 +184,57 @@ impl Rooms {
             tracing::error!(room = name, "opening the room failed: {e}");
             JoinRefusal::NoSuchRoom
         })?;
-        if self.slot(name).is_none_or(|s| !Arc::ptr_eq(&s, &slot)) {
+        if self.slot(name).is_none() {
             // Removed by a reload while it opened.
             room.close(Closing::Deleted).await;
             return Err(JoinRefusal::NoSuchRoom);
         }
+        // (Replaced since, because it was unloaded: joining the closed room fails and
+        // the session asks again, getting the room opened anew.)
         Ok(room)
+    }
+
+    /// Brings the store's catalogue in line with `rooms` (name, created by a client):
+    /// one write for every record that differs (an archived flag on record stays).
+    async fn record(&self, rooms: Vec<(String, bool)>) -> Result<(), LogError> {
+        let wanted: Vec<RoomRecord> = {
+            let inner = self.inner.lock().unwrap();
+            rooms
+                .into_iter()
+                .filter_map(|(name, by_client)| {
+                    let known = inner.records.get(&name);
+                    let want = RoomRecord {
+                        archived: known.is_some_and(|r| r.archived),
+                        by_client,
+                        name,
+                    };
+                    (known != Some(&want)).then_some(want)
+                })
+                .collect()
+        };
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let store = self.store.clone();
+        let put = wanted.clone();
+        blocking(move || store.put_rooms(&put)).await?;
+        let mut inner = self.inner.lock().unwrap();
+        for record in wanted {
+            inner.records.insert(record.name.clone(), record);
+        }
+        Ok(())
     }
 
     /// Opens `slot`'s room once (recording it in the store's catalogue).
     async fn open(&self, slot: &Slot) -> Result<Arc<Room>, LogError> {
         slot.room
             .get_or_try_init(|| async {
-                let record = {
-                    let inner = self.inner.lock().unwrap();
-                    let known = inner.records.get(&slot.name).cloned();
-                    let want = RoomRecord {
-                        name: slot.name.clone(),
-                        archived: known.as_ref().is_some_and(|r| r.archived),
-                        by_client: slot.by_client,
-                    };
-                    (known.as_ref() != Some(&want)).then_some(want)
-                };
-                let on_record_archived = if let Some(record) = record {
-                    let store = self.store.clone();
-                    let put = record.clone();
-                    blocking(move || store.put_room(&put)).await?;
-                    let archived = record.archived;
-                    self.inner
-                        .lock()
-                        .unwrap()
-                        .records
-                        .insert(slot.name.clone(), record);
-                    archived
-                } else {
+                if let Some(before) = slot.after.upgrade() {
+                    before.finished().await;
+                }
+                self.record(vec![(slot.name.clone(), slot.by_client)])
+                    .await?;
+                let on_record_archived = {
                     let inner = self.inner.lock().unwrap();
                     inner.records.get(&slot.name).is_some_and(|r| r.archived)
                 };
@@ -301,6 +329,10 @@ impl Rooms {
         for room in closing {
             room.close(Closing::Deleted).await;
         }
+        let added = plan.added.iter().map(|r| (r.name.clone(), false));
+        if let Err(e) = self.record(added.collect()).await {
+            tracing::error!("recording the added rooms failed: {e}");
+        }
         for room in &plan.added {
             if let Some(slot) = self.slot(&room.name) {
                 if let Err(e) = self.open(&slot).await {
@@ -358,6 +390,7 @@ impl Slot {
                 archived: room.archived,
             }),
             room: OnceCell::new(),
+            after: Weak::new(),
         }
     }
 }
