@@ -148,6 +148,10 @@ impl Runner {
                 Wake::Timer => {}
             }
         }
+        // What the last commands asked for still happens: a Disconnect sent just
+        // before the handle was dropped says Quit (else the rooms would log a lost
+        // connection).
+        self.settle().await;
         self.machine.finish();
         self.forward();
         self.link = Link::Offline;

@@ -266,7 +266,34 @@ async fn disconnecting_is_logged_as_leaving_not_as_a_lost_connection() {
     let (bruno, mut bruno_events) = engine(relay.invite(), "Bruno", EngineState::new());
     until(&mut bruno_events, "bruno in the room", is_joined(ROOM)).await;
     send(&bruno, Command::Disconnect);
-    let seen = until(&mut anna_events, "Bruno's leave", |e| {
+    assert_left(&mut anna_events).await;
+    until(&mut bruno_events, "Bruno disconnected", |e| {
+        matches!(e, Event::Status(Status::Disconnected))
+    })
+    .await;
+    nothing_more(&mut bruno_events, Duration::from_secs(1), "stays offline").await;
+    relay.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handle_dropped_right_after_disconnect_still_says_quit() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = relay_at(dir.path(), any_port()).await;
+    let (_anna, mut anna_events) = engine(relay.invite(), "Anna", EngineState::new());
+    until(&mut anna_events, "connected", is_joined(ROOM)).await;
+    let (bruno, mut bruno_events) = engine(relay.invite(), "Bruno", EngineState::new());
+    until(&mut bruno_events, "bruno in the room", is_joined(ROOM)).await;
+    // As an app closing its window does: the last command, then the handle is gone.
+    send(&bruno, Command::Disconnect);
+    drop(bruno);
+    assert_left(&mut anna_events).await;
+    relay.shutdown().await;
+}
+
+/// Waits for Bruno's leave and checks it was logged as leaving, not as a lost
+/// connection.
+async fn assert_left(anna_events: &mut Events) {
+    let seen = until(anna_events, "Bruno's leave", |e| {
         matches!(e, Event::Room { event: RoomEvent { kind: EventKind::Left { name, .. }, .. }, .. } if name == "Bruno")
     })
     .await;
@@ -282,12 +309,6 @@ async fn disconnecting_is_logged_as_leaving_not_as_a_lost_connection() {
         unreachable!()
     };
     assert_eq!(*reason, LeaveReason::Left);
-    until(&mut bruno_events, "Bruno disconnected", |e| {
-        matches!(e, Event::Status(Status::Disconnected))
-    })
-    .await;
-    nothing_more(&mut bruno_events, Duration::from_secs(1), "stays offline").await;
-    relay.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
