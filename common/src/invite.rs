@@ -265,12 +265,18 @@ mod tests {
         let invite: Invite = with.parse().unwrap();
         assert_eq!(invite.room.as_deref(), Some("classe-3b"));
         assert_eq!(invite.room_name(), "classe-3b");
-        assert!(invite.to_string().starts_with("piazza://h:4433/classe-3b?fp="));
+        assert!(invite
+            .to_string()
+            .starts_with("piazza://h:4433/classe-3b?fp="));
         let old = format!("piazza://h:4433/?fp={}", fp());
         let invite: Invite = old.parse().unwrap();
         assert_eq!(invite.room, None);
         assert_eq!(invite.room_name(), DEFAULT_ROOM);
-        assert_eq!(invite.to_string(), old, "invites printed so far are unchanged");
+        assert_eq!(
+            invite.to_string(),
+            old,
+            "invites printed so far are unchanged"
+        );
         assert_eq!(
             "piazza://h:4433/città".parse::<Invite>(),
             Err(InviteError::BadRoom(RoomNameError::BadCharacter))

@@ -207,7 +207,10 @@ fn every_frame_round_trips() {
 /// relay of an earlier version must read this version's hello, whose layout is theirs.
 #[test]
 fn refusals_of_the_version_and_the_hello_keep_their_layout() {
-    let refused = encode(&ServerFrame::Refused(RefuseReason::VersionMismatch { relay: 9 })).unwrap();
+    let refused = encode(&ServerFrame::Refused(RefuseReason::VersionMismatch {
+        relay: 9,
+    }))
+    .unwrap();
     assert_eq!(&refused[PREFIX_BYTES..PREFIX_BYTES + 2], &[5, 0]);
     /// The hello of protocol versions 2 and 3.
     #[derive(serde::Deserialize, Debug)]
