@@ -9,6 +9,9 @@
 # the open window alone. Variables: PIAZZA_PORT, PIAZZA_LOCAL_DIR (default .piazza),
 # PIAZZA_APP_DATA (default $PIAZZA_LOCAL_DIR/app), PIAZZA_APP_ONLY=1 (never start a
 # relay), PIAZZA_SKIP_SETUP=1 / PIAZZA_SKIP_BUILD=1 (use what is installed and built).
+# Arguments go to a relay this script starts, e.g. rooms for a class:
+#   scripts/up.sh --room classe-3b --room prof:segreto
+# and the invite of each room is printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -n "${PIAZZA_SKIP_SETUP:-}" ] || scripts/setup.sh
@@ -40,6 +43,7 @@ relay_running() {
 started_relay=""
 if relay_running; then
   echo "Reusing the relay already running (pid $(cat "$relay_pid_file"), data in $data/relay)."
+  [ $# -eq 0 ] || echo "(its options stay as they were: $* is not applied)" >&2
 elif [ -n "${PIAZZA_APP_ONLY:-}" ]; then
   echo "No relay of this script is running in $data: run scripts/up.sh without PIAZZA_APP_ONLY first." >&2
   exit 1
@@ -47,7 +51,7 @@ else
   log="$data/relay.log"
   rm -f "$invite_file"
   RUST_LOG="${RUST_LOG:-info}" "$bin/piazza-relay" \
-    --listen "127.0.0.1:$port" --data-dir "$data/relay" >"$log" 2>&1 &
+    --listen "127.0.0.1:$port" --data-dir "$data/relay" "$@" >"$log" 2>&1 &
   relay_pid=$!
   for _ in $(seq 1 100); do
     grep -q '^invite:' "$log" 2>/dev/null && break
@@ -88,6 +92,8 @@ trap stop_relay_if_unused EXIT
 
 invite="$(cat "$invite_file")"
 echo "Relay:  $invite"
+# The other rooms' invites (the relay prints one per configured room after the first).
+sed -n 's/^invite \([^:]*\): */Room \1: /p' "$data/relay.log" 2>/dev/null || true
 echo "This relay listens on this machine only; README.md \"Run a relay on a host\" shows how to host one for others."
 [ -z "$started_relay" ] || echo "Closing the last Piazza window stops it."
 PIAZZA_INVITE="$invite" PIAZZA_DATA_DIR="$app_data" "$bin/piazza"

@@ -3,18 +3,20 @@
 //! # Layout
 //! - [`app`]: the root component [`App`]: starts the controller and the page glue and
 //!   shows the screen of the current phase.
-//! - [`controller`]: owns the engine and the relay's files; turns [`controller::Intent`]s
-//!   into engine commands and engine events into the view; start-up (lock, settings).
-//! - [`state`]: the view model (timeline, rows, status), folded from engine events by
-//!   pure functions; no Dioxus types, no translated text.
+//! - [`controller`]: owns one engine per relay and the relays' files; turns
+//!   [`controller::Intent`]s into engine commands and engine events into the view;
+//!   start-up (lock, settings).
+//! - [`state`]: the view model (rooms, timeline, rows, status), folded from engine
+//!   events by pure functions; no Dioxus types, no translated text.
 //! - [`screens`]: the prompt, chat and "already open" screens, wired to the controller.
 //! - [`ui`]: the shared components ([`ui::NamePrompt`], [`ui::MessageList`],
-//!   [`ui::Composer`], [`ui::StatusBanner`], [`ui::MemberList`]): functions of state and
-//!   callbacks, the same on desktop and phone.
+//!   [`ui::Composer`], [`ui::StatusBanner`], [`ui::MemberList`], [`ui::RoomList`],
+//!   [`ui::AddRoomForm`]): functions of state and callbacks, the same on desktop and
+//!   phone.
 //! - [`i18n`]: every visible string, in Italian and English; reasons are translated
 //!   here, at render.
-//! - [`store`]: settings, identity, per-relay engine state and timeline on disk; the
-//!   one-window-per-directory lock.
+//! - [`store`]: settings, identity, per-relay engine state and per-room timelines on
+//!   disk; the one-window-per-directory lock.
 //! - [`platform`]: page glue (JavaScript), notifications, the desktop window, the test
 //!   probe.
 //!
