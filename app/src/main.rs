@@ -9,7 +9,7 @@ fn main() {
         if arg == "--help" || arg == "-h" {
             println!(
                 "Usage: piazza [INVITE]\n\n\
-                 Opens the Piazza chat. INVITE (e.g. piazza://host:4433/?fp=...) pre-fills\n\
+                 Opens the Piazza chat. INVITE (e.g. piazza://host:4433/classe-3b?fp=...) pre-fills\n\
                  the relay field.\n\n\
                  Environment: PIAZZA_INVITE, PIAZZA_DATA_DIR, PIAZZA_LANG=it|en, PIAZZA_NOTIFY=0"
             );

@@ -313,7 +313,7 @@ fn name_prompt_fields_are_prefilled_and_valid() {
 
     let it = prompt(Lang::It, "", "", None);
     assert!(it.contains("Il tuo nome"), "{it}");
-    assert!(it.contains("Invito del relay"), "{it}");
+    assert!(it.contains("Invito della stanza"), "{it}");
     assert!(it.contains(">Entra<"), "{it}");
     // Empty fields are not scolded before the user tried.
     assert!(!it.contains("field-error"), "{it}");

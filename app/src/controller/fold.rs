@@ -167,6 +167,8 @@ fn act(ui: Ui, sessions: &mut Sessions, out: Outcome) {
     }
     if out.form_done {
         add_room.set(None);
+        // The room joined is shown: typing goes to its composer.
+        glue::focus_composer();
     } else if let Some(problem) = out.form_problem {
         add_room.set(Some(AddRoom {
             joining: None,

@@ -181,12 +181,16 @@ async fn handle(intent: Intent, ui: Ui, store: Option<&Store>, sessions: &mut Se
             joining: None,
             problem: None,
         })),
-        Intent::CloseAddRoom => add_room.set(None),
+        Intent::CloseAddRoom => {
+            add_room.set(None);
+            glue::focus_composer();
+        }
         Intent::AddRoom(invite) => {
             let key = RoomKey::of(&invite);
             if rooms.peek().get(&key).is_some() {
                 rooms.write().select(&key);
                 add_room.set(None);
+                glue::focus_composer();
             } else {
                 let name = ui.settings.peek().name.clone();
                 add_tab(ui, store, sessions, &name, &invite);
@@ -201,6 +205,8 @@ async fn handle(intent: Intent, ui: Ui, store: Option<&Store>, sessions: &mut Se
         Intent::Select(key) => {
             rooms.write().select(&key);
             ui_reset_scroll(ui);
+            // As in every chat app: the room chosen takes the typing.
+            glue::focus_composer();
             save_rooms(ui, store);
         }
         Intent::Send(text) => {

@@ -31,12 +31,12 @@ impl Lang {
 
     /// Label of the invite field.
     pub fn invite_label(self) -> &'static str {
-        self.pick("Relay invite", "Invito del relay")
+        self.pick("Room invite", "Invito della stanza")
     }
 
     /// Placeholder of the invite field.
     pub fn invite_placeholder(self) -> &'static str {
-        "piazza://host:4433/?fp=…"
+        "piazza://host:4433/classe-3b?fp=…"
     }
 
     /// Help under the invite field.

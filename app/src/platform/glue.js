@@ -168,8 +168,11 @@
       }
     },
     focusComposer() {
-      const el = document.getElementById("composer-input");
-      if (el) el.focus();
+      // After the render that shows the room (a closing form must not take it back).
+      requestAnimationFrame(() => {
+        const el = document.getElementById("composer-input");
+        if (el) el.focus();
+      });
     },
   };
   focus();
