@@ -108,7 +108,9 @@ pub fn ChatScreen(
                             class: "rooms-toggle",
                             id: "rooms-toggle",
                             onclick: move |_| show_rooms.set(true),
-                            "‹ {lang.rooms_button()}"
+                            title: lang.rooms_button(),
+                            "‹"
+                            span { class: "label", "{lang.rooms_button()}" }
                             if unread_elsewhere > 0 {
                                 span { class: "badge", "{unread_elsewhere}" }
                             }
