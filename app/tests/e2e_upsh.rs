@@ -107,7 +107,9 @@ fn up_sh_twice_says_what_runs_and_a_second_person_gets_a_second_window() {
     let data = temp_dir("piazza-e2e-up");
     let port = free_port();
 
+    // A class's room, as the README shows: the flags go to the relay.
     let first = up(&display, data.path(), port, None)
+        .args(["--room", "classe-3b"])
         .spawn()
         .expect("up.sh runs");
     wait_until("the first window", WAIT, || windows(&display) == 1);
@@ -151,6 +153,11 @@ fn up_sh_twice_says_what_runs_and_a_second_person_gets_a_second_window() {
             assert!(
                 said.contains("Closing the last Piazza window stops it"),
                 "{said}"
+            );
+            let room = format!("Room classe-3b: piazza://127.0.0.1:{port}/classe-3b?fp=");
+            assert!(
+                said.contains(&room),
+                "each room's invite is printed: {said}"
             );
         } else {
             assert!(!alive, "the last window closed: the relay stopped");
