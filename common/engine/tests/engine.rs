@@ -259,6 +259,18 @@ async fn a_wrong_pin_fails_and_a_wrong_room_key_or_taken_name_is_refused_once() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disconnecting_is_logged_as_leaving_not_as_a_lost_connection() {
+    bruno_disconnects(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handle_dropped_right_after_disconnect_still_says_quit() {
+    // As an app closing its window does: the last command, then the handle is gone.
+    bruno_disconnects(true).await;
+}
+
+/// Anna and Bruno in the room; Bruno disconnects (and drops his engine at once, with
+/// `drop_handle`); Anna must read that he left, not that his connection was lost.
+async fn bruno_disconnects(drop_handle: bool) {
     let dir = tempfile::tempdir().unwrap();
     let relay = relay_at(dir.path(), any_port()).await;
     let (_anna, mut anna_events) = engine(relay.invite(), "Anna", EngineState::new());
@@ -266,27 +278,17 @@ async fn disconnecting_is_logged_as_leaving_not_as_a_lost_connection() {
     let (bruno, mut bruno_events) = engine(relay.invite(), "Bruno", EngineState::new());
     until(&mut bruno_events, "bruno in the room", is_joined(ROOM)).await;
     send(&bruno, Command::Disconnect);
+    if drop_handle {
+        drop(bruno);
+    }
     assert_left(&mut anna_events).await;
     until(&mut bruno_events, "Bruno disconnected", |e| {
         matches!(e, Event::Status(Status::Disconnected))
     })
     .await;
-    nothing_more(&mut bruno_events, Duration::from_secs(1), "stays offline").await;
-    relay.shutdown().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_handle_dropped_right_after_disconnect_still_says_quit() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = relay_at(dir.path(), any_port()).await;
-    let (_anna, mut anna_events) = engine(relay.invite(), "Anna", EngineState::new());
-    until(&mut anna_events, "connected", is_joined(ROOM)).await;
-    let (bruno, mut bruno_events) = engine(relay.invite(), "Bruno", EngineState::new());
-    until(&mut bruno_events, "bruno in the room", is_joined(ROOM)).await;
-    // As an app closing its window does: the last command, then the handle is gone.
-    send(&bruno, Command::Disconnect);
-    drop(bruno);
-    assert_left(&mut anna_events).await;
+    if !drop_handle {
+        nothing_more(&mut bruno_events, Duration::from_secs(1), "stays offline").await;
+    }
     relay.shutdown().await;
 }
 
