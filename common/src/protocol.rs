@@ -323,11 +323,13 @@ pub enum ServerFrame {
         /// Why.
         reason: RoomLeftReason,
     },
-    /// The operator archived a room this client is in: it can be read, no longer
-    /// written to.
+    /// The operator archived a room this client is in (it can be read, no longer
+    /// written to), or opened it for writing again.
     Archived {
         /// The room.
         room: RoomId,
+        /// Archived now (true), or writable again (false).
+        archived: bool,
     },
 }
 

@@ -344,7 +344,10 @@ async fn an_archived_room_welcomes_readers_and_rejects_writers() {
     assert_eq!(plan.changed.len(), 1);
     loop {
         match anna.next().await {
-            Some(ServerFrame::Archived { room }) => break assert_eq!(room, anna.room),
+            Some(ServerFrame::Archived { room, archived }) => {
+                assert!(archived);
+                break assert_eq!(room, anna.room);
+            }
             Some(_) => {}
             None => panic!("no Archived frame"),
         }
@@ -358,6 +361,23 @@ async fn an_archived_room_welcomes_readers_and_rejects_writers() {
     // The session's other rooms are not archived.
     let piazza = anna.join_room("piazza", None, None).await.unwrap();
     let id = anna.say_in(piazza.room, "qui si scrive").await;
+    assert!(anna.ack_of(id).await.is_ok());
+    // Opened for writing again: its members are told, and their texts go through.
+    let gita_room = RoomId::of("gita");
+    relay
+        .reload_rooms(vec![RoomConfig::new("gita")])
+        .await
+        .unwrap();
+    loop {
+        match anna.next().await {
+            Some(ServerFrame::Archived { room, archived }) if room == gita_room => {
+                break assert!(!archived);
+            }
+            Some(_) => {}
+            None => panic!("no Archived frame"),
+        }
+    }
+    let id = anna.say_in(gita_room, "di nuovo aperta").await;
     assert!(anna.ack_of(id).await.is_ok());
     relay.shutdown().await;
 }

@@ -236,11 +236,19 @@ impl Room {
         on_relay.then_some(ClientFrame::Leave { room: self.id })
     }
 
-    /// The operator archived the room.
-    pub(crate) fn archive(&mut self, fx: &mut Effects) {
-        self.archived = true;
+    /// The operator archived the room (`archived`), or opened it for writing again.
+    pub(crate) fn archive(&mut self, archived: bool, fx: &mut Effects) {
+        if self.archived == archived {
+            return;
+        }
+        self.archived = archived;
         if matches!(self.presence, Presence::Joined { .. }) {
-            self.report(RoomStatus::Archived, false, fx);
+            let status = if archived {
+                RoomStatus::Archived
+            } else {
+                RoomStatus::Joined
+            };
+            self.report(status, false, fx);
         }
     }
 

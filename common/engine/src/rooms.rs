@@ -211,8 +211,8 @@ impl Rooms {
             ServerFrame::History { room, page } => {
                 self.with(room, |r| r.history(page, now, fx));
             }
-            ServerFrame::Archived { room } => {
-                self.with(room, |r| r.archive(fx));
+            ServerFrame::Archived { room, archived } => {
+                self.with(room, |r| r.archive(archived, fx));
             }
             ServerFrame::JoinRefused { room, reason } => {
                 let name = normalise(&room);

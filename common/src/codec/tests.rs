@@ -104,7 +104,14 @@ fn server_frames() -> Vec<ServerFrame> {
                 retry_later: false,
             },
         },
-        ServerFrame::Archived { room: ROOM },
+        ServerFrame::Archived {
+            room: ROOM,
+            archived: true,
+        },
+        ServerFrame::Archived {
+            room: ROOM,
+            archived: false,
+        },
     ];
     for reason in [RoomLeftReason::Left, RoomLeftReason::Deleted] {
         frames.push(ServerFrame::RoomLeft { room: ROOM, reason });

@@ -44,21 +44,27 @@ impl Room {
     }
 
     /// Archives the room (read-only: sends are rejected, joins still welcome) or
-    /// opens it for writing again. Members are told when it becomes archived.
+    /// opens it for writing again. Members are told of either change.
     pub fn set_archived(&self, archived: bool) {
         let s = self.state.lock().unwrap();
         let was = self
             .archived
             .swap(archived, std::sync::atomic::Ordering::Relaxed);
-        if archived && !was {
+        if was == archived {
+            return;
+        }
+        if archived {
             tracing::info!(room = %self.name, "archived");
-            let frame = encode(&ServerFrame::Archived { room: self.id });
-            for (_, m) in s.members.iter() {
-                // One frame per operator action: bounded, not counted.
-                m.queue.push_exempt(frame.clone());
-            }
-        } else if was && !archived {
+        } else {
             tracing::info!(room = %self.name, "no longer archived");
+        }
+        let frame = encode(&ServerFrame::Archived {
+            room: self.id,
+            archived,
+        });
+        for (_, m) in s.members.iter() {
+            // One frame per operator action: bounded, not counted.
+            m.queue.push_exempt(frame.clone());
         }
     }
 

@@ -494,9 +494,10 @@ async fn an_archived_room_is_read_only_and_tells_its_members() {
     room.submit(&anna, id(&anna, 1), "prima".into(), &mut tokens());
     frames(&anna).await;
     room.set_archived(true);
-    assert!(frames(&anna)
-        .await
-        .contains(&ServerFrame::Archived { room: room.id() }));
+    assert!(frames(&anna).await.contains(&ServerFrame::Archived {
+        room: room.id(),
+        archived: true
+    }));
     assert_eq!(
         room.submit(&anna, id(&anna, 2), "dopo".into(), &mut tokens()),
         Submitted::Rejected(RejectReason::Archived)

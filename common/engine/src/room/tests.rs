@@ -301,8 +301,16 @@ fn an_archived_room_is_readable_and_rejects_new_texts_locally() {
     r.join(&mut fx);
     r.welcome(welcome("attiva", 0, Vec::new()), "Anna", &mut fx);
     drain(&mut fx);
-    r.archive(&mut fx);
+    r.archive(true, &mut fx);
     assert_eq!(statuses(&drain(&mut fx)), vec![RoomStatus::Archived]);
+    // Opened again: writable, said once.
+    r.archive(false, &mut fx);
+    r.archive(false, &mut fx);
+    assert_eq!(statuses(&drain(&mut fx)), vec![RoomStatus::Joined]);
+    r.queue(out(1, "di nuovo"), &mut fx);
+    assert!(!drain(&mut fx)
+        .iter()
+        .any(|e| matches!(e, Event::Rejected { .. })));
 }
 
 #[test]
