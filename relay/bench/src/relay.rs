@@ -1,6 +1,7 @@
 //! The relay under load: starting `piazza-relay` (pinned with `taskset`, rate limits
-//! raised, a fresh data directory), or a relay given by invite, and reading what a
-//! process uses from `/proc` (CPU time, resident memory). Also pins the load itself.
+//! raised, a fresh data directory, extra flags a scenario needs), or a relay given by
+//! invite, and reading what a process uses from `/proc` (CPU time, resident memory) and
+//! how busy the machine is. Also pins the load itself.
 
 use std::{
     io::{BufRead, BufReader},
@@ -20,6 +21,8 @@ pub struct StartOpts {
     pub cpu: usize,
     /// Extra environment for the relay only (allocator tuning, logging).
     pub env: Vec<(String, String)>,
+    /// Extra arguments after the bench's own (`--open-rooms`, limits).
+    pub args: Vec<String>,
 }
 
 /// A relay process this tool started; killed when dropped.
@@ -53,6 +56,7 @@ impl RelayProcess {
                 "--data-dir",
             ])
             .arg(dir.path())
+            .args(&opts.args)
             .env(
                 "RUST_LOG",
                 std::env::var("BENCH_RELAY_LOG").unwrap_or_else(|_| "warn".into()),
@@ -153,6 +157,13 @@ pub fn cpu_share(before: Option<Duration>, after: Option<Duration>, secs: f64) -
         (Some(a), Some(b)) => format!("{:.0}%", (b - a).as_secs_f64() / secs * 100.0),
         _ => "n/a".into(),
     }
+}
+
+/// The machine's load averages (1, 5, 15 min) as `/proc/loadavg` gives them.
+pub fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "n/a".into())
 }
 
 /// Pins every thread of this process to one core (new threads inherit it).
