@@ -1,32 +1,49 @@
-//! Piazza's relay: a QUIC room server. Every client opens one bidirectional stream; every
-//! message goes to every member of the room, the sender included, in one order for all.
+//! Piazza's relay: a QUIC room server. Every client opens one bidirectional stream and
+//! joins any number of rooms over it; every message goes to every member of its room,
+//! the sender included, in one order for all.
 //!
 //! # Layout
-//! - [`relay`]: [`Relay`] / [`RelayConfig`]: start on an address with a data directory,
-//!   accept connections (refusing or retrying under floods), shut down gracefully. Tests,
-//!   the benchmark and the app (hosting) start it in-process.
+//! - [`relay`]: [`Relay`]: start on an address with a data directory, invites per
+//!   room, applying a new room configuration, graceful shutdown. Tests, the benchmark
+//!   and the app (hosting) start it in-process. [`config`]: [`RelayConfig`],
+//!   [`RelayError`]. `accept.rs`: accepting (refusing or retrying under floods).
 //! - [`identity`]: certificate, stateless-reset secret, connection-id key.
-//! - `session/`: the only owner of a connection: hello deadline, admission, reader,
-//!   writer draining the member's queue, every close.
-//! - [`room`]: members, sequencer and dedup, member queues, welcome/backlog/history
-//!   packing, the committer (group commit and publish pacing), presence — with no QUIC
-//!   type in it; it answers through queues and returns outcomes.
-//! - [`log`]: the [`RoomLog`](log::RoomLog) seam (append a batch and get seqs, read,
-//!   look up ids, present set) and its redb implementation.
+//! - `session/`: the only owner of a connection: hello deadline, admission (`Ready`),
+//!   sessions by install, the session's rooms (join, send, history, leave), reader,
+//!   writer draining the session's one queue, every close.
+//! - [`rooms`]: which rooms exist (default, the operator's, clients' with open rooms),
+//!   their keys and archived flags, admission to them, reloads; [`rooms::config`]: the
+//!   operator's room definitions (flags, rooms file).
+//! - [`room`]: one room: members, sequencer and dedup, member queues, welcome/backlog/
+//!   history packing, the committer (appends and publish pacing), presence, closing —
+//!   with no QUIC type in it; it answers through queues and returns outcomes.
+//! - [`log`]: the seams — [`RoomLog`](log::RoomLog) (one room's log: append a batch
+//!   and get seqs, read, look up ids, present set) and [`Store`](log::Store) (every
+//!   room's log, the catalogue of rooms) — and their redb implementation (one
+//!   database, group commit across rooms, the upgrade from the one-room log).
+//! - [`admin`]: the operator's commands on a stopped relay's data (`rooms list`,
+//!   `archive`, `unarchive`, `delete`).
 //! - [`limits`], [`stats`]: configurable limits, counters.
 //!
-//! The `piazza-relay` binary (`src/main.rs`) wraps this with a CLI, logs and signals.
+//! The `piazza-relay` binary (`src/main.rs`) wraps this with a CLI, logs and signals
+//! (SIGHUP re-reads the rooms).
 
+mod accept;
+pub mod admin;
+pub mod config;
 pub mod identity;
 pub mod limits;
 pub mod log;
 pub mod relay;
 pub mod room;
+pub mod rooms;
 mod session;
 pub mod stats;
 
+pub use config::{RelayConfig, RelayError};
 pub use identity::RESET_KEY_FILE;
 pub use limits::Limits;
 pub use net::socket::udp_socket;
-pub use relay::{Relay, RelayConfig, RelayError, LOG_FILE};
-pub use stats::RelayStats;
+pub use relay::{Relay, LOG_FILE};
+pub use rooms::{Plan, RoomConfig, RoomsError};
+pub use stats::{RelayStats, RoomStats};

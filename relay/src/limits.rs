@@ -8,9 +8,16 @@ use common::protocol::RateLimit;
 /// The relay's limits.
 #[derive(Clone, Debug)]
 pub struct Limits {
-    /// Most members online at once (connections beyond it are refused).
+    /// Most clients connected at once (connections beyond it are refused).
     pub max_clients: usize,
-    /// Per-client message rate.
+    /// Most members of one room at once (joins beyond it: `JoinRefusal::RoomFull`).
+    pub room_members: usize,
+    /// Most rooms one client may be in at once (announced in `Ready::max_rooms`).
+    pub max_rooms_per_client: usize,
+    /// Most rooms the relay holds (configured ones included): a client cannot create a
+    /// room beyond it (`JoinRefusal::TooManyRoomsOnRelay`).
+    pub max_rooms: usize,
+    /// Per-client message rate, over all its rooms.
     pub rate: RateLimit,
     /// Bytes of room traffic and answers queued for one member before it counts as too
     /// slow and is evicted (its welcome, backlog and the acks of its published messages
@@ -31,7 +38,7 @@ pub struct Limits {
     pub history: usize,
     /// Most events replayed on one resume; older ones are reported as a gap.
     pub max_replay: usize,
-    /// History pages a client may ask for at once, then [`Limits::history_per_second`]:
+    /// History pages a client may ask for at once (over all its rooms), then [`Limits::history_per_second`]:
     /// more are answered "retry later".
     pub history_burst: u32,
     /// History pages per second a client may ask for after the burst.
@@ -49,6 +56,9 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_clients: 10_000,
+            room_members: 10_000,
+            max_rooms_per_client: 32,
+            max_rooms: 10_000,
             rate: RateLimit::default(),
             queue_bytes: 256 * 1024,
             hello_timeout: Duration::from_secs(10),

@@ -1,11 +1,16 @@
-//! `piazza-relay`: run a Piazza room on a host.
+//! `piazza-relay`: run a Piazza relay (its rooms) on a host, or manage a stopped relay's
+//! rooms (`piazza-relay rooms …`).
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use anyhow::{Context, Result};
-use clap::Parser;
+use clap::{Args, Parser, Subcommand};
 use common::protocol::RateLimit;
-use relay::{Limits, Relay, RelayConfig};
+use relay::{
+    admin::{self, RoomsCommand},
+    rooms::read_rooms_file,
+    Limits, Relay, RelayConfig, RoomConfig,
+};
 use tracing_subscriber::EnvFilter;
 
 // The allocator: jemalloc, because memory freed after clients vanish (their
@@ -16,10 +21,56 @@ use tracing_subscriber::EnvFilter;
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-/// A Piazza chat relay: one room over QUIC, with a durable history.
+/// A Piazza chat relay: rooms over QUIC, each with a durable history.
 #[derive(Parser, Debug)]
-#[command(name = "piazza-relay", version, about)]
+#[command(
+    name = "piazza-relay",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    run: Run,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Manage the rooms of a stopped relay's data directory.
+    Rooms {
+        /// The relay's data directory.
+        #[arg(long, env = "PIAZZA_DATA_DIR", default_value_os_t = default_data_dir())]
+        data_dir: PathBuf,
+        #[command(subcommand)]
+        action: RoomsAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum RoomsAction {
+    /// List the rooms on record (with their last seq, archived or created by a client).
+    List,
+    /// Make a room read-only: members can read it and join it, not write to it.
+    Archive {
+        /// The room's name.
+        name: String,
+    },
+    /// Make an archived room writable again.
+    Unarchive {
+        /// The room's name.
+        name: String,
+    },
+    /// Erase a room and all its messages.
+    Delete {
+        /// The room's name.
+        name: String,
+    },
+}
+
+#[derive(Args, Debug)]
+struct Run {
     /// UDP address to listen on.
     #[arg(long, default_value = "0.0.0.0:4433", env = "PIAZZA_LISTEN")]
     listen: SocketAddr,
@@ -33,19 +84,39 @@ struct Cli {
     #[arg(long, requires = "cert")]
     key: Option<PathBuf>,
     /// Name or address clients reach this relay at (repeatable). Goes into a generated
-    /// certificate and the printed invite.
+    /// certificate and the printed invites.
     #[arg(long = "host", default_values_t = ["127.0.0.1".to_string(), "localhost".to_string()])]
     hosts: Vec<String>,
-    /// Secret that invites must carry to join.
+    /// Secret that invites to the default room must carry to join it.
     #[arg(long, env = "PIAZZA_ROOM_KEY")]
     room_key: Option<String>,
-    /// Most members online at once.
+    /// A room besides the default one (repeatable): NAME, NAME:KEY for a private room,
+    /// or NAME:@FILE with the key in FILE.
+    #[arg(long = "room", value_name = "NAME[:KEY]")]
+    rooms: Vec<String>,
+    /// A TOML file of rooms ([[room]] name, key or key_file, archived), read again on
+    /// SIGHUP: rooms added open, rooms removed close (their data stays).
+    #[arg(long, env = "PIAZZA_ROOMS_FILE")]
+    rooms_file: Option<PathBuf>,
+    /// Clients may create rooms by joining a name the relay does not know.
+    #[arg(long)]
+    open_rooms: bool,
+    /// Most rooms on this relay (configured and created by clients).
+    #[arg(long, default_value_t = Limits::default().max_rooms)]
+    max_rooms: usize,
+    /// Most rooms one client may be in at once.
+    #[arg(long, default_value_t = Limits::default().max_rooms_per_client)]
+    max_rooms_per_client: usize,
+    /// Most members of one room.
+    #[arg(long, default_value_t = Limits::default().room_members)]
+    room_members: usize,
+    /// Most clients connected at once.
     #[arg(long, default_value_t = Limits::default().max_clients)]
     max_clients: usize,
     /// Events a joining client gets as backlog.
     #[arg(long, default_value_t = Limits::default().backlog)]
     backlog: usize,
-    /// Messages per second each client may send (sustained).
+    /// Messages per second each client may send (sustained, over all its rooms).
     #[arg(long, default_value_t = RateLimit::default().per_second)]
     rate: u32,
     /// Messages each client may send at once.
@@ -75,10 +146,24 @@ fn default_data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("piazza-data"))
 }
 
+impl Run {
+    /// The operator's rooms: the `--room` flags, then the rooms file (read now).
+    fn rooms(&self) -> Result<Vec<RoomConfig>> {
+        let mut rooms = Vec::new();
+        for flag in &self.rooms {
+            rooms.push(RoomConfig::parse_flag(flag)?);
+        }
+        if let Some(file) = &self.rooms_file {
+            rooms.extend(read_rooms_file(file)?);
+        }
+        Ok(rooms)
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     // Logs go to stderr (journald under systemd), colored only on a terminal; stdout
-    // carries the address, fingerprint and invite.
+    // carries the address, fingerprint and invites.
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
@@ -87,14 +172,35 @@ async fn main() -> Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Rooms { data_dir, action }) => {
+            let command = match action {
+                RoomsAction::List => RoomsCommand::List,
+                RoomsAction::Archive { name } => RoomsCommand::Archive(name),
+                RoomsAction::Unarchive { name } => RoomsCommand::Unarchive(name),
+                RoomsAction::Delete { name } => RoomsCommand::Delete(name),
+            };
+            print!("{}", admin::run(&data_dir, &command)?);
+            Ok(())
+        }
+        None => run(cli.run).await,
+    }
+}
+
+async fn run(cli: Run) -> Result<()> {
     let config = RelayConfig {
         listen: cli.listen,
         data_dir: cli.data_dir.clone(),
-        cert: cli.cert.zip(cli.key),
-        hosts: cli.hosts,
-        room_key: cli.room_key,
+        cert: cli.cert.clone().zip(cli.key.clone()),
+        hosts: cli.hosts.clone(),
+        room_key: cli.room_key.clone(),
+        rooms: cli.rooms()?,
+        open_rooms: cli.open_rooms,
         limits: Limits {
             max_clients: cli.max_clients,
+            room_members: cli.room_members,
+            max_rooms: cli.max_rooms,
+            max_rooms_per_client: cli.max_rooms_per_client,
             backlog: cli.backlog,
             rate: RateLimit {
                 per_second: cli.rate,
@@ -118,24 +224,65 @@ async fn main() -> Result<()> {
     println!("Piazza relay listening on {} (UDP)", relay.addr());
     println!("data dir:    {}", cli.data_dir.display());
     println!("fingerprint: {}", relay.fingerprint());
+    // Scripts read this line: the default room's invite, as before rooms.
     println!("invite:      {}", relay.invite());
-    shutdown_signal().await?;
+    print_invites(&relay, &[]);
+    serve(&relay, &cli).await?;
     tracing::info!("shutting down");
     relay.shutdown().await;
     Ok(())
 }
 
-async fn shutdown_signal() -> Result<()> {
+/// Prints `invite NAME: …` for every configured room but the default one and `skip`.
+fn print_invites(relay: &Relay, skip: &[String]) {
+    for room in relay.rooms().iter().skip(1) {
+        if skip.contains(&room.name) {
+            continue;
+        }
+        if let Some(invite) = relay.invite_for(&room.name) {
+            println!("invite {}: {invite}", room.name);
+        }
+    }
+}
+
+/// Serves until SIGINT or SIGTERM; on SIGHUP, reads the rooms again and applies them.
+async fn serve(relay: &Relay, cli: &Run) -> Result<()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
         let mut term = signal(SignalKind::terminate()).context("SIGTERM handler")?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r.context("SIGINT handler")?,
-            _ = term.recv() => {}
+        let mut hup = signal(SignalKind::hangup()).context("SIGHUP handler")?;
+        loop {
+            tokio::select! {
+                r = tokio::signal::ctrl_c() => return r.context("SIGINT handler"),
+                _ = term.recv() => return Ok(()),
+                _ = hup.recv() => reload(relay, cli).await,
+            }
         }
     }
     #[cfg(not(unix))]
-    tokio::signal::ctrl_c().await.context("Ctrl-C handler")?;
-    Ok(())
+    {
+        let _ = (relay, cli);
+        tokio::signal::ctrl_c().await.context("Ctrl-C handler")
+    }
+}
+
+/// Applies the rooms as the flags and the rooms file define them now; a file that
+/// cannot be read or is wrong changes nothing (and says why).
+async fn reload(relay: &Relay, cli: &Run) {
+    tracing::info!("SIGHUP: reading the rooms again");
+    let before: Vec<String> = relay.rooms().into_iter().map(|r| r.name).collect();
+    let rooms = match cli.rooms() {
+        Ok(rooms) => rooms,
+        Err(e) => return tracing::error!("rooms unchanged: {e:#}"),
+    };
+    match relay.reload_rooms(rooms).await {
+        Ok(plan) => {
+            for name in &plan.removed {
+                tracing::info!(room = %name, "room closed (its data stays on disk)");
+            }
+            print_invites(relay, &before);
+        }
+        Err(e) => tracing::error!("rooms unchanged: {e}"),
+    }
 }

@@ -1,121 +1,43 @@
-//! [`Relay`] and [`RelayConfig`]: start on an address with a data directory, accept
-//! connections (refusing or asking for a QUIC retry under floods), shut down gracefully.
+//! [`Relay`]: start on an address with a data directory (its store, its rooms, its
+//! identity), hand out invites, apply a new room configuration, shut down gracefully.
+//! Accepting connections is [`crate::accept`]'s.
 
 use std::{
     fs,
     net::SocketAddr,
-    path::{Path, PathBuf},
     sync::{atomic::Ordering, Arc},
     time::Duration,
 };
 
-use common::{fingerprint::Fingerprint, invite::Invite, protocol::ByeReason};
+use common::{
+    fingerprint::Fingerprint,
+    invite::Invite,
+    protocol::{ByeReason, Seq, DEFAULT_ROOM},
+};
 use tokio::{sync::watch, task::JoinSet};
 
 use crate::{
+    accept::{accept_loop, while_busy},
     identity,
     limits::Limits,
-    log::{redb::RedbLog, LogError},
-    room::Room,
-    session,
-    stats::{RelayStats, Stats},
-    udp_socket,
+    log::{redb::RedbStore, LogError, Store},
+    room::Close,
+    rooms::{configured, Plan, RoomConfig, Rooms, RoomsSetup},
+    session::registry::Sessions,
+    stats::{RelayStats, RoomStats, Stats},
+    udp_socket, RelayConfig, RelayError,
 };
 
-/// File name of the log inside the data directory.
+/// File name of the log (every room's) inside the data directory.
 pub const LOG_FILE: &str = "piazza.redb";
-
-/// Everything a relay needs to start.
-#[derive(Clone, Debug)]
-pub struct RelayConfig {
-    /// UDP address to listen on.
-    pub listen: SocketAddr,
-    /// Where the log, certificate and secrets live.
-    pub data_dir: PathBuf,
-    /// A certificate chain and key (PEM) to use instead of the generated one.
-    pub cert: Option<(PathBuf, PathBuf)>,
-    /// Names and addresses for a generated certificate; the first goes in the invite
-    /// when listening on an unspecified address.
-    pub hosts: Vec<String>,
-    /// A secret the invite must carry to join.
-    pub room_key: Option<String>,
-    /// Limits.
-    pub limits: Limits,
-    /// Fault injection for tests: store events but neither publish nor acknowledge
-    /// them, as if the relay died between storing and acknowledging.
-    #[doc(hidden)]
-    pub lose_acks: bool,
-}
-
-impl RelayConfig {
-    /// Defaults: `0.0.0.0:4433`, a certificate for localhost, no room key.
-    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
-        Self {
-            listen: SocketAddr::from(([0, 0, 0, 0], common::invite::DEFAULT_PORT)),
-            data_dir: data_dir.into(),
-            cert: None,
-            hosts: vec!["127.0.0.1".into(), "localhost".into()],
-            room_key: None,
-            limits: Limits::default(),
-            lose_acks: false,
-        }
-    }
-
-    /// Like [`RelayConfig::new`] on `127.0.0.1:0`, for tests.
-    pub fn for_tests(data_dir: &Path) -> Self {
-        Self {
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            ..Self::new(data_dir)
-        }
-    }
-}
-
-/// Why a relay could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum RelayError {
-    /// The certificate could not be made or loaded.
-    #[error("certificate: {0}")]
-    Cert(#[from] certs::CertError),
-    /// The log could not be opened (is another relay using this data directory?).
-    #[error(
-        "the message log {0} is in use by another relay: stop it first, or give this \
-         relay another --data-dir"
-    )]
-    LogInUse(PathBuf),
-    /// The log could not be opened or read.
-    #[error("the message log {path}: {source}")]
-    Store {
-        /// The log file.
-        path: PathBuf,
-        /// What the log said.
-        source: LogError,
-    },
-    /// TLS configuration failed.
-    #[error("{0}")]
-    Tls(#[from] net::tls::TlsError),
-    /// The configured room key is empty or longer than the protocol allows.
-    #[error("the room key must have 1 to {max} characters", max = common::protocol::MAX_ROOM_KEY_CHARS)]
-    RoomKey,
-    /// A configured host name cannot be written into an invite.
-    #[error("host: {0}")]
-    Host(#[from] common::invite::InviteError),
-    /// Files or sockets.
-    #[error("{what}: {source}")]
-    Io {
-        /// What was being done.
-        what: String,
-        /// The error.
-        source: std::io::Error,
-    },
-}
 
 /// What every session shares.
 pub(crate) struct Shared {
-    pub(crate) room: Arc<Room>,
+    pub(crate) rooms: Rooms,
+    pub(crate) sessions: Sessions,
     /// Connections accepted whose handshake has not finished yet.
     pub(crate) handshaking: std::sync::atomic::AtomicUsize,
     pub(crate) limits: Limits,
-    pub(crate) room_key: Option<String>,
     pub(crate) stats: Arc<Stats>,
 }
 
@@ -123,15 +45,43 @@ pub(crate) struct Shared {
 pub struct Relay {
     endpoint: quinn::Endpoint,
     shared: Arc<Shared>,
+    store: Arc<dyn Store>,
     stop: watch::Sender<bool>,
     accept: tokio::task::JoinHandle<JoinSet<()>>,
-    invite: Invite,
+    /// The relay's address and trust, no room.
+    base: Invite,
     fingerprint: Fingerprint,
 }
 
+/// Opens the store at `path`, waiting (3 s at most) for a relay still stopping to let go
+/// of it; off the async workers (opening may repair the log after a crash, or upgrade
+/// it).
+async fn open_store(path: std::path::PathBuf) -> Result<RedbStore, RelayError> {
+    let opening = path.clone();
+    tokio::task::spawn_blocking(move || {
+        for _ in 0..30 {
+            match RedbStore::open(&opening) {
+                Err(e) if e.is_locked() => std::thread::sleep(Duration::from_millis(100)),
+                other => return other,
+            }
+        }
+        RedbStore::open(&opening)
+    })
+    .await
+    .map_err(|e| LogError::Task(e.to_string()))
+    .and_then(|r| r)
+    .map_err(|e| {
+        if e.is_locked() {
+            RelayError::LogInUse(path.clone())
+        } else {
+            RelayError::Store { path, source: e }
+        }
+    })
+}
+
 impl Relay {
-    /// Opens the data directory (creating certificate and secrets on first start) and
-    /// starts listening.
+    /// Opens the data directory (creating certificate and secrets on first start),
+    /// opens the configured rooms and starts listening.
     pub async fn start(config: RelayConfig) -> Result<Relay, RelayError> {
         let io = |what: &str| {
             let what = what.to_owned();
@@ -140,11 +90,7 @@ impl Relay {
         for host in &config.hosts {
             Invite::check_host(host)?;
         }
-        if config.room_key.as_ref().is_some_and(|k| {
-            k.is_empty() || k.chars().count() > common::protocol::MAX_ROOM_KEY_CHARS
-        }) {
-            return Err(RelayError::RoomKey);
-        }
+        let rooms = configured(config.room_key.as_deref(), &config.rooms)?;
         fs::create_dir_all(&config.data_dir)
             .map_err(io(&format!("creating {}", config.data_dir.display())))?;
         let cert = match &config.cert {
@@ -155,40 +101,26 @@ impl Relay {
         let server_config = net::tls::server_config(cert.chain.clone(), cert.key())?;
 
         let log_path = config.data_dir.join(LOG_FILE);
-        let store_error = |source| RelayError::Store {
-            path: log_path.clone(),
-            source,
-        };
-        // Opening may repair the log after a crash: off the async workers.
-        let path = log_path.clone();
-        let log = tokio::task::spawn_blocking(move || {
-            for _ in 0..30 {
-                match RedbLog::open(&path) {
-                    Err(e) if e.is_locked() => std::thread::sleep(Duration::from_millis(100)),
-                    other => return other,
-                }
-            }
-            RedbLog::open(&path)
-        })
-        .await
-        .map_err(|e| LogError::Task(e.to_string()))
-        .and_then(|r| r)
-        .map_err(|e| {
-            if e.is_locked() {
-                RelayError::LogInUse(log_path.clone())
-            } else {
-                store_error(e)
-            }
-        })?;
+        let store: Arc<dyn Store> = Arc::new(open_store(log_path.clone()).await?);
         let stats = Arc::new(Stats::default());
-        let room = Room::open(
-            Arc::new(log),
-            config.limits.clone(),
-            stats.clone(),
-            config.lose_acks,
-        )
-        .await
-        .map_err(store_error)?;
+        let setup = RoomsSetup {
+            store: store.clone(),
+            configured: rooms,
+            open_rooms: config.open_rooms,
+            limits: config.limits.clone(),
+            stats: stats.clone(),
+            lose_acks: config.lose_acks,
+        };
+        let rooms = match Rooms::start(setup).await {
+            Ok(rooms) => rooms,
+            Err(source) => {
+                store.close();
+                return Err(RelayError::Store {
+                    path: log_path,
+                    source,
+                });
+            }
+        };
 
         let endpoint_config = identity::endpoint_config(&config.data_dir)?;
         let listen = config.listen;
@@ -214,17 +146,18 @@ impl Relay {
         } else {
             addr.ip().to_string()
         };
-        let invite = Invite {
+        let base = Invite {
             host,
             port: addr.port(),
             fingerprint: Some(fingerprint),
-            room_key: config.room_key.clone(),
+            room: None,
+            room_key: None,
         };
         let shared = Arc::new(Shared {
-            room,
+            rooms,
+            sessions: Sessions::default(),
             handshaking: std::sync::atomic::AtomicUsize::new(0),
             limits: config.limits.clone(),
-            room_key: config.room_key.clone(),
             stats,
         });
         let (stop, stopped) = watch::channel(false);
@@ -233,9 +166,10 @@ impl Relay {
         Ok(Relay {
             endpoint,
             shared,
+            store,
             stop,
             accept,
-            invite,
+            base,
             fingerprint,
         })
     }
@@ -245,9 +179,35 @@ impl Relay {
         self.endpoint.local_addr().expect("bound socket")
     }
 
-    /// The invite for this relay (pinned certificate, room key if any).
+    /// The invite to the default room (pinned certificate, its key if any). It names
+    /// no room, like every invite before rooms.
     pub fn invite(&self) -> Invite {
-        self.invite.clone()
+        let key = self.shared.rooms.key_of(DEFAULT_ROOM).flatten();
+        self.base.for_room(None, key)
+    }
+
+    /// The invite to room `name` (with its key, if it has one), if the relay knows the
+    /// room; the default room's is [`Relay::invite`].
+    pub fn invite_for(&self, name: &str) -> Option<Invite> {
+        let name = common::rules::validate_room_name(name).ok()?;
+        let key = self.shared.rooms.key_of(&name)?;
+        let room = (name != DEFAULT_ROOM).then_some(name);
+        Some(self.base.for_room(room, key))
+    }
+
+    /// The rooms the operator configured (the default room first), as in force now.
+    pub fn rooms(&self) -> Vec<RoomConfig> {
+        self.shared.rooms.configured()
+    }
+
+    /// Applies a new set of operator rooms (what a SIGHUP does with the rooms file),
+    /// without dropping anyone: added rooms open, removed ones close (their members
+    /// get `RoomLeft{Deleted}`; the data stays on disk), keys apply to later joins, and
+    /// members of newly archived rooms get `Archived`. The default room's key stays.
+    pub async fn reload_rooms(&self, rooms: Vec<RoomConfig>) -> Result<Plan, RelayError> {
+        let default_key = self.shared.rooms.key_of(DEFAULT_ROOM).flatten();
+        let rooms = configured(default_key.as_deref(), &rooms)?;
+        Ok(self.shared.rooms.reload(rooms).await)
     }
 
     /// The certificate fingerprint clients pin.
@@ -264,18 +224,35 @@ impl Relay {
             evicted_slow: stats.evicted_slow.load(Ordering::Relaxed),
             commits: stats.commits.load(Ordering::Relaxed),
             retries: stats.retries.load(Ordering::Relaxed),
-            online: self.shared.room.member_count(),
-            last_seq: self.shared.room.last_seq(),
+            online: self.shared.sessions.len(),
+            last_seq: self.shared.rooms.default_room().last_seq(),
+            rooms: self.shared.rooms.open_count(),
         }
     }
 
-    /// Graceful shutdown: stop accepting, log everyone as left and make everything
-    /// sequenced durable, say bye to every client, let their sessions drain and close.
-    /// Takes at most a few seconds.
+    /// Counters of room `name`, if it is open.
+    pub fn room_stats(&self, name: &str) -> Option<RoomStats> {
+        let room = self.shared.rooms.room(name)?;
+        Some(RoomStats {
+            online: room.member_count(),
+            last_seq: room.last_seq(),
+            archived: room.is_archived(),
+        })
+    }
+
+    /// The last seq of the default room's log.
+    pub fn last_seq(&self) -> Seq {
+        self.shared.rooms.default_room().last_seq()
+    }
+
+    /// Graceful shutdown: stop accepting, log everyone as left in every room and make
+    /// everything sequenced durable, say bye to every client, let their sessions drain
+    /// and close, close the log. Takes at most a few seconds.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         let mut sessions = self.accept.await.unwrap_or_default();
-        self.shared.room.shutdown().await;
+        self.shared.rooms.close_all().await;
+        self.shared.sessions.close_all(Close::Shutdown);
         // Sessions send their bye, wait for the client to have it, and close.
         let drained = tokio::time::timeout(Duration::from_secs(4), async {
             while sessions.join_next().await.is_some() {}
@@ -289,72 +266,20 @@ impl Relay {
             b"relay shutting down",
         );
         sessions.abort_all();
-        // Aborted sessions let go of the room (and so the log) once they are dropped.
+        // Aborted sessions let go of their rooms (and so the logs) once they are dropped.
         while sessions.join_next().await.is_some() {}
         let _ = tokio::time::timeout(Duration::from_secs(2), self.endpoint.wait_idle()).await;
-        let room = Arc::downgrade(&self.shared.room);
+        let rooms = self.shared.rooms.clear();
         drop(self.shared);
-        // The committer may hold the room for a moment while it finishes a batch.
+        // A committer may hold its room for a moment while it finishes a batch.
         let _ = tokio::time::timeout(Duration::from_secs(2), async {
-            while room.strong_count() > 0 {
+            while rooms.iter().any(|room| room.strong_count() > 0) {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
         })
         .await;
+        let store = self.store;
+        let _ = tokio::task::spawn_blocking(move || store.close()).await;
         tracing::info!("relay stopped");
-    }
-}
-
-async fn accept_loop(
-    endpoint: quinn::Endpoint,
-    shared: Arc<Shared>,
-    mut stop: watch::Receiver<bool>,
-) -> JoinSet<()> {
-    let mut sessions = JoinSet::new();
-    loop {
-        let incoming = tokio::select! {
-            incoming = endpoint.accept() => incoming,
-            _ = stop.changed() => break,
-            Some(_) = sessions.join_next(), if !sessions.is_empty() => continue,
-        };
-        let Some(incoming) = incoming else { break };
-        let open = sessions.len();
-        if open >= shared.limits.max_clients + shared.limits.handshake_flood {
-            tracing::warn!(open, "connection refused: relay full");
-            incoming.refuse();
-        } else if shared.handshaking.load(Ordering::Relaxed) >= shared.limits.handshake_flood
-            && !incoming.remote_address_validated()
-        {
-            // Under a flood, make clients prove their address before spending a handshake.
-            match incoming.retry() {
-                Ok(()) => {
-                    shared.stats.retries.fetch_add(1, Ordering::Relaxed);
-                }
-                Err(e) => e.into_incoming().ignore(),
-            }
-        } else {
-            shared.handshaking.fetch_add(1, Ordering::Relaxed);
-            sessions.spawn(session::serve(incoming, shared.clone()));
-        }
-    }
-    sessions
-}
-
-/// Runs `op` until it succeeds or fails other than `busy`, for about 3 s at most: a
-/// relay restarting on the same address or data directory waits while the old one still
-/// lets go of its socket or its log's lock.
-async fn while_busy<T, E>(
-    mut op: impl FnMut() -> Result<T, E>,
-    busy: impl Fn(&E) -> bool,
-) -> Result<T, E> {
-    let mut tries = 0;
-    loop {
-        match op() {
-            Err(e) if busy(&e) && tries < 30 => {
-                tries += 1;
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            other => return other,
-        }
     }
 }

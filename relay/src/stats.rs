@@ -8,7 +8,7 @@ use common::protocol::Seq;
 /// Counters updated by sessions, the room and the committer.
 #[derive(Default, Debug)]
 pub struct Stats {
-    /// Hellos accepted (sessions that joined).
+    /// Hellos accepted (sessions opened).
     pub joined: AtomicU64,
     /// Messages sequenced.
     pub messages: AtomicU64,
@@ -23,7 +23,7 @@ pub struct Stats {
 /// Counters of a running relay.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RelayStats {
-    /// Sessions that joined since start (a takeover or reconnect counts again).
+    /// Sessions opened since start (a takeover or reconnect counts again).
     pub joined: u64,
     /// Messages sequenced since start.
     pub messages: u64,
@@ -33,8 +33,21 @@ pub struct RelayStats {
     pub commits: u64,
     /// Connections asked to prove their address first (QUIC retry) since start.
     pub retries: u64,
-    /// Members online now.
+    /// Clients connected now (sessions, whatever rooms they are in).
     pub online: usize,
-    /// Last seq of the log.
+    /// Last seq of the default room's log.
     pub last_seq: Seq,
+    /// Rooms open now (in memory: configured ones, and those joined since start).
+    pub rooms: usize,
+}
+
+/// Counters of one room.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RoomStats {
+    /// Members in the room now.
+    pub online: usize,
+    /// Last seq of its log.
+    pub last_seq: Seq,
+    /// Archived (read-only).
+    pub archived: bool,
 }

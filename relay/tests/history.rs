@@ -33,12 +33,17 @@ async fn fill(client: &mut Client, n: usize, texts: &[&str]) -> Vec<Seq> {
 }
 
 async fn page(client: &mut Client, before: Seq, limit: u32) -> HistoryPage {
+    let room = client.room;
     client
-        .send_frame(&ClientFrame::History { before, limit })
+        .send_frame(&ClientFrame::History {
+            room,
+            before,
+            limit,
+        })
         .await;
     loop {
         match client.next().await {
-            Some(ServerFrame::History(page)) => return page,
+            Some(ServerFrame::History { room: r, page }) if r == room => return page,
             Some(_) => continue,
             None => panic!("no history page"),
         }
@@ -93,6 +98,7 @@ async fn a_flood_of_history_requests_is_told_to_retry_later_and_the_session_goes
     const N: usize = 200;
     for _ in 0..N {
         a.send_frame(&ClientFrame::History {
+            room: a.room,
             before: Seq::MAX,
             limit: 10,
         })
@@ -102,11 +108,11 @@ async fn a_flood_of_history_requests_is_told_to_retry_later_and_the_session_goes
     let mut later = 0;
     while served + later < N {
         match a.next().await {
-            Some(ServerFrame::History(p)) if p.retry_later => {
+            Some(ServerFrame::History { page: p, .. }) if p.retry_later => {
                 assert!(p.events.is_empty());
                 later += 1;
             }
-            Some(ServerFrame::History(p)) => {
+            Some(ServerFrame::History { page: p, .. }) => {
                 assert_eq!(p.events.len(), 10);
                 served += 1;
             }
@@ -130,7 +136,7 @@ async fn resuming_after_seq_one_into_two_thousand_short_texts_decodes_every_even
     let invite = relay.invite();
     let install = InstallId::random();
     let (mut a, _) = join_as(&invite, "Anna", install, None).await;
-    a.send_frame(&ClientFrame::Leave).await;
+    a.quit().await;
     a.drain().await;
     let (mut b, _) = join(&invite, "Bruno").await;
     fill(&mut b, 2000, &["ok", "ciao"]).await;
@@ -140,8 +146,8 @@ async fn resuming_after_seq_one_into_two_thousand_short_texts_decodes_every_even
     let mut seqs: Vec<Seq> = w.backlog.iter().map(|e| e.seq).collect();
     while seqs.last().is_some_and(|s| *s < w.last_seq) {
         match back.next().await {
-            Some(ServerFrame::Event(e)) => seqs.push(e.seq),
-            Some(ServerFrame::Members(_)) => {}
+            Some(ServerFrame::Event { event, .. }) => seqs.push(event.seq),
+            Some(ServerFrame::Members { .. }) => {}
             Some(other) => panic!("unexpected {other:?}"),
             None => panic!("the replay stopped at {:?}", seqs.last()),
         }

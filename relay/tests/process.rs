@@ -194,7 +194,7 @@ fn the_systemd_unit_verifies() {
 async fn clients_of_a_relay_killed_and_restarted_get_a_stateless_reset_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let (mut child, invite) = spawn_relay(dir.path(), "127.0.0.1:0");
-    let (mut conn, _) = net::open(&invite, hello("Anna", InstallId::random(), None, None))
+    let (mut conn, _, _) = net::open(&invite, hello("Anna", InstallId::random()), None)
         .await
         .unwrap();
     kill(&mut child, "-KILL");
@@ -205,6 +205,7 @@ async fn clients_of_a_relay_killed_and_restarted_get_a_stateless_reset_at_once()
     // connection and must answer with a stateless reset.
     let _ = conn
         .write(&ClientFrame::Send {
+            room: RoomId::of(DEFAULT_ROOM),
             id: ClientMsgId {
                 install: InstallId::random(),
                 counter: 1,

@@ -16,9 +16,14 @@ async fn every_message_reaches_everyone_in_one_order() {
     let (mut a, wa) = join(&invite, "Anna").await;
     let (mut b, _) = join(&invite, "Bruno").await;
     let (mut c, wc) = join(&invite, "Carla").await;
-    assert_eq!(wa.name, "Anna");
+    assert_eq!(a.ready.name, "Anna");
+    assert_eq!(
+        (wa.room, wa.room_name.as_str()),
+        (RoomId::of(DEFAULT_ROOM), DEFAULT_ROOM)
+    );
     assert_eq!(wc.members, vec!["Anna", "Bruno", "Carla"]);
-    assert_eq!(wc.rate, RateLimit::default());
+    assert_eq!(c.ready.rate, RateLimit::default());
+    assert_eq!(c.ready.max_rooms, 32);
 
     // Interleave senders; everyone, senders included, sees the same sequence.
     a.say("ciao da Anna").await;
@@ -68,37 +73,19 @@ async fn names_room_keys_and_takeover() {
     let install = InstallId::random();
     let (anna, _) = join_as(&invite, "Anna", install, None).await;
 
-    let f = refused(
-        &invite,
-        hello("anna", InstallId::random(), Some("segreto"), None),
-    )
-    .await;
-    assert_eq!(
-        f,
-        (RefuseReason::NameTaken),
-        "names are unique ignoring case"
-    );
-    let f = refused(
-        &invite,
-        hello("Bruno", InstallId::random(), Some("sbagliato"), None),
-    )
-    .await;
-    assert_eq!(f, (RefuseReason::RoomKeyWrong));
-    let f = refused(&invite, hello("Bruno", InstallId::random(), None, None)).await;
-    assert_eq!(f, (RefuseReason::RoomKeyRequired));
-    let f = refused(
-        &invite,
-        hello("  ", InstallId::random(), Some("segreto"), None),
-    )
-    .await;
+    let f = join_refused(&invite, "anna", InstallId::random()).await;
+    assert_eq!(f, JoinRefusal::NameTaken, "names are unique ignoring case");
+    let wrong = invite.for_room(None, Some("sbagliato".into()));
+    let f = join_refused(&wrong, "Bruno", InstallId::random()).await;
+    assert_eq!(f, JoinRefusal::RoomKeyWrong);
+    let none = invite.for_room(None, None);
+    let f = join_refused(&none, "Bruno", InstallId::random()).await;
+    assert_eq!(f, JoinRefusal::RoomKeyRequired);
+    let f = refused(&invite, hello("  ", InstallId::random())).await;
     assert_eq!(f, (RefuseReason::BadName(NameError::Empty)));
-    let f = refused(
-        &invite,
-        hello("a\u{7}b", InstallId::random(), Some("segreto"), None),
-    )
-    .await;
+    let f = refused(&invite, hello("a\u{7}b", InstallId::random())).await;
     assert_eq!(f, (RefuseReason::BadName(NameError::ControlCharacter)));
-    let mut old = hello("Vecchio", InstallId::random(), Some("segreto"), None);
+    let mut old = hello("Vecchio", InstallId::random());
     old.version = 0;
     assert_eq!(
         refused(&invite, old).await,
@@ -145,6 +132,7 @@ async fn garbage_oversize_and_vanishing_clients_leave_others_served() {
     // Half a frame, then the client vanishes without closing anything.
     let (mut v, _) = join(&invite, "Vanish").await;
     let frame = bytes(&ClientFrame::Send {
+        room: v.room,
         id: v.next_id(),
         text: "a metà".into(),
     });
@@ -182,8 +170,8 @@ async fn rate_limit_rejects_the_excess_and_the_session_goes_on() {
         burst: 3,
     };
     let relay = start_with(config).await;
-    let (mut a, w) = join(&relay.invite(), "Anna").await;
-    assert_eq!(w.rate.burst, 3);
+    let (mut a, _) = join(&relay.invite(), "Anna").await;
+    assert_eq!(a.ready.rate.burst, 3);
     let mut ids = Vec::new();
     for i in 0..5 {
         ids.push(a.say(&format!("messaggio {i}")).await);
@@ -219,6 +207,7 @@ async fn resending_a_stored_id_acks_again_without_a_second_broadcast() {
     let id = a.say("una volta sola").await;
     let seq = a.ack_of(id).await.unwrap();
     a.send_frame(&ClientFrame::Send {
+        room: a.room,
         id,
         text: "una volta sola".into(),
     })
@@ -292,7 +281,7 @@ async fn resume_replays_exactly_the_missed_events_from_memory_and_disk() {
     let seen = b.ack_of(id).await.unwrap();
     while a.next_message().await.0 != seen {}
     assert!(seen > wa.last_seq);
-    a.send_frame(&ClientFrame::Leave).await;
+    a.quit().await;
     a.drain().await;
 
     let mut missed = Vec::new();
@@ -343,6 +332,7 @@ async fn a_client_that_stops_reading_is_evicted_and_others_keep_their_rate() {
     // Sender and a normal reader; the sender drains its own copies concurrently.
     let (sender, _) = join(&invite, "Mittente").await;
     let (mut reader, _) = join(&invite, "Lettore").await;
+    let room = sender.room;
     let Client {
         writer: mut sender_send,
         reader: mut sender_recv,
@@ -357,6 +347,7 @@ async fn a_client_that_stops_reading_is_evicted_and_others_keep_their_rate() {
         for _ in 0..n {
             counter += 1;
             let frame = bytes(&ClientFrame::Send {
+                room,
                 id: ClientMsgId { install, counter },
                 text: text.clone(),
             });
@@ -368,10 +359,14 @@ async fn a_client_that_stops_reading_is_evicted_and_others_keep_their_rate() {
         let mut got = 0;
         while got < n {
             match reader.next().await {
-                Some(ServerFrame::Event(RoomEvent {
-                    kind: EventKind::Message { .. },
+                Some(ServerFrame::Event {
+                    event:
+                        RoomEvent {
+                            kind: EventKind::Message { .. },
+                            ..
+                        },
                     ..
-                })) => got += 1,
+                }) => got += 1,
                 Some(_) => {}
                 None => panic!("the reader stopped receiving after {got}"),
             }
@@ -457,7 +452,7 @@ async fn limits_are_configurable_and_full_relay_refuses() {
     let invite = relay.invite();
     let _a = join(&invite, "Anna").await;
     let _b = join(&invite, "Bruno").await;
-    let f = refused(&invite, hello("Carla", InstallId::random(), None, None)).await;
+    let f = refused(&invite, hello("Carla", InstallId::random())).await;
     assert_eq!(f, (RefuseReason::RelayFull));
     relay.shutdown().await;
 }
@@ -516,7 +511,7 @@ async fn next_online(client: &mut Client, wait: Duration) -> Option<(u32, Seq)> 
     loop {
         let left = until.checked_duration_since(Instant::now())?;
         match client.next_within(left).await {
-            Ok(ServerFrame::Online { count, as_of }) => return Some((count, as_of)),
+            Ok(ServerFrame::Online { count, as_of, .. }) => return Some((count, as_of)),
             Ok(_) => continue,
             Err(_) => return None,
         }
@@ -560,11 +555,15 @@ async fn rooms_over_the_presence_limit_get_counts_instead_of_names() {
     while count_seen.is_none() {
         let left = until.saturating_duration_since(Instant::now());
         match a.next_within(left).await {
-            Ok(ServerFrame::Online { count, as_of }) => count_seen = Some((count, as_of)),
-            Ok(ServerFrame::Event(RoomEvent {
-                kind: EventKind::Joined { name },
+            Ok(ServerFrame::Online { count, as_of, .. }) => count_seen = Some((count, as_of)),
+            Ok(ServerFrame::Event {
+                event:
+                    RoomEvent {
+                        kind: EventKind::Joined { name },
+                        ..
+                    },
                 ..
-            })) => assert_ne!(name, "Carla", "a join over the limit is not logged"),
+            }) => assert_ne!(name, "Carla", "a join over the limit is not logged"),
             Ok(_) => {}
             Err(e) => panic!("members of a large room are told the count: {e}"),
         }
@@ -576,8 +575,8 @@ async fn rooms_over_the_presence_limit_get_counts_instead_of_names() {
     // The count follows the room; coming back under the limit, one last count.
     let (mut d, _) = join(&invite, "Dario").await;
     assert_eq!(online_reaches(&mut c, 4).await, Some(4));
-    d.send_frame(&ClientFrame::Leave).await;
-    c.send_frame(&ClientFrame::Leave).await;
+    d.quit().await;
+    c.leave().await;
     assert_eq!(online_reaches(&mut a, 2).await, Some(2));
     // Under the limit the relay is silent about counts again (joins and leaves are logged).
     assert_eq!(
@@ -618,21 +617,45 @@ async fn a_resume_point_beyond_any_log_is_a_gap_not_a_crash() {
 }
 
 #[tokio::test]
-async fn a_refused_takeover_leaves_the_old_session_in_place() {
+async fn a_refused_join_in_one_room_leaves_the_session_in_its_other_rooms() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = RelayConfig::for_tests(dir.path());
+    config.rooms = vec![relay::RoomConfig::new("classe-3b")];
+    let relay = start_with(config).await;
+    let invite = relay.invite();
+    let (mut a, _) = join(&invite, "Anna").await;
+    let (mut b, _) = join(&invite, "Bruno").await;
+    b.join_room("classe-3b", None, None).await.unwrap();
+    // Someone else is Anna in classe-3b: her join there is refused, nothing else.
+    let mut other = connect(&invite, "Anna").await;
+    other.join_room("classe-3b", None, None).await.unwrap();
+    assert_eq!(
+        a.join_room("classe-3b", None, None).await,
+        Err(JoinRefusal::NameTaken)
+    );
+    let id = a.say("ci sono ancora").await;
+    assert!(a.ack_of(id).await.is_ok());
+    let (_c, wc) = join(&invite, "Carla").await;
+    assert_eq!(wc.members, ["Anna", "Bruno", "Carla"]);
+    relay.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_second_connection_of_an_install_replaces_the_first_at_hello() {
     let dir = tempfile::tempdir().unwrap();
     let relay = start(dir.path()).await;
     let invite = relay.invite();
     let install = InstallId::random();
     let (mut a, _) = join_as(&invite, "Anna", install, None).await;
-    let (_b, _) = join(&invite, "Bruno").await;
-    // Anna's install connects again under a name someone else has.
-    let f = refused(&invite, hello("Bruno", install, None, None)).await;
-    assert_eq!(f, (RefuseReason::NameTaken));
-    // Her first session was not replaced: it still sends and is still listed.
-    let id = a.say("ci sono ancora").await;
-    assert!(a.ack_of(id).await.is_ok());
-    let (_c, wc) = join(&invite, "Carla").await;
-    assert_eq!(wc.members, ["Anna", "Bruno", "Carla"]);
+    // The install connects again (its app restarted) and joins nothing yet.
+    let (conn, _) = dialer(&invite)
+        .await
+        .open(hello("Anna", install))
+        .await
+        .unwrap();
+    assert_eq!(a.closed_with().await, Some(ByeReason::Replaced));
+    assert_eq!(relay.stats().online, 1);
+    drop(conn);
     relay.shutdown().await;
 }
 

@@ -24,7 +24,7 @@ async fn send_then_end(client: &mut Client, n: usize, leave: bool) -> Vec<Server
         ids.push(client.say(&format!("ultimo {i}")).await);
     }
     if leave {
-        client.send_frame(&ClientFrame::Leave).await;
+        client.quit().await;
     } else {
         client.writer.finish();
     }
@@ -53,7 +53,7 @@ async fn left_reasons(invite: &common::invite::Invite, name: &str) -> Vec<LeaveR
 }
 
 #[tokio::test]
-async fn a_client_that_leaves_gets_every_ack_first_and_the_log_says_it_left() {
+async fn a_client_that_quits_gets_every_ack_first_and_the_log_says_it_left() {
     let dir = tempfile::tempdir().unwrap();
     let relay = start_with(fast(dir.path())).await;
     let invite = relay.invite();
@@ -100,40 +100,32 @@ async fn impostor_names_are_taken_or_bad_and_control_characters_are_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let relay = start(dir.path()).await;
     let invite = relay.invite();
-    let (mut andre, w) = join(&invite, "André").await;
-    assert_eq!(w.name, "André");
+    let (mut andre, _) = join(&invite, "André").await;
+    assert_eq!(andre.ready.name, "André");
     for impostor in ["Andre\u{301}", "ANDRÉ", "  andré "] {
         assert_eq!(
-            refused(&invite, hello(impostor, InstallId::random(), None, None)).await,
-            RefuseReason::NameTaken,
+            join_refused(&invite, impostor, InstallId::random()).await,
+            JoinRefusal::NameTaken,
             "{impostor:?}"
         );
     }
     let (_anna, _) = join(&invite, "Anna").await;
     // Cyrillic А looks like Latin A: the same name.
     assert_eq!(
-        refused(
-            &invite,
-            hello("\u{410}nna", InstallId::random(), None, None)
-        )
-        .await,
-        RefuseReason::NameTaken
+        join_refused(&invite, "\u{410}nna", InstallId::random()).await,
+        JoinRefusal::NameTaken
     );
     assert_eq!(
-        refused(
-            &invite,
-            hello("Anna\u{200b}", InstallId::random(), None, None)
-        )
-        .await,
+        refused(&invite, hello("Anna\u{200b}", InstallId::random())).await,
         RefuseReason::BadName(NameError::InvisibleCharacter)
     );
     assert_eq!(
-        refused(&invite, hello("\u{2800}", InstallId::random(), None, None)).await,
+        refused(&invite, hello("\u{2800}", InstallId::random())).await,
         RefuseReason::BadName(NameError::NothingVisible)
     );
     // A name is registered in its normal form.
-    let (_z, wz) = join(&invite, "Zoe\u{308}").await;
-    assert_eq!(wz.name, "Zo\u{eb}");
+    let (z, _) = join(&invite, "Zoe\u{308}").await;
+    assert_eq!(z.ready.name, "Zo\u{eb}");
 
     let id = andre.say("\u{1b}[2J").await;
     assert_eq!(andre.ack_of(id).await, Err(RejectReason::ControlCharacter));
@@ -141,5 +133,42 @@ async fn impostor_names_are_taken_or_bad_and_control_characters_are_rejected() {
     assert_eq!(andre.ack_of(id).await, Err(RejectReason::EmptyText));
     let id = andre.say("ciao").await;
     assert!(andre.ack_of(id).await.is_ok(), "the session goes on");
+    relay.shutdown().await;
+}
+
+#[tokio::test]
+async fn leaving_one_room_acks_what_was_sent_to_it_then_says_so_and_the_session_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = fast(dir.path());
+    config.rooms = vec![relay::RoomConfig::new("classe-3b")];
+    let relay = start_with(config).await;
+    let invite = relay.invite();
+    let (mut a, _) = join(&invite, "Anna").await;
+    let other = a.join_room("classe-3b", None, None).await.unwrap().room;
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        ids.push(a.say(&format!("ultimo {i}")).await);
+    }
+    a.leave().await;
+    let piazza = a.room;
+    let mut acked = Vec::new();
+    loop {
+        match a.next().await {
+            Some(ServerFrame::Ack { id, .. }) => acked.push(id),
+            Some(ServerFrame::RoomLeft { room, reason }) => {
+                assert_eq!((room, reason), (piazza, RoomLeftReason::Left));
+                break;
+            }
+            Some(_) => {}
+            None => panic!("no RoomLeft"),
+        }
+    }
+    assert_eq!(acked, ids, "every ack, in order, before the room is left");
+    // Sends to the room left are rejected; the other room goes on.
+    let id = a.say("ancora?").await;
+    assert_eq!(a.ack_of(id).await, Err(RejectReason::NotInRoom));
+    let id = a.say_in(other, "nell'altra").await;
+    assert!(a.ack_of(id).await.is_ok());
+    assert_eq!(left_reasons(&invite, "Anna").await, [LeaveReason::Left]);
     relay.shutdown().await;
 }

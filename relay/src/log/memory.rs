@@ -1,19 +1,41 @@
-//! An in-memory [`RoomLog`] for unit tests of the room: no disk, same contract.
+//! An in-memory [`RoomLog`] for unit tests of the room: no disk, same contract (its
+//! appends are durable at once: `done` is called before `append` returns).
 
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
     sync::Mutex,
 };
 
-use common::protocol::{ClientMsgId, EventKind, InstallId, RoomEvent, Seq};
+use common::protocol::{ClientMsgId, EventKind, InstallId, RoomEvent, RoomId, Seq, DEFAULT_ROOM};
 
-use super::{Appended, Entry, LogError, Resend, RoomLog, Stored};
+use super::{AppendDone, Appended, Entry, LogError, Resend, RoomLog, Stored};
 
-/// The log in a mutex. Seqs step by `stride`, so tests see seqs that are not
-/// consecutive (as a clustered log's may be).
-#[derive(Default)]
+/// The log of one room in a mutex. Seqs step by [`STRIDE`], so tests see seqs that are
+/// not consecutive (as a clustered log's may be).
 pub struct MemoryLog {
+    room: RoomId,
     state: Mutex<State>,
+}
+
+impl Default for MemoryLog {
+    fn default() -> Self {
+        Self::of(RoomId::of(DEFAULT_ROOM))
+    }
+}
+
+impl MemoryLog {
+    /// An empty log of `room`.
+    pub fn of(room: RoomId) -> Self {
+        Self {
+            room,
+            state: Mutex::default(),
+        }
+    }
+
+    /// Appends and returns the outcome (the test's view of [`RoomLog::append`]).
+    pub fn append_now(&self, batch: Vec<Entry>) -> Result<Vec<Appended>, LogError> {
+        self.store(batch)
+    }
 }
 
 #[derive(Default)]
@@ -23,11 +45,8 @@ struct State {
     present: BTreeSet<String>,
 }
 
-/// Seqs of the memory log go 10, 20, 30, …
-pub const STRIDE: Seq = 10;
-
-impl RoomLog for MemoryLog {
-    fn append(&self, batch: Vec<Entry>) -> Result<Vec<Appended>, LogError> {
+impl MemoryLog {
+    fn store(&self, batch: Vec<Entry>) -> Result<Vec<Appended>, LogError> {
         let mut s = self.state.lock().unwrap();
         let mut out = Vec::new();
         for entry in batch {
@@ -44,11 +63,14 @@ impl RoomLog for MemoryLog {
                 }
             }
             let seq = s.events.keys().next_back().copied().unwrap_or(0) + STRIDE;
-            let stored = Stored::new(RoomEvent {
-                seq,
-                at_ms: entry.at_ms,
-                kind: entry.kind,
-            })?;
+            let stored = Stored::new(
+                self.room,
+                RoomEvent {
+                    seq,
+                    at_ms: entry.at_ms,
+                    kind: entry.kind,
+                },
+            )?;
             match &stored.event.kind {
                 EventKind::Message { id, .. } => {
                     s.ids.insert(*id, seq);
@@ -64,6 +86,15 @@ impl RoomLog for MemoryLog {
             out.push(Appended::New(stored));
         }
         Ok(out)
+    }
+}
+
+/// Seqs of the memory log go 10, 20, 30, …
+pub const STRIDE: Seq = 10;
+
+impl RoomLog for MemoryLog {
+    fn append(&self, batch: Vec<Entry>, done: AppendDone) {
+        done(self.store(batch));
     }
 
     fn range(&self, after: Seq, upto: Seq, limit: usize) -> Result<Vec<Stored>, LogError> {

@@ -1,26 +1,32 @@
-//! The room's log: the seam between the room and where its events are kept.
+//! The rooms' logs: the seam between a room and where its events are kept.
 //!
-//! [`RoomLog`] is everything the room needs from a log: append a batch durably and learn
-//! each event's seq (the log assigns them, in submission order; they increase but need
-//! not be consecutive), read a range, read the page before a seq, look a client message
-//! id up, the last seq, each install's highest counter, and who the log records as
-//! present. [`redb::RedbLog`] is the embedded implementation; a clustered log (NATS
-//! JetStream, say) is one more module implementing the same trait.
+//! [`RoomLog`] is everything one room needs from its log: append a batch durably and
+//! learn each event's seq (the log assigns them, in submission order; they increase but
+//! need not be consecutive), read a range, read the page before a seq, look a client
+//! message id up, the last seq, each install's highest counter, and who the log records
+//! as present. [`Store`] is where every room's log lives: it hands out one [`RoomLog`]
+//! per room and keeps the catalogue of rooms that have data ([`RoomRecord`]).
+//! [`redb::RedbStore`] is the embedded implementation (one database for every room, one
+//! group commit serving every room's pending batch); a clustered store (NATS JetStream,
+//! say) is one more module implementing the same two traits.
 //!
-//! Every method blocks (disk, network): the room calls them from `spawn_blocking` or the
-//! committer's blocking section, never on the async workers.
+//! Appending does not block: [`RoomLog::append`] takes the batch and a callback the log
+//! calls once the batch is durable (from its own writer), so a relay of a thousand
+//! rooms needs no thread per room waiting for its commit. Every other method blocks
+//! (disk, network): the room calls them from `spawn_blocking`, never on the async
+//! workers.
 
 pub mod redb;
 
 #[cfg(test)]
 pub(crate) mod memory;
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use bytes::Bytes;
 use common::{
     codec,
-    protocol::{ClientMsgId, EventKind, InstallId, RoomEvent, Seq, ServerFrame},
+    protocol::{ClientMsgId, EventKind, InstallId, RoomEvent, RoomId, Seq, ServerFrame},
 };
 
 /// One event to append; the log gives it its seq.
@@ -58,8 +64,8 @@ pub enum Appended {
     Missing,
 }
 
-/// One stored event: its encoded frame (`ServerFrame::Event`, prefix included), as sent
-/// to clients, and the event.
+/// One stored event: its encoded frame (`ServerFrame::Event` naming its room, prefix
+/// included), as sent to clients, and the event.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Stored {
     /// Its seq.
@@ -71,12 +77,12 @@ pub struct Stored {
 }
 
 impl Stored {
-    /// Makes the stored form of an event (encodes it).
-    pub fn new(event: RoomEvent) -> Result<Self, LogError> {
+    /// Makes the stored form of an event of `room` (encodes it).
+    pub fn new(room: RoomId, event: RoomEvent) -> Result<Self, LogError> {
         // Encoded in place: the event goes into the frame and back, uncopied.
-        let wrapped = ServerFrame::Event(event);
+        let wrapped = ServerFrame::Event { room, event };
         let frame = codec::encode(&wrapped).map_err(|e| LogError::Encode(e.to_string()))?;
-        let ServerFrame::Event(event) = wrapped else {
+        let ServerFrame::Event { event, .. } = wrapped else {
             unreachable!("wrapped above")
         };
         Ok(Self {
@@ -89,7 +95,7 @@ impl Stored {
     /// Reads a stored frame back; `None` (logged) when it is not an event.
     pub fn decode(seq: Seq, frame: Bytes) -> Option<Self> {
         match codec::decode::<ServerFrame>(&frame) {
-            Ok((ServerFrame::Event(event), _)) => Some(Self {
+            Ok((ServerFrame::Event { event, .. }, _)) => Some(Self {
                 seq: event.seq,
                 frame,
                 event,
@@ -126,6 +132,15 @@ pub enum LogError {
     /// The blocking task running the read or write failed.
     #[error("log task: {0}")]
     Task(String),
+    /// A group commit failed; every batch in it is lost (none of it is stored).
+    #[error("storing failed: {0}")]
+    Write(String),
+    /// The store is closed (the relay is stopping).
+    #[error("the log is closed")]
+    Closed,
+    /// A log written by an earlier version could not be upgraded.
+    #[error("upgrading the log: {0}")]
+    Upgrade(String),
 }
 
 impl LogError {
@@ -135,11 +150,18 @@ impl LogError {
     }
 }
 
-/// A room's durable, sequenced log. Every method blocks.
+/// What a log calls once a batch handed to [`RoomLog::append`] is durable (or failed):
+/// one [`Appended`] per entry, in order.
+pub type AppendDone = Box<dyn FnOnce(Result<Vec<Appended>, LogError>) + Send>;
+
+/// A room's durable, sequenced log.
 pub trait RoomLog: Send + Sync + 'static {
-    /// Appends a batch durably (one commit), assigning seqs in batch order; one
-    /// [`Appended`] per entry, in order. Joins and leaves also update the present set.
-    fn append(&self, batch: Vec<Entry>) -> Result<Vec<Appended>, LogError>;
+    /// Hands a batch over to be appended durably (in one commit, possibly shared with
+    /// other rooms' batches), assigning seqs in batch order; `done` gets one
+    /// [`Appended`] per entry once the batch is durable. Does not block; batches of one
+    /// room are stored in the order they were handed over. Joins and leaves also update
+    /// the present set.
+    fn append(&self, batch: Vec<Entry>, done: AppendDone);
     /// Events with `after < seq <= upto`, oldest first, at most `limit`.
     fn range(&self, after: Seq, upto: Seq, limit: usize) -> Result<Vec<Stored>, LogError>;
     /// The newest `limit` events with `seq < before`, oldest first.
@@ -153,4 +175,53 @@ pub trait RoomLog: Send + Sync + 'static {
     /// Names whose last logged presence event is a join: who the log's readers believe
     /// online. After a crash these never got their leave.
     fn present(&self) -> Result<Vec<String>, LogError>;
+}
+
+/// A room the store has a record of (it has been opened, or created by a client).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoomRecord {
+    /// The room's name (as `common::rules::validate_room_name` returns it).
+    pub name: String,
+    /// Archived by the operator: readable, not writable.
+    pub archived: bool,
+    /// Created by a client joining it on a relay with open rooms (not by the operator).
+    pub by_client: bool,
+}
+
+/// Where every room's log lives.
+pub trait Store: Send + Sync + 'static {
+    /// The log of `room` (cheap: nothing is read until it is used).
+    fn log(&self, room: RoomId) -> Arc<dyn RoomLog>;
+    /// Every room on record, in name order. Blocks.
+    fn rooms(&self) -> Result<Vec<RoomRecord>, LogError>;
+    /// Records a room (or updates its record). Blocks.
+    fn put_room(&self, record: &RoomRecord) -> Result<(), LogError>;
+    /// Erases a room: its record and every event, id and presence of its log. False if
+    /// there was nothing to erase. Blocks.
+    fn delete_room(&self, name: &str) -> Result<bool, LogError>;
+    /// Stops taking batches once those handed over are durable, and waits (a few
+    /// seconds at most) until the writer is done. Blocks.
+    fn close(&self);
+}
+
+/// Runs a blocking log call off the async workers.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, LogError> + Send + 'static,
+) -> Result<T, LogError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| LogError::Task(e.to_string()))?
+}
+
+/// Appends `batch` to `log` and waits for the outcome (without blocking a worker).
+pub async fn append(log: &dyn RoomLog, batch: Vec<Entry>) -> Result<Vec<Appended>, LogError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    log.append(
+        batch,
+        Box::new(move |outcome| {
+            let _ = tx.send(outcome);
+        }),
+    );
+    rx.await
+        .map_err(|_| LogError::Task("the log dropped the batch".into()))?
 }

@@ -1,5 +1,6 @@
-//! The committer: appends the room's events to the log in group commits (one blocking
-//! call per batch, off the async workers) and then publishes each batch.
+//! The committer: hands the room's events to the log in batches (whatever queued up
+//! while the previous batch was being stored; the log may commit batches of many rooms
+//! together) and publishes each batch once it is durable.
 //!
 //! Publishing is paced: in a large room every published batch costs one datagram per
 //! member, so a bucket of [`PUBLISH_BURST`] publishes is refilled at one per
@@ -22,20 +23,18 @@ use common::{
     protocol::{ClientMsgId, EventKind, RejectReason, ServerFrame},
     rate::TokenBucket,
 };
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
-use super::{blocking, pack::encode, Close, MemberQueue, Room};
-use crate::log::{Appended, Entry, LogError};
+use super::{pack::encode, Room};
+use crate::log::{self, Appended, Entry, LogError};
 
 /// Work for the committer, in the order the room queued it.
 pub(crate) enum Job {
     /// An event to append.
     Append(Entry),
-    /// Close a member's queue once everything queued before is published (a client that
-    /// left gets the acks of what it sent first).
-    Close(Arc<MemberQueue>, Close),
-    /// Signal once everything queued before is published.
-    Flush(oneshot::Sender<()>),
+    /// Runs once everything queued before is published (a member that left gets the
+    /// acks of what it sent first; a closing room waits for its last events).
+    Then(Box<dyn FnOnce() + Send>),
 }
 
 /// One appended entry: its message id, if a message, and what the log did.
@@ -126,19 +125,14 @@ async fn run<P: Publisher>(room: Weak<Room>, mut jobs: mpsc::UnboundedReceiver<J
         }
         for job in after {
             match job {
-                Job::Close(queue, close) => {
-                    queue.close(close);
-                }
-                Job::Flush(done) => {
-                    let _ = done.send(());
-                }
+                Job::Then(then) => then(),
                 Job::Append(_) => unreachable!("separated above"),
             }
         }
     }
 }
 
-/// Appends a batch in one blocking call; on failure nothing of it is stored.
+/// Appends a batch and waits until it is durable; on failure nothing of it is stored.
 async fn append(room: &Room, entries: Vec<Entry>) -> Vec<Done> {
     let ids: Vec<Option<ClientMsgId>> = entries
         .iter()
@@ -147,8 +141,7 @@ async fn append(room: &Room, entries: Vec<Entry>) -> Vec<Done> {
             _ => None,
         })
         .collect();
-    let log = room.log.clone();
-    let result: Result<Vec<Appended>, LogError> = blocking(move || log.append(entries)).await;
+    let result: Result<Vec<Appended>, LogError> = log::append(&*room.log, entries).await;
     let outcomes: Vec<Option<Appended>> = match result {
         Ok(outcomes) => {
             let new_messages = ids
@@ -161,7 +154,7 @@ async fn append(room: &Room, entries: Vec<Entry>) -> Vec<Done> {
             outcomes.into_iter().map(Some).collect()
         }
         Err(e) => {
-            tracing::error!("storing events failed: {e}");
+            tracing::error!(room = %room.name, "storing events failed: {e}");
             ids.iter().map(|_| None).collect()
         }
     };
@@ -177,6 +170,7 @@ impl Room {
     /// that cannot keep up.
     pub(crate) fn publish(&self, batch: Vec<Done>) {
         let mut s = self.state.lock().unwrap();
+        let room = self.id;
         let fanout: Vec<Bytes> = batch
             .iter()
             .filter_map(|d| match &d.outcome {
@@ -204,18 +198,18 @@ impl Room {
                             s.forgotten = old.seq;
                         }
                     }
-                    id.map(|id| (id, ServerFrame::Ack { id, seq }, true))
+                    id.map(|id| (id, ServerFrame::Ack { room, id, seq }, true))
                 }
                 Some(Appended::Duplicate(seq)) => {
-                    id.map(|id| (id, ServerFrame::Ack { id, seq }, false))
+                    id.map(|id| (id, ServerFrame::Ack { room, id, seq }, false))
                 }
                 Some(Appended::Missing) => id.map(|id| {
                     let reason = RejectReason::RateLimited;
-                    (id, ServerFrame::Rejected { id, reason }, false)
+                    (id, ServerFrame::Rejected { room, id, reason }, false)
                 }),
                 None => id.map(|id| {
                     let reason = RejectReason::StorageFailed;
-                    (id, ServerFrame::Rejected { id, reason }, false)
+                    (id, ServerFrame::Rejected { room, id, reason }, false)
                 }),
             };
             let Some((id, frame, published)) = answer else {

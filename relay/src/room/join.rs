@@ -1,46 +1,44 @@
-//! Admitting a session (with its welcome, backlog or replay) and serving history pages.
+//! Admitting a member (with its welcome, backlog or replay) and serving history pages.
 //! Disk reads happen off the async workers and outside the room's lock; packing happens
-//! outside the lock too.
+//! outside the lock too (the welcome's place in the member's queue is kept meanwhile).
 
-use std::sync::{atomic::Ordering, Arc};
-
-use common::{
-    protocol::{EventKind, Hello, RefuseReason, Seq, Welcome, MAX_HISTORY_PAGE},
-    rules::name_key,
-};
+use common::protocol::{EventKind, JoinRefusal, LeaveReason, Seq, Welcome, MAX_HISTORY_PAGE};
 
 use super::{
     blocking,
     members::Member,
     pack::{self, history_page},
-    Close, MemberQueue, MemberRef, Resend, Room, Stored,
+    Close, MemberRef, Resend, Room, Stored,
 };
 
 impl Room {
-    /// Admits a session named `name` (already validated): takes the name over from an
-    /// older session of the same install (whose queue closes as replaced), queues the
-    /// welcome and backlog (or the replay after `hello.resume_after`) as its first
-    /// frames, and logs the join.
-    pub async fn join(&self, name: String, hello: &Hello) -> Result<MemberRef, RefuseReason> {
-        let key = name_key(&name);
-        let disk = match hello.resume_after {
+    /// Admits `member`'s session: takes the name over from an older session of the same
+    /// install (whose queue closes as replaced), queues the welcome and backlog (or the
+    /// replay after `resume_after`) before anything the room publishes afterwards, and
+    /// logs the join. Joining a room the session is in already sends a new welcome.
+    pub async fn join(
+        &self,
+        member: &MemberRef,
+        resume_after: Option<Seq>,
+    ) -> Result<(), JoinRefusal> {
+        let disk = match resume_after {
             Some(after) => self.read_replay(after).await,
             None => None,
         };
-        let queue = Arc::new(MemberQueue::new(self.limits.queue_bytes));
-        let session = self.next_session.fetch_add(1, Ordering::Relaxed);
-        let (base, names, backlog) = {
+        let name = member.name.clone();
+        let (base, names, backlog, hole) = {
             let mut s = self.state.lock().unwrap();
             if s.closed {
-                return Err(RefuseReason::RelayFull);
+                return Err(JoinRefusal::NoSuchRoom);
             }
-            let member = Member {
+            let admitted = Member {
                 name: name.clone(),
-                install: hello.install,
-                session,
-                queue: queue.clone(),
+                install: member.install,
+                session: member.session,
+                queue: member.queue.clone(),
             };
-            let replaced = s.members.admit(&key, member, self.limits.max_clients)?;
+            let max = self.limits.room_members;
+            let replaced = s.members.admit(&member.key, admitted, max)?;
             // From here on the member is in the room: everything published from now is
             // queued for it, after the welcome (put in front below).
             let online = s.members.len();
@@ -49,7 +47,7 @@ impl Room {
             } else {
                 Vec::new()
             };
-            let (backlog, gap) = match hello.resume_after {
+            let (backlog, gap) = match resume_after {
                 Some(after) => {
                     let (read_upto, disk) = disk.unzip();
                     let max = self.limits.max_replay;
@@ -64,14 +62,14 @@ impl Room {
                     (s.history.iter().skip(skip).cloned().collect(), false)
                 }
             };
-            if let Some(old) = replaced {
-                tracing::info!(name = %old.name, "session replaced by a new connection");
+            if let Some(old) = replaced.filter(|old| old.session != member.session) {
+                tracing::info!(room = %self.name, name = %old.name, "session replaced by a new connection");
                 old.queue.close(Close::Replaced);
                 if old.name != name && s.presence.left(&old.name) {
                     self.append(
                         EventKind::Left {
                             name: old.name,
-                            reason: common::protocol::LeaveReason::Left,
+                            reason: LeaveReason::Left,
                         },
                         Resend::Fresh,
                     );
@@ -83,26 +81,21 @@ impl Room {
             // Joins and leaves up to the last published event are in the list; the
             // ones still on their way to the log come after it, as events.
             let base = Welcome {
-                name: name.clone(),
+                room: self.id,
+                room_name: self.name.clone(),
                 members: Vec::new(),
                 online: online as u32,
                 members_as_of: s.published,
                 backlog: Vec::new(),
                 last_seq: s.published,
                 gap,
-                rate: self.limits.rate,
+                archived: self.is_archived(),
             };
-            (base, names, backlog)
+            // Everything published from here on is queued for the member behind it.
+            (base, names, backlog, member.queue.reserve())
         };
-        queue.push_front_exempt(pack::welcome(base, names, backlog));
-        self.stats.joined.fetch_add(1, Ordering::Relaxed);
-        Ok(MemberRef {
-            name,
-            key,
-            install: hello.install,
-            session,
-            queue,
-        })
+        member.queue.fill(hole, pack::welcome(base, names, backlog));
+        Ok(())
     }
 
     /// The events after `after` from the log, when memory does not reach back that far
@@ -119,7 +112,9 @@ impl Room {
         let log = self.log.clone();
         let max = self.limits.max_replay + 1;
         let read = blocking(move || log.before(published.saturating_add(1), max)).await;
-        let read = read.map_err(|e| tracing::error!("reading the log for a resume failed: {e}"));
+        let read = read.map_err(
+            |e| tracing::error!(room = %self.name, "reading the log for a resume failed: {e}"),
+        );
         Some((published, read))
     }
 
@@ -130,10 +125,10 @@ impl Room {
         let limit = limit.clamp(1, MAX_HISTORY_PAGE) as usize;
         let log = self.log.clone();
         match blocking(move || log.before(before, limit + 1)).await {
-            Ok(stored) => history_page(before, stored, limit),
+            Ok(stored) => history_page(self.id, before, stored, limit),
             Err(e) => {
-                tracing::error!("reading history failed: {e}");
-                pack::retry_later(before)
+                tracing::error!(room = %self.name, "reading history failed: {e}");
+                pack::retry_later(self.id, before)
             }
         }
     }

@@ -7,7 +7,7 @@ use std::{
     sync::Arc,
 };
 
-use common::protocol::{InstallId, RefuseReason};
+use common::protocol::{InstallId, JoinRefusal};
 
 use super::queue::MemberQueue;
 
@@ -35,24 +35,25 @@ pub struct Members {
 
 impl Members {
     /// Admits `member` under the name key `key`, replacing an older session of the same
-    /// install (returned). Refused — leaving the room as it was — when another install
-    /// has the name or the room already has `max` members.
+    /// install (returned; the same session joining again is returned too). Refused —
+    /// leaving the room as it was — when another install has the name or the room
+    /// already has `max` members.
     pub fn admit(
         &mut self,
         key: &str,
         member: Member,
         max: usize,
-    ) -> Result<Option<Member>, RefuseReason> {
+    ) -> Result<Option<Member>, JoinRefusal> {
         if self
             .by_key
             .get(key)
             .is_some_and(|m| m.install != member.install)
         {
-            return Err(RefuseReason::NameTaken);
+            return Err(JoinRefusal::NameTaken);
         }
         let replacing = self.by_install.contains_key(&member.install);
         if self.by_key.len() - usize::from(replacing) >= max {
-            return Err(RefuseReason::RelayFull);
+            return Err(JoinRefusal::RoomFull);
         }
         let replaced = self
             .by_install
@@ -117,7 +118,7 @@ mod tests {
         assert!(m.admit("anna", member("Anna", 1, 1), 10).unwrap().is_none());
         assert_eq!(
             m.admit("anna", member("ANNA", 2, 2), 10).err(),
-            Some(RefuseReason::NameTaken)
+            Some(JoinRefusal::NameTaken)
         );
         let old = m.admit("anna", member("Anna", 1, 3), 10).unwrap().unwrap();
         assert_eq!(old.session, 1);
@@ -142,13 +143,13 @@ mod tests {
         m.admit("b", member("b", 2, 2), 2).unwrap();
         assert_eq!(
             m.admit("c", member("c", 3, 3), 2).err(),
-            Some(RefuseReason::RelayFull)
+            Some(JoinRefusal::RoomFull)
         );
         assert!(m.admit("a", member("a", 1, 4), 2).unwrap().is_some());
         // A refused takeover under a taken name leaves the old session in place.
         assert_eq!(
             m.admit("b", member("b", 1, 5), 2).err(),
-            Some(RefuseReason::NameTaken)
+            Some(JoinRefusal::NameTaken)
         );
         assert!(m.get("a", 4).is_some());
     }

@@ -1,23 +1,26 @@
-//! The room: members, the sequencer, recent history and fan-out, behind one lock, with
-//! no connection in sight.
+//! One room: members, the sequencer, recent history and fan-out, behind one lock, with
+//! no connection in sight. A relay has many ([`crate::rooms`] keeps them); each has its
+//! own log, seqs, presence and committer.
 //!
 //! Sessions call [`Room::join`], [`Room::submit`], [`Room::history`] and
-//! [`Room::leave`]; the room answers through each member's [`MemberQueue`] and ends a
-//! session by closing its queue with a [`Close`] (eviction, replacement, shutdown),
-//! which the session, the owner of the connection, acts on. Events go to the committer
-//! ([`committer`]), which appends them to the [`RoomLog`] in group commits and only then
-//! publishes them: the same encoded bytes queued for every member, acks to the senders.
+//! [`Room::leave`]; the room answers through each member's [`MemberQueue`] (one per
+//! session, shared by all the rooms it is in) and ends a session by closing that queue
+//! with a [`Close`] (eviction), which the session, the owner of the connection, acts
+//! on. Events go to the committer ([`committer`]), which appends them to the
+//! [`RoomLog`] and only then publishes them: the same encoded bytes queued for every
+//! member, acks to the senders.
 //!
 //! # Layout
 //! - [`members`]: who is in, by name key and install.
 //! - [`sequencer`]: new, duplicate or in-flight message ids, and who waits for acks.
 //! - [`queue`]: a member's outgoing frames, bounded in bytes, and how it closes.
 //! - [`pack`]: welcome, backlog and history pages packed by wire size.
-//! - [`committer`]: group commit, publish pacing, publishing (or, for fault injection,
-//!   not).
+//! - [`committer`]: appends, publish pacing, publishing (or, for fault injection, not).
 //! - [`presence`]: which joins and leaves are logged; online counts.
-//! - `join.rs`: admitting a session and its welcome; history pages.
+//! - `join.rs`: admitting a member and its welcome; history pages.
+//! - `close.rs`: leaving, archiving, closing the room (relay shutdown, deleted room).
 
+mod close;
 pub mod committer;
 mod join;
 pub mod members;
@@ -26,13 +29,15 @@ pub mod presence;
 pub mod queue;
 pub mod sequencer;
 
+pub use close::Closing;
+
 #[cfg(test)]
 mod tests;
 
 use std::{
     collections::VecDeque,
     sync::{
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicBool, Ordering},
         Arc, Mutex,
     },
     time::{SystemTime, UNIX_EPOCH},
@@ -40,15 +45,17 @@ use std::{
 
 use bytes::Bytes;
 use common::{
-    protocol::{ClientMsgId, EventKind, InstallId, LeaveReason, RejectReason, Seq, ServerFrame},
+    protocol::{
+        ClientMsgId, EventKind, InstallId, LeaveReason, RejectReason, RoomId, Seq, ServerFrame,
+    },
     rate::TokenBucket,
     rules::validate_text,
 };
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 use crate::{
     limits::Limits,
-    log::{Entry, LogError, Resend, RoomLog, Stored},
+    log::{self, blocking, Entry, LogError, Resend, RoomLog, Stored},
     stats::Stats,
 };
 use committer::Job;
@@ -58,7 +65,7 @@ use presence::Presence;
 pub use queue::{Close, MemberQueue};
 use sequencer::{Check, Sequencer};
 
-/// Who a session is, as the room knows it.
+/// Who a session is, as every room it is in knows it.
 #[derive(Clone)]
 pub struct MemberRef {
     /// Display name.
@@ -84,7 +91,8 @@ pub enum Submitted {
     InFlight,
     /// Not accepted, with the reason the client was told.
     Rejected(RejectReason),
-    /// The session is no longer a member (evicted, replaced, or the relay is stopping).
+    /// The session is not (or no longer) a member: evicted, replaced, or the room is
+    /// closed. Nothing was queued for it.
     Gone,
 }
 
@@ -101,14 +109,16 @@ struct State {
     closed: bool,
 }
 
-/// The room. Shared by every session of the relay.
+/// One room of the relay, shared by the sessions of its members.
 pub struct Room {
+    id: RoomId,
+    name: String,
+    archived: AtomicBool,
     state: Mutex<State>,
     jobs: mpsc::UnboundedSender<Job>,
     log: Arc<dyn RoomLog>,
     limits: Limits,
     stats: Arc<Stats>,
-    next_session: AtomicU64,
 }
 
 fn now_ms() -> u64 {
@@ -118,50 +128,58 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-/// Runs a blocking log call off the async workers.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, LogError> + Send + 'static,
-) -> Result<T, LogError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| LogError::Task(e.to_string()))?
+/// How a room is set up when it opens.
+pub struct Setup {
+    /// Its name (as `common::rules::validate_room_name` returns it).
+    pub name: String,
+    /// Its log.
+    pub log: Arc<dyn RoomLog>,
+    /// Archived: readable, not writable.
+    pub archived: bool,
+    /// Fault injection: store but neither publish nor acknowledge (see [`committer`]).
+    pub lose_acks: bool,
 }
 
 impl Room {
-    /// Opens the room over `log` (reading it off the async workers), logs
+    /// Opens the room over its log (reading it off the async workers), logs
     /// `Left{Shutdown}` for whoever the log still records as present (a relay that
     /// stopped without shutting down), and starts the committer and presence ticker.
-    /// `lose_acks` selects the fault-injecting publisher (see [`committer`]).
     pub async fn open(
-        log: Arc<dyn RoomLog>,
+        setup: Setup,
         limits: Limits,
         stats: Arc<Stats>,
-        lose_acks: bool,
     ) -> Result<Arc<Self>, LogError> {
+        let Setup {
+            name,
+            log,
+            archived,
+            lose_acks,
+        } = setup;
+        let reader = log.clone();
+        let stale = blocking(move || reader.present()).await?;
+        if !stale.is_empty() {
+            tracing::info!(
+                room = %name,
+                count = stale.len(),
+                "logging members of the last run as left (it stopped without shutting down)"
+            );
+            let at_ms = now_ms();
+            let entries = stale
+                .into_iter()
+                .map(|name| Entry {
+                    at_ms,
+                    kind: EventKind::Left {
+                        name,
+                        reason: LeaveReason::Shutdown,
+                    },
+                    resend: Resend::Fresh,
+                })
+                .collect();
+            log::append(&*log, entries).await?;
+        }
         let reader = log.clone();
         let cap = limits.history;
         let (history, counters, present) = blocking(move || {
-            let present = reader.present()?;
-            if !present.is_empty() {
-                tracing::info!(
-                    count = present.len(),
-                    "logging members of the last run as left (it stopped without shutting down)"
-                );
-                let at_ms = now_ms();
-                reader.append(
-                    present
-                        .iter()
-                        .map(|name| Entry {
-                            at_ms,
-                            kind: EventKind::Left {
-                                name: name.clone(),
-                                reason: LeaveReason::Shutdown,
-                            },
-                            resend: Resend::Fresh,
-                        })
-                        .collect(),
-                )?;
-            }
             Ok((
                 reader.before(Seq::MAX, cap)?,
                 reader.install_counters()?,
@@ -176,6 +194,9 @@ impl Room {
         }
         let (jobs, rx) = mpsc::unbounded_channel();
         let room = Arc::new(Self {
+            id: RoomId::of(&name),
+            name,
+            archived: AtomicBool::new(archived),
             state: Mutex::new(State {
                 members: Members::default(),
                 seq,
@@ -189,11 +210,25 @@ impl Room {
             log,
             limits,
             stats,
-            next_session: AtomicU64::new(1),
         });
         committer::start(Arc::downgrade(&room), rx, lose_acks);
         tokio::spawn(presence::run_ticker(Arc::downgrade(&room)));
         Ok(room)
+    }
+
+    /// The room's id.
+    pub fn id(&self) -> RoomId {
+        self.id
+    }
+
+    /// The room's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// True while the room is archived (read-only).
+    pub fn is_archived(&self) -> bool {
+        self.archived.load(Ordering::Relaxed)
     }
 
     /// The last published seq.
@@ -204,6 +239,12 @@ impl Room {
     /// Members online now.
     pub fn member_count(&self) -> usize {
         self.state.lock().unwrap().members.len()
+    }
+
+    /// True while `member`'s session is in the room.
+    pub fn has(&self, member: &MemberRef) -> bool {
+        let s = self.state.lock().unwrap();
+        !s.closed && s.members.get(&member.key, member.session).is_some()
     }
 
     /// Queues an event for the log (under the state lock, so events go to the log in
@@ -218,12 +259,14 @@ impl Room {
         let _ = self.jobs.send(Job::Append(entry));
     }
 
-    /// Removes a member that cannot keep up and logs its leave.
+    /// Removes a member that cannot keep up, logs its leave, and closes its queue: the
+    /// session ends, and leaves its other rooms.
     fn evict(&self, s: &mut State, key: &str, session: SessionId) {
         if let Some(m) = s.members.remove(key, session) {
-            tracing::warn!(name = %m.name, "evicting a member that cannot keep up");
-            self.stats.evicted_slow.fetch_add(1, Ordering::Relaxed);
-            m.queue.close(Close::TooSlow);
+            tracing::warn!(room = %self.name, name = %m.name, "evicting a member that cannot keep up");
+            if m.queue.close(Close::TooSlow) {
+                self.stats.evicted_slow.fetch_add(1, Ordering::Relaxed);
+            }
             if s.presence.left(&m.name) {
                 self.append(
                     EventKind::Left {
@@ -265,16 +308,21 @@ impl Room {
         if s.closed || s.members.get(&member.key, member.session).is_none() {
             return Submitted::Gone;
         }
+        let room = self.id;
         let reject = |s: &mut State, reason| {
-            self.answer(s, member, encode(&ServerFrame::Rejected { id, reason }));
+            let frame = ServerFrame::Rejected { room, id, reason };
+            self.answer(s, member, encode(&frame));
             Submitted::Rejected(reason)
         };
+        if self.is_archived() {
+            return reject(&mut s, RejectReason::Archived);
+        }
         if let Err(reason) = valid {
             return reject(&mut s, reason);
         }
         let resend = match s.seq.check(id, member.queue.clone()) {
             Check::Duplicate(seq) => {
-                self.answer(&mut s, member, encode(&ServerFrame::Ack { id, seq }));
+                self.answer(&mut s, member, encode(&ServerFrame::Ack { room, id, seq }));
                 return Submitted::Duplicate(seq);
             }
             Check::InFlight => return Submitted::InFlight,
@@ -295,61 +343,5 @@ impl Room {
             resend,
         );
         Submitted::Sequenced
-    }
-
-    /// Ends a member's session: removes it (if it is still the member), logs its leave,
-    /// and closes its queue — for a client that left, after the acks of everything it
-    /// sent before (the close goes through the committer behind its messages).
-    pub fn leave(&self, member: &MemberRef, reason: LeaveReason) {
-        let close = match reason {
-            LeaveReason::Left => Close::Left,
-            LeaveReason::ProtocolError => Close::ProtocolError,
-            LeaveReason::TooSlow => Close::TooSlow,
-            LeaveReason::Shutdown => Close::Shutdown,
-            LeaveReason::ConnectionLost => Close::Lost,
-        };
-        let mut s = self.state.lock().unwrap();
-        if let Some(m) = s.members.remove(&member.key, member.session) {
-            if s.presence.left(&m.name) {
-                self.append(
-                    EventKind::Left {
-                        name: m.name,
-                        reason,
-                    },
-                    Resend::Fresh,
-                );
-            }
-        }
-        if close.discards() {
-            member.queue.close(close);
-        } else {
-            let _ = self.jobs.send(Job::Close(member.queue.clone(), close));
-        }
-    }
-
-    /// Stops admitting and sequencing, logs `Left{Shutdown}` for everyone present and
-    /// waits until every event so far is durable and published; then closes every
-    /// member's queue with a bye.
-    pub async fn shutdown(&self) {
-        let (done_tx, done_rx) = oneshot::channel();
-        {
-            let mut s = self.state.lock().unwrap();
-            s.closed = true;
-            for name in s.presence.take_all() {
-                self.append(
-                    EventKind::Left {
-                        name,
-                        reason: LeaveReason::Shutdown,
-                    },
-                    Resend::Fresh,
-                );
-            }
-            let _ = self.jobs.send(Job::Flush(done_tx));
-        }
-        let _ = done_rx.await;
-        let mut s = self.state.lock().unwrap();
-        for m in s.members.drain() {
-            m.queue.close(Close::Shutdown);
-        }
     }
 }

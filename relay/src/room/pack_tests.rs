@@ -3,39 +3,47 @@
 
 use common::{
     codec,
-    protocol::{ClientMsgId, EventKind, InstallId, RateLimit, RoomEvent, ServerFrame},
+    protocol::{ClientMsgId, EventKind, InstallId, RoomEvent, ServerFrame},
     rules::{MAX_NAME_CHARS, MAX_TEXT_CHARS},
 };
 use proptest::prelude::*;
 
 use super::*;
 
+fn room() -> RoomId {
+    RoomId(u64::MAX)
+}
+
 fn stored(seq: Seq, sender: &str, text: &str) -> Stored {
-    Stored::new(RoomEvent {
-        seq,
-        at_ms: 1_800_000_000_000 + seq,
-        kind: EventKind::Message {
-            sender: sender.into(),
-            text: text.into(),
-            id: ClientMsgId {
-                install: InstallId([9; 16]),
-                counter: u64::MAX - seq,
+    Stored::new(
+        room(),
+        RoomEvent {
+            seq,
+            at_ms: 1_800_000_000_000 + seq,
+            kind: EventKind::Message {
+                sender: sender.into(),
+                text: text.into(),
+                id: ClientMsgId {
+                    install: InstallId([9; 16]),
+                    counter: u64::MAX - seq,
+                },
             },
         },
-    })
+    )
     .unwrap()
 }
 
-fn base(name: &str) -> Welcome {
+fn base(_member: &str) -> Welcome {
     Welcome {
-        name: name.into(),
+        room: room(),
+        room_name: "r".repeat(common::rules::MAX_ROOM_NAME_CHARS),
         members: Vec::new(),
         online: u32::MAX,
         members_as_of: Seq::MAX,
         backlog: Vec::new(),
         last_seq: Seq::MAX,
         gap: false,
-        rate: RateLimit::default(),
+        archived: true,
     }
 }
 
@@ -53,11 +61,13 @@ fn unpack(frames: &[Bytes]) -> (Vec<String>, Vec<RoomEvent>) {
                 members.extend(w.members);
                 events.extend(w.backlog);
             }
-            ServerFrame::Members(m) => {
+            ServerFrame::Members { room: r, names } => {
+                assert_eq!(r, room());
                 assert!(!event_frames, "members come before events");
-                members.extend(m);
+                members.extend(names);
             }
-            ServerFrame::Event(e) => {
+            ServerFrame::Event { room: r, event: e } => {
+                assert_eq!(r, room());
                 event_frames = true;
                 events.push(e);
             }
@@ -76,7 +86,9 @@ fn text(alphabet: &[char], chars: usize) -> String {
 fn an_events_size_in_a_list_is_its_frame_without_prefix_and_tag() {
     for t in ["a", "ciao", &"è".repeat(4000)] {
         let s = stored(7, "Anna", t);
-        assert_eq!(event_len(&s), wire_len(&s.event));
+        assert_eq!(event_len(&s, overhead(room())), wire_len(&s.event));
+        let small = Stored::new(RoomId(1), s.event.clone()).unwrap();
+        assert_eq!(event_len(&small, overhead(RoomId(1))), wire_len(&s.event));
     }
 }
 
@@ -127,8 +139,8 @@ fn a_resume_replays_from_disk_then_memory_without_repeats_and_flags_losses() {
 #[test]
 fn a_history_page_holds_the_newest_events_that_fit_oldest_first() {
     let events: Vec<Stored> = (1..=201).map(|s| stored(s * 2, "a", "ok")).collect();
-    let (page, _) = codec::decode::<ServerFrame>(&history_page(500, events, 200)).unwrap();
-    let ServerFrame::History(page) = page else {
+    let (page, _) = codec::decode::<ServerFrame>(&history_page(room(), 500, events, 200)).unwrap();
+    let ServerFrame::History { page, .. } = page else {
         panic!()
     };
     assert_eq!(page.events.len(), 200);
@@ -139,8 +151,8 @@ fn a_history_page_holds_the_newest_events_that_fit_oldest_first() {
     let big: Vec<Stored> = (1..=50)
         .map(|s| stored(s, "a", &"€".repeat(4000)))
         .collect();
-    let (page, _) = codec::decode::<ServerFrame>(&history_page(51, big, 50)).unwrap();
-    let ServerFrame::History(page) = page else {
+    let (page, _) = codec::decode::<ServerFrame>(&history_page(room(), 51, big, 50)).unwrap();
+    let ServerFrame::History { page, .. } = page else {
         panic!()
     };
     assert_eq!(page.events.len(), 5, "12 KB each: five fit in 64 KiB");
@@ -175,9 +187,9 @@ proptest! {
         let want: Vec<RoomEvent> = backlog.iter().map(|s| s.event.clone()).collect();
         prop_assert_eq!(got_events, want);
 
-        let page = history_page(Seq::MAX, backlog, 200);
+        let page = history_page(room(), Seq::MAX, backlog, 200);
         let (decoded, _) = codec::decode::<ServerFrame>(&page).expect("the page decodes");
-        let ServerFrame::History(page) = decoded else { panic!("a page") };
+        let ServerFrame::History { page, .. } = decoded else { panic!("a page") };
         prop_assert!(!page.events.is_empty());
         prop_assert_eq!(page.events.last().map(|e| e.seq), Some(events as Seq));
     }

@@ -90,6 +90,7 @@ pub async fn run_ticker(room: Weak<Room>) {
         let online = s.members.len();
         if let Some(count) = s.presence.tick(online) {
             let frame = encode(&ServerFrame::Online {
+                room: room.id,
                 count,
                 as_of: s.published,
             });

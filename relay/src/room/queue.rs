@@ -6,6 +6,12 @@
 //! a peer that stops reading (a phone that vanished) costs at most the limit, not the
 //! room's traffic until its idle timeout. Frames the relay bounds itself (welcome,
 //! backlog, acks of published messages) are queued past the limit and do not count.
+//! One queue serves a session's every room: a member too slow for one room is evicted
+//! from the connection, so from all of them.
+//!
+//! A room admits a member under its lock and packs the welcome after releasing it; a
+//! [`Hole`] reserved under the lock keeps the welcome's place, so the room's events
+//! published meanwhile follow it (the writer waits at an unfilled hole).
 //! The room never touches a connection: it closes the queue with a [`Close`] and the
 //! session, which owns the connection, acts on it.
 
@@ -70,6 +76,19 @@ impl Close {
     }
 }
 
+/// The place of frames to come (a welcome), reserved with [`MemberQueue::reserve`].
+#[must_use = "a hole holds the queue until it is filled"]
+#[derive(Debug)]
+pub struct Hole(u64);
+
+/// One place in the queue.
+enum Slot {
+    /// A frame; `counted` when it counts against the limit.
+    Frame { bytes: Bytes, counted: bool },
+    /// Frames to come: the writer stops here until it is filled.
+    Hole(u64),
+}
+
 /// A member's outgoing frames, bounded in bytes.
 pub struct MemberQueue {
     state: Mutex<State>,
@@ -83,10 +102,20 @@ pub struct MemberQueue {
 
 #[derive(Default)]
 struct State {
-    frames: VecDeque<Bytes>,
+    frames: VecDeque<Slot>,
     /// Bytes queued that count against the limit.
     counted: usize,
     closed: Option<Close>,
+    next_hole: u64,
+}
+
+impl State {
+    fn push(&mut self, bytes: Bytes, counted: bool) {
+        if counted {
+            self.counted += bytes.len();
+        }
+        self.frames.push_back(Slot::Frame { bytes, counted });
+    }
 }
 
 impl MemberQueue {
@@ -109,8 +138,9 @@ impl MemberQueue {
         if s.closed.is_some() || s.counted + size > self.cap {
             return false;
         }
-        s.counted += size;
-        s.frames.extend(frames.iter().cloned());
+        for frame in frames {
+            s.push(frame.clone(), true);
+        }
         drop(s);
         self.wake.notify_one();
         true
@@ -126,20 +156,40 @@ impl MemberQueue {
     pub fn push_exempt(&self, frame: Bytes) {
         let mut s = self.state.lock().unwrap();
         if s.closed.is_none() {
-            s.frames.push_back(frame);
+            s.push(frame, false);
         }
         drop(s);
         self.wake.notify_one();
     }
 
-    /// Puts frames before everything queued, whatever the limit: the welcome and
-    /// backlog, packed after the member joined while the room went on publishing.
-    pub fn push_front_exempt(&self, frames: Vec<Bytes>) {
+    /// Reserves the place of frames to come (a welcome packed after the member joined,
+    /// while the room goes on publishing behind it). The writer stops at it until it
+    /// is [filled](MemberQueue::fill).
+    pub fn reserve(&self) -> Hole {
         let mut s = self.state.lock().unwrap();
+        s.next_hole += 1;
+        let id = s.next_hole;
         if s.closed.is_none() {
-            for frame in frames.into_iter().rev() {
-                s.frames.push_front(frame);
-            }
+            s.frames.push_back(Slot::Hole(id));
+        }
+        Hole(id)
+    }
+
+    /// Puts `frames` in the place `hole` kept, whatever the limit.
+    pub fn fill(&self, hole: Hole, frames: Vec<Bytes>) {
+        let mut s = self.state.lock().unwrap();
+        let at = s
+            .frames
+            .iter()
+            .position(|slot| matches!(slot, Slot::Hole(id) if *id == hole.0));
+        if let Some(at) = at {
+            let mut rest = s.frames.split_off(at);
+            rest.pop_front();
+            s.frames.extend(frames.into_iter().map(|bytes| Slot::Frame {
+                bytes,
+                counted: false,
+            }));
+            s.frames.append(&mut rest);
         }
         drop(s);
         self.wake.notify_one();
@@ -159,8 +209,8 @@ impl MemberQueue {
             s.counted = 0;
         }
         if let Some(bye) = close.bye() {
-            s.frames
-                .push_back(codec::encode(&ServerFrame::Bye(bye)).expect("a bye is a small frame"));
+            let bye = codec::encode(&ServerFrame::Bye(bye)).expect("a bye is a small frame");
+            s.push(bye, false);
         }
         drop(s);
         self.wake.notify_one();
@@ -186,20 +236,31 @@ impl MemberQueue {
         }
     }
 
-    /// Moves every queued frame into `into` (waiting for one if there is none). Returns
-    /// the close once the queue is closed and its last frames are taken.
+    /// Moves every queued frame up to the first unfilled hole into `into` (waiting for
+    /// one if there is none). Returns the close once the queue is closed and its last
+    /// frames are taken.
     pub async fn next_batch(&self, into: &mut Vec<Bytes>) -> Option<Close> {
         loop {
             {
                 let mut s = self.state.lock().unwrap();
-                if !s.frames.is_empty() || s.closed.is_some() {
-                    into.extend(s.frames.drain(..));
-                    s.counted = 0;
-                    if s.frames.capacity() > SLOTS_KEPT {
-                        // A burst's slots are given back, not kept per member.
-                        s.frames = VecDeque::new();
+                let mut taken = 0;
+                let before = into.len();
+                while let Some(Slot::Frame { .. }) = s.frames.front() {
+                    let Some(Slot::Frame { bytes, counted }) = s.frames.pop_front() else {
+                        unreachable!("looked at above")
+                    };
+                    if counted {
+                        taken += bytes.len();
                     }
-                    return s.closed;
+                    into.push(bytes);
+                }
+                s.counted -= taken;
+                if s.frames.is_empty() && s.frames.capacity() > SLOTS_KEPT {
+                    // A burst's slots are given back, not kept per member.
+                    s.frames = VecDeque::new();
+                }
+                if into.len() > before || (s.closed.is_some() && s.frames.is_empty()) {
+                    return s.closed.filter(|_| s.frames.is_empty());
                 }
             }
             self.wake.notified().await;
@@ -237,13 +298,37 @@ mod tests {
         assert!(!q.push(frame(30)), "110 bytes would be over 100");
         assert!(q.push(frame(20)));
         q.push_exempt(frame(1000));
-        q.push_front_exempt(vec![frame(5000)]);
         assert_eq!(q.counted_bytes(), 100);
         let mut batch = Vec::new();
         assert_eq!(q.next_batch(&mut batch).await, None);
         let sizes: Vec<usize> = batch.iter().map(Bytes::len).collect();
-        assert_eq!(sizes, [5000, 40, 40, 20, 1000], "welcome first");
+        assert_eq!(sizes, [40, 40, 20, 1000]);
         assert!(q.push(frame(100)), "taken frames no longer count");
+    }
+
+    #[tokio::test]
+    async fn a_welcome_keeps_its_place_and_the_writer_waits_for_it() {
+        let q = MemberQueue::new(100);
+        q.push(frame(1));
+        let hole = q.reserve();
+        assert!(q.push(frame(2)), "published behind the welcome");
+        let mut batch = Vec::new();
+        assert_eq!(q.next_batch(&mut batch).await, None);
+        assert_eq!(batch.len(), 1, "the writer stops at the hole");
+        batch.clear();
+        let waiting = tokio::time::timeout(
+            std::time::Duration::from_millis(50),
+            q.next_batch(&mut batch),
+        );
+        assert!(
+            waiting.await.is_err(),
+            "nothing to take before the hole is filled"
+        );
+        q.fill(hole, vec![frame(5000), frame(3000)]);
+        q.next_batch(&mut batch).await;
+        let sizes: Vec<usize> = batch.iter().map(Bytes::len).collect();
+        assert_eq!(sizes, [5000, 3000, 2]);
+        assert_eq!(q.counted_bytes(), 0);
     }
 
     #[tokio::test]

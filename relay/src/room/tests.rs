@@ -3,13 +3,16 @@
 
 use std::{sync::Arc, time::Duration};
 
+use std::sync::atomic::AtomicU64;
+
 use common::{
     codec,
     protocol::{
-        ClientMsgId, EventKind, Hello, InstallId, LeaveReason, RateLimit, RejectReason, RoomEvent,
-        Seq, ServerFrame, PROTOCOL_VERSION,
+        ClientMsgId, EventKind, InstallId, JoinRefusal, LeaveReason, RateLimit, RejectReason,
+        RoomEvent, RoomLeftReason, Seq, ServerFrame, DEFAULT_ROOM,
     },
     rate::TokenBucket,
+    rules::name_key,
 };
 
 use super::*;
@@ -26,19 +29,40 @@ fn limits() -> Limits {
 }
 
 async fn room_with(log: Arc<MemoryLog>, limits: Limits, lose_acks: bool) -> Arc<Room> {
-    Room::open(log, limits, Arc::new(Stats::default()), lose_acks)
+    let setup = Setup {
+        name: DEFAULT_ROOM.into(),
+        log,
+        archived: false,
+        lose_acks,
+    };
+    Room::open(setup, limits, Arc::new(Stats::default()))
         .await
         .unwrap()
 }
 
-fn hello(name: &str, install: u8, resume_after: Option<Seq>) -> Hello {
-    Hello {
-        version: PROTOCOL_VERSION,
+static SESSIONS: AtomicU64 = AtomicU64::new(1);
+
+/// A session of `name` (install `install`), with its own queue.
+fn session(name: &str, install: u8) -> MemberRef {
+    MemberRef {
         name: name.into(),
+        key: name_key(name),
         install: InstallId([install; 16]),
-        room_key: None,
-        resume_after,
+        session: SESSIONS.fetch_add(1, Ordering::Relaxed),
+        queue: Arc::new(MemberQueue::new(limits().queue_bytes)),
     }
+}
+
+/// `name` joins `room` in a new session (its queue as large as the room's limits say).
+async fn join(room: &Room, name: &str, install: u8, resume_after: Option<Seq>) -> MemberRef {
+    let mut m = session(name, install);
+    m.queue = Arc::new(MemberQueue::new(room.limits.queue_bytes));
+    join_with(room, m, resume_after).await
+}
+
+async fn join_with(room: &Room, m: MemberRef, resume_after: Option<Seq>) -> MemberRef {
+    room.join(&m, resume_after).await.unwrap();
+    m
 }
 
 fn id(m: &MemberRef, counter: u64) -> ClientMsgId {
@@ -73,7 +97,7 @@ fn acks(frames: &[ServerFrame]) -> Vec<(u64, Seq)> {
     frames
         .iter()
         .filter_map(|f| match f {
-            ServerFrame::Ack { id, seq } => Some((id.counter, *seq)),
+            ServerFrame::Ack { id, seq, .. } => Some((id.counter, *seq)),
             _ => None,
         })
         .collect()
@@ -83,11 +107,15 @@ fn texts(frames: &[ServerFrame]) -> Vec<(Seq, String)> {
     frames
         .iter()
         .filter_map(|f| match f {
-            ServerFrame::Event(RoomEvent {
-                seq,
-                kind: EventKind::Message { text, .. },
+            ServerFrame::Event {
+                event:
+                    RoomEvent {
+                        seq,
+                        kind: EventKind::Message { text, .. },
+                        ..
+                    },
                 ..
-            }) => Some((*seq, text.clone())),
+            } => Some((*seq, text.clone())),
             _ => None,
         })
         .collect()
@@ -96,14 +124,8 @@ fn texts(frames: &[ServerFrame]) -> Vec<(Seq, String)> {
 #[tokio::test]
 async fn messages_get_the_logs_seqs_in_submission_order_and_acks_once_durable() {
     let room = room_with(Arc::default(), limits(), false).await;
-    let a = room
-        .join("Anna".into(), &hello("Anna", 1, None))
-        .await
-        .unwrap();
-    let b = room
-        .join("Bruno".into(), &hello("Bruno", 2, None))
-        .await
-        .unwrap();
+    let a = join(&room, "Anna", 1, None).await;
+    let b = join(&room, "Bruno", 2, None).await;
     assert_eq!(
         room.submit(&a, id(&a, 1), "uno".into(), &mut tokens()),
         Submitted::Sequenced
@@ -133,10 +155,7 @@ async fn messages_get_the_logs_seqs_in_submission_order_and_acks_once_durable() 
 async fn a_resend_in_flight_or_stored_is_acked_with_the_first_seq_and_published_once() {
     let log = Arc::new(MemoryLog::default());
     let room = room_with(log.clone(), limits(), false).await;
-    let a = room
-        .join("Anna".into(), &hello("Anna", 1, None))
-        .await
-        .unwrap();
+    let a = join(&room, "Anna", 1, None).await;
     let first = id(&a, 1);
     assert_eq!(
         room.submit(&a, first, "ciao".into(), &mut tokens()),
@@ -163,10 +182,7 @@ async fn a_resend_of_an_id_only_the_log_remembers_is_looked_up_there() {
     let mut small = limits();
     small.history = 2;
     let room = room_with(log.clone(), small, false).await;
-    let a = room
-        .join("Anna".into(), &hello("Anna", 1, None))
-        .await
-        .unwrap();
+    let a = join(&room, "Anna", 1, None).await;
     for c in 1..=5 {
         room.submit(&a, id(&a, c), format!("n. {c}"), &mut tokens());
     }
@@ -195,6 +211,7 @@ async fn a_resend_of_an_id_only_the_log_remembers_is_looked_up_there() {
     room.submit(&a, gap, "mai inviato".into(), &mut empty);
     let f = frames(&a).await;
     assert!(f.contains(&ServerFrame::Rejected {
+        room: room.id(),
         id: gap,
         reason: RejectReason::RateLimited
     }));
@@ -204,10 +221,7 @@ async fn a_resend_of_an_id_only_the_log_remembers_is_looked_up_there() {
 #[tokio::test]
 async fn texts_against_the_rules_are_rejected_with_their_reason() {
     let room = room_with(Arc::default(), limits(), false).await;
-    let a = room
-        .join("Anna".into(), &hello("Anna", 1, None))
-        .await
-        .unwrap();
+    let a = join(&room, "Anna", 1, None).await;
     assert_eq!(
         room.submit(&a, id(&a, 1), "\u{1b}[2J".into(), &mut tokens()),
         Submitted::Rejected(RejectReason::ControlCharacter)
@@ -223,14 +237,8 @@ async fn a_member_that_does_not_read_is_evicted_and_logged_as_too_slow() {
     let mut small = limits();
     small.queue_bytes = 4096;
     let room = room_with(Arc::default(), small, false).await;
-    let a = room
-        .join("Anna".into(), &hello("Anna", 1, None))
-        .await
-        .unwrap();
-    let slow = room
-        .join("Lento".into(), &hello("Lento", 2, None))
-        .await
-        .unwrap();
+    let a = join(&room, "Anna", 1, None).await;
+    let slow = join(&room, "Lento", 2, None).await;
     let mut seen = Vec::new();
     for c in 1..=40 {
         room.submit(&a, id(&a, c), "x".repeat(200), &mut tokens());
@@ -246,7 +254,7 @@ async fn a_member_that_does_not_read_is_evicted_and_logged_as_too_slow() {
     );
     seen.extend(frames(&a).await);
     assert!(seen.iter().any(|f| matches!(f,
-        ServerFrame::Event(RoomEvent { kind: EventKind::Left { name, reason: LeaveReason::TooSlow }, .. })
+        ServerFrame::Event { event: RoomEvent { kind: EventKind::Left { name, reason: LeaveReason::TooSlow }, .. }, .. }
         if name == "Lento")));
 }
 
@@ -254,17 +262,14 @@ async fn a_member_that_does_not_read_is_evicted_and_logged_as_too_slow() {
 async fn a_client_that_leaves_gets_its_acks_before_its_queue_closes() {
     let log = Arc::new(MemoryLog::default());
     let room = room_with(log.clone(), limits(), false).await;
-    let a = room
-        .join("Anna".into(), &hello("Anna", 1, None))
-        .await
-        .unwrap();
+    let a = join(&room, "Anna", 1, None).await;
     for c in 1..=10 {
         room.submit(&a, id(&a, c), format!("{c}"), &mut tokens());
     }
-    room.leave(&a, LeaveReason::Left);
+    room.leave(&a, LeaveReason::Left).await.unwrap();
     let f = frames(&a).await;
-    assert_eq!(acks(&f).len(), 10);
-    assert_eq!(a.queue.closed_as(), Some(Close::Left));
+    assert_eq!(acks(&f).len(), 10, "acked before the leave completes");
+    assert!(!room.has(&a));
     let last = log.before(Seq::MAX, 1).unwrap().remove(0).event.kind;
     assert_eq!(
         last,
@@ -278,14 +283,8 @@ async fn a_client_that_leaves_gets_its_acks_before_its_queue_closes() {
 #[tokio::test]
 async fn a_second_session_of_an_install_replaces_the_first_which_gets_a_bye() {
     let room = room_with(Arc::default(), limits(), false).await;
-    let old = room
-        .join("Anna".into(), &hello("Anna", 1, None))
-        .await
-        .unwrap();
-    let new = room
-        .join("Anna".into(), &hello("Anna", 1, None))
-        .await
-        .unwrap();
+    let old = join(&room, "Anna", 1, None).await;
+    let new = join(&room, "Anna", 1, None).await;
     let f = frames(&old).await;
     assert_eq!(
         f.last(),
@@ -309,18 +308,12 @@ async fn a_resume_replays_from_the_log_what_memory_no_longer_has() {
     let mut small = limits();
     small.history = 3;
     let room = room_with(log.clone(), small, false).await;
-    let a = room
-        .join("Anna".into(), &hello("Anna", 1, None))
-        .await
-        .unwrap();
+    let a = join(&room, "Anna", 1, None).await;
     for c in 1..=20 {
         room.submit(&a, id(&a, c), format!("{c}"), &mut tokens());
     }
     frames(&a).await;
-    let b = room
-        .join("Bruno".into(), &hello("Bruno", 2, Some(50)))
-        .await
-        .unwrap();
+    let b = join(&room, "Bruno", 2, Some(50)).await;
     let f = frames(&b).await;
     let ServerFrame::Welcome(w) = &f[0] else {
         panic!("{f:?}")
@@ -337,10 +330,7 @@ async fn a_resume_replays_from_the_log_what_memory_no_longer_has() {
 #[tokio::test]
 async fn history_pages_walk_back_through_the_log() {
     let room = room_with(Arc::default(), limits(), false).await;
-    let a = room
-        .join("Anna".into(), &hello("Anna", 1, None))
-        .await
-        .unwrap();
+    let a = join(&room, "Anna", 1, None).await;
     for c in 1..=25 {
         room.submit(&a, id(&a, c), format!("{c}"), &mut tokens());
     }
@@ -349,7 +339,7 @@ async fn history_pages_walk_back_through_the_log() {
     let mut seen = Vec::new();
     loop {
         let (page, _) = codec::decode::<ServerFrame>(&room.history(before, 10).await).unwrap();
-        let ServerFrame::History(page) = page else {
+        let ServerFrame::History { page, .. } = page else {
             panic!()
         };
         seen.splice(0..0, page.events.iter().map(|e| e.seq));
@@ -365,32 +355,29 @@ async fn history_pages_walk_back_through_the_log() {
 async fn shutdown_logs_everyone_as_left_before_the_bye_and_a_crash_is_caught_up_at_start() {
     let log = Arc::new(MemoryLog::default());
     let room = room_with(log.clone(), limits(), false).await;
-    let a = room
-        .join("Anna".into(), &hello("Anna", 1, None))
-        .await
-        .unwrap();
-    room.shutdown().await;
+    let a = join(&room, "Anna", 1, None).await;
+    room.close(Closing::Shutdown).await;
     let f = frames(&a).await;
     assert!(matches!(
-        f.get(f.len() - 2),
-        Some(ServerFrame::Event(RoomEvent {
-            kind: EventKind::Left {
-                reason: LeaveReason::Shutdown,
+        f.last(),
+        Some(ServerFrame::Event {
+            event: RoomEvent {
+                kind: EventKind::Left {
+                    reason: LeaveReason::Shutdown,
+                    ..
+                },
                 ..
             },
             ..
-        }))
+        })
     ));
-    assert_eq!(
-        f.last(),
-        Some(&ServerFrame::Bye(common::protocol::ByeReason::Shutdown))
-    );
+    assert!(!room.has(&a));
     assert!(log.present().unwrap().is_empty());
 
     // A room that "crashed" with Bruno present: the next start logs his leave.
     let crashed = Arc::new(MemoryLog::default());
     crashed
-        .append(vec![Entry {
+        .append_now(vec![Entry {
             at_ms: 1,
             kind: EventKind::Joined {
                 name: "Bruno".into(),
@@ -414,12 +401,182 @@ async fn shutdown_logs_everyone_as_left_before_the_bye_and_a_crash_is_caught_up_
 async fn with_lose_acks_messages_are_stored_but_nobody_hears_of_them() {
     let log = Arc::new(MemoryLog::default());
     let room = room_with(log.clone(), limits(), true).await;
-    let a = room
-        .join("Anna".into(), &hello("Anna", 1, None))
-        .await
-        .unwrap();
+    let a = join(&room, "Anna", 1, None).await;
     room.submit(&a, id(&a, 1), "perso".into(), &mut tokens());
     let f = frames(&a).await;
     assert!(acks(&f).is_empty() && texts(&f).is_empty());
     assert_eq!(log.lookup(id(&a, 1)).unwrap(), Some(20));
+}
+
+/// A room named `name` over its own memory log.
+async fn named_room(name: &str) -> Arc<Room> {
+    let setup = Setup {
+        name: name.into(),
+        log: Arc::new(MemoryLog::of(RoomId::of(name))),
+        archived: false,
+        lose_acks: false,
+    };
+    Room::open(setup, limits(), Arc::new(Stats::default()))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn one_session_in_two_rooms_gets_each_rooms_frames_naming_their_room() {
+    let a = named_room("a").await;
+    let b = named_room("b").await;
+    let anna = join(&a, "Anna", 1, None).await;
+    join_with(&b, anna.clone(), None).await;
+    let bruno = join(&b, "Bruno", 2, None).await;
+    a.submit(&anna, id(&anna, 1), "in a".into(), &mut tokens());
+    b.submit(&bruno, id(&bruno, 1), "in b".into(), &mut tokens());
+    let f = frames(&anna).await;
+    let welcomes: Vec<RoomId> = f
+        .iter()
+        .filter_map(|f| match f {
+            ServerFrame::Welcome(w) => Some(w.room),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(welcomes, [a.id(), b.id()]);
+    let mut texts: Vec<(RoomId, String)> = f
+        .iter()
+        .filter_map(|f| match f {
+            ServerFrame::Event {
+                room,
+                event:
+                    RoomEvent {
+                        kind: EventKind::Message { text, .. },
+                        ..
+                    },
+            } => Some((*room, text.clone())),
+            _ => None,
+        })
+        .collect();
+    texts.sort();
+    let mut want = vec![(a.id(), "in a".to_string()), (b.id(), "in b".to_string())];
+    want.sort();
+    assert_eq!(texts, want, "each message once, in its own room");
+    assert!(
+        f.iter()
+            .any(|f| matches!(f, ServerFrame::Ack { room, .. } if *room == a.id())),
+        "the ack names the room"
+    );
+    assert!(frames(&bruno).await.iter().all(|f| !matches!(f,
+        ServerFrame::Event { event: RoomEvent { kind: EventKind::Message { text, .. }, .. }, .. } if text == "in a")));
+}
+
+#[tokio::test]
+async fn joining_again_in_the_same_session_gets_a_new_welcome_and_replaces_nothing() {
+    let room = named_room("a").await;
+    let anna = join(&room, "Anna", 1, None).await;
+    join_with(&room, anna.clone(), None).await;
+    let f = frames(&anna).await;
+    assert_eq!(
+        f.iter()
+            .filter(|f| matches!(f, ServerFrame::Welcome(_)))
+            .count(),
+        2
+    );
+    assert_eq!(anna.queue.closed_as(), None);
+    assert_eq!(room.member_count(), 1);
+    // Another install under the same name is refused in this room only.
+    let other = session("ANNA", 9);
+    assert_eq!(room.join(&other, None).await, Err(JoinRefusal::NameTaken));
+    let elsewhere = named_room("b").await;
+    assert_eq!(elsewhere.join(&other, None).await, Ok(()));
+}
+
+#[tokio::test]
+async fn an_archived_room_is_read_only_and_tells_its_members() {
+    let room = named_room("a").await;
+    let anna = join(&room, "Anna", 1, None).await;
+    room.submit(&anna, id(&anna, 1), "prima".into(), &mut tokens());
+    frames(&anna).await;
+    room.set_archived(true);
+    assert!(frames(&anna)
+        .await
+        .contains(&ServerFrame::Archived { room: room.id() }));
+    assert_eq!(
+        room.submit(&anna, id(&anna, 2), "dopo".into(), &mut tokens()),
+        Submitted::Rejected(RejectReason::Archived)
+    );
+    let bruno = join(&room, "Bruno", 2, None).await;
+    let f = frames(&bruno).await;
+    let ServerFrame::Welcome(w) = &f[0] else {
+        panic!("{f:?}")
+    };
+    assert!(w.archived, "joins are welcome, read-only");
+    assert_eq!(texts(&f).len(), 0, "the backlog has no message in it");
+    assert_eq!(messages_in_backlog(w), ["prima"]);
+    room.set_archived(false);
+    assert_eq!(
+        room.submit(&anna, id(&anna, 3), "di nuovo".into(), &mut tokens()),
+        Submitted::Sequenced
+    );
+}
+
+fn messages_in_backlog(w: &common::protocol::Welcome) -> Vec<String> {
+    w.backlog
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Message { text, .. } => Some(text.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_deleted_room_logs_its_members_as_left_and_tells_them_their_session_goes_on() {
+    let log = Arc::new(MemoryLog::of(RoomId::of("a")));
+    let setup = Setup {
+        name: "a".into(),
+        log: log.clone(),
+        archived: false,
+        lose_acks: false,
+    };
+    let room = Room::open(setup, limits(), Arc::new(Stats::default()))
+        .await
+        .unwrap();
+    let anna = join(&room, "Anna", 1, None).await;
+    frames(&anna).await;
+    room.close(Closing::Deleted).await;
+    let f = frames(&anna).await;
+    assert_eq!(
+        f.last(),
+        Some(&ServerFrame::RoomLeft {
+            room: room.id(),
+            reason: RoomLeftReason::Deleted
+        })
+    );
+    assert_eq!(anna.queue.closed_as(), None, "the session goes on");
+    assert!(!room.has(&anna));
+    assert!(
+        log.present().unwrap().is_empty(),
+        "left, for the log's readers"
+    );
+    assert_eq!(
+        room.submit(&anna, id(&anna, 1), "c'è qualcuno?".into(), &mut tokens()),
+        Submitted::Gone
+    );
+    assert_eq!(room.join(&anna, None).await, Err(JoinRefusal::NoSuchRoom));
+}
+
+#[tokio::test]
+async fn a_member_too_slow_for_one_room_is_evicted_from_its_session() {
+    let mut small = limits();
+    small.queue_bytes = 4096;
+    let a = room_with(Arc::default(), small, false).await;
+    let b = named_room("b").await;
+    let sender = join(&a, "Anna", 1, None).await;
+    let slow = join(&a, "Lento", 2, None).await;
+    join_with(&b, slow.clone(), None).await;
+    for c in 1..=40 {
+        a.submit(&sender, id(&sender, c), "x".repeat(200), &mut tokens());
+        frames(&sender).await;
+    }
+    assert_eq!(slow.queue.closed().await, Close::TooSlow);
+    assert!(!a.has(&slow));
+    // Its session's queue is closed: the other room publishes nothing more to it.
+    assert!(!slow.queue.push(bytes::Bytes::from_static(b"x")));
 }

@@ -1,23 +1,39 @@
 //! Sessions: the only owner of a connection ([`net::Conn`]). One task per connection:
-//! the handshake and hello within the hello deadline, admission, then the reader
-//! ([`reader`]) feeding the room while a writer task ([`writer`]) drains the member's
-//! queue — and every close, with the close code (and `Bye` frame) the ending calls for.
+//! the handshake and hello within the hello deadline, admission (`Ready`), then the
+//! reader ([`reader`]) joining, leaving and feeding the session's rooms while a writer
+//! task ([`writer`]) drains the session's one queue — and every close, with the close
+//! code (and `Bye` frame) the ending calls for.
 //!
-//! The room never closes a connection: it closes the member's queue with a
-//! [`Close`](crate::room::Close) (evicted, replaced, shutdown, left) and the session acts
-//! on it here.
+//! Rooms never close a connection: they close the session's queue with a
+//! [`Close`](crate::room::Close) (evicted), as the registry does (replaced, shutdown),
+//! and the session acts on it here, leaving every room it is in.
+//!
+//! - `hello.rs`: the version and name rules of a hello.
+//! - `registry.rs`: sessions by install (takeover, max clients, shutdown).
+//! - `rooms.rs`: the session's rooms: join, send, history, leave.
 
 mod hello;
 mod reader;
+pub(crate) mod registry;
+mod rooms;
 mod writer;
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{atomic::Ordering, Arc},
+    time::Duration,
+};
 
-use common::protocol::{ByeReason, ClientFrame, Hello, RefuseReason, ServerFrame};
+use common::{
+    protocol::{ByeReason, ClientFrame, Hello, Ready, RefuseReason, ServerFrame},
+    rules::name_key,
+};
 use net::Conn;
 use tokio::time::{timeout, timeout_at, Instant};
 
-use crate::{relay::Shared, room::MemberRef};
+use crate::{
+    relay::Shared,
+    room::{pack::encode, MemberQueue, MemberRef},
+};
 
 /// How long a closing session may take to get its last frames out.
 const DRAIN: Duration = Duration::from_secs(3);
@@ -50,23 +66,39 @@ pub(crate) async fn serve(incoming: quinn::Incoming, shared: Arc<Shared>) {
         Ok(Err(e)) => return tracing::debug!(%remote, "stream ended before hello: {e}"),
         Err(_) => return refuse(conn, RefuseReason::HelloTimeout).await,
     };
-    let name = match hello::admit(&hello, shared.room_key.as_deref()) {
+    let name = match hello::admit(&hello) {
         Ok(name) => name,
         Err(reason) => return refuse(conn, reason).await,
     };
-    let member = match shared.room.join(name, &hello).await {
-        Ok(member) => member,
+    let queue = Arc::new(MemberQueue::new(shared.limits.queue_bytes));
+    let max = shared.limits.max_clients;
+    let session = match shared.sessions.admit(hello.install, queue.clone(), max) {
+        Ok(session) => session,
         Err(reason) => return refuse(conn, reason).await,
     };
-    tracing::info!(%remote, name = %member.name, "joined");
-    run(conn, member, hello, shared).await;
+    shared.stats.joined.fetch_add(1, Ordering::Relaxed);
+    queue.push_exempt(encode(&ServerFrame::Ready(Ready {
+        name: name.clone(),
+        rate: shared.limits.rate,
+        max_rooms: shared.limits.max_rooms_per_client as u32,
+    })));
+    let member = MemberRef {
+        key: name_key(&name),
+        name,
+        install: hello.install,
+        session,
+        queue,
+    };
+    tracing::info!(%remote, name = %member.name, "session opened");
+    run(conn, &member, &hello, &shared).await;
+    shared.sessions.remove(hello.install, session);
 }
 
 /// Runs an admitted session: writer task, reader, then the close the ending calls for.
-async fn run(conn: Conn, member: MemberRef, hello: Hello, shared: Arc<Shared>) {
+async fn run(conn: Conn, member: &MemberRef, hello: &Hello, shared: &Shared) {
     let (connection, mut frames, out) = conn.into_parts();
     let mut writer = tokio::spawn(writer::run(out, member.queue.clone()));
-    let close = reader::run(&mut frames, &member, &hello, &shared).await;
+    let close = reader::run(&mut frames, member, hello, shared).await;
     tracing::info!(
         remote = %connection.remote_address(),
         name = %member.name,

@@ -1,22 +1,22 @@
-//! The reader: the client's frames, one at a time, turned into room calls, until the
-//! client leaves, the connection fails, or the room closes the member's queue.
+//! The reader: the client's frames, one at a time, turned into calls on the session's
+//! rooms ([`super::rooms`]), until the client quits, the connection fails, or the queue
+//! is closed (evicted, replaced, shutdown).
 //!
-//! A client that sends `Leave` or finishes its stream has left on purpose: both get the
-//! acks of everything sent before, then the stream ends, and the room logs
+//! A client that sends `Quit` or finishes its stream has left on purpose: it gets the
+//! acks of everything it sent to any room, then the stream ends, and each room logs
 //! `Left{reason: Left}`.
 
 use common::{
     codec::CodecError,
     protocol::{ClientFrame, Hello, LeaveReason},
-    rate::TokenBucket,
 };
 use net::FrameReader;
 use tokio::time::timeout;
 
-use super::DRAIN;
+use super::{rooms::SessionRooms, DRAIN};
 use crate::{
     relay::Shared,
-    room::{pack::retry_later, Close, MemberRef, Submitted},
+    room::{Close, MemberRef},
 };
 
 /// Reads until the session ends; returns how it ends.
@@ -26,40 +26,40 @@ pub(super) async fn run(
     hello: &Hello,
     shared: &Shared,
 ) -> Close {
-    let limits = &shared.limits;
-    let mut tokens = TokenBucket::for_limit(limits.rate);
-    let mut pages = TokenBucket::new(
-        f64::from(limits.history_burst),
-        f64::from(limits.history_per_second),
-    );
+    let mut rooms = SessionRooms::new(member, shared);
     let reason = loop {
         let frame = tokio::select! {
             biased;
-            close = member.queue.closed() => return close,
+            close = member.queue.closed() => {
+                // Evicted, replaced or shutting down: the other rooms are left too.
+                let reason = match close {
+                    Close::TooSlow => LeaveReason::TooSlow,
+                    Close::Shutdown => LeaveReason::Shutdown,
+                    Close::Lost => LeaveReason::ConnectionLost,
+                    Close::ProtocolError => LeaveReason::ProtocolError,
+                    Close::Left | Close::Replaced => LeaveReason::Left,
+                };
+                drop(rooms.leave_all(reason));
+                return close;
+            }
             frame = frames.next::<ClientFrame>() => frame,
         };
         match frame {
-            Ok(ClientFrame::Send { id, text }) => {
+            Ok(ClientFrame::Join(join)) => rooms.join(join).await,
+            Ok(ClientFrame::Send { room, id, text }) => {
                 if id.install != hello.install {
                     tracing::warn!(name = %member.name, "message id of another install");
                     break LeaveReason::ProtocolError;
                 }
-                if shared.room.submit(member, id, text, &mut tokens) == Submitted::Gone {
-                    // Evicted, replaced or shutting down: the queue is (being) closed.
-                    return timeout(DRAIN, member.queue.closed())
-                        .await
-                        .unwrap_or(Close::Lost);
-                }
+                rooms.send(room, id, text);
             }
-            Ok(ClientFrame::History { before, limit }) => {
-                let page = if pages.take() {
-                    shared.room.history(before, limit).await
-                } else {
-                    retry_later(before)
-                };
-                shared.room.reply(member, page);
-            }
-            Ok(ClientFrame::Leave) | Err(CodecError::Closed) => break LeaveReason::Left,
+            Ok(ClientFrame::History {
+                room,
+                before,
+                limit,
+            }) => rooms.history(room, before, limit).await,
+            Ok(ClientFrame::Leave { room }) => rooms.leave(room).await,
+            Ok(ClientFrame::Quit) | Err(CodecError::Closed) => break LeaveReason::Left,
             Ok(ClientFrame::Hello(_)) => {
                 tracing::warn!(name = %member.name, "second hello");
                 break LeaveReason::ProtocolError;
@@ -71,9 +71,28 @@ pub(super) async fn run(
             }
         }
     };
-    shared.room.leave(member, reason);
-    // The room closes the queue: at once for a lost connection, else once everything
-    // the client sent before is acked.
+    let close = match reason {
+        LeaveReason::Left => Close::Left,
+        LeaveReason::ProtocolError => Close::ProtocolError,
+        LeaveReason::TooSlow => Close::TooSlow,
+        LeaveReason::Shutdown => Close::Shutdown,
+        LeaveReason::ConnectionLost => Close::Lost,
+    };
+    if close.discards() {
+        member.queue.close(close);
+        drop(rooms.leave_all(reason));
+    } else {
+        // Each room publishes what the client sent it before (the acks), then the
+        // queue closes behind them.
+        let left = rooms.leave_all(reason);
+        let _ = timeout(DRAIN, async {
+            for done in left {
+                let _ = done.await;
+            }
+        })
+        .await;
+        member.queue.close(close);
+    }
     timeout(DRAIN, member.queue.closed())
         .await
         .unwrap_or(Close::Lost)

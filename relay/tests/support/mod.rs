@@ -1,5 +1,6 @@
 //! A bare protocol client for relay tests: real QUIC through `net` (the one handshake,
-//! [`net::open`] / [`net::Dialer`]), frames from `common`, no engine.
+//! [`net::open`] / [`net::Dialer`]), frames from `common`, no engine. A [`Client`] is a
+//! session with a current room (the invite's), which `say` sends to; it can join more.
 
 #![allow(dead_code)]
 
@@ -42,23 +43,26 @@ pub struct Client {
     pub install: InstallId,
     pub name: String,
     pub counter: u64,
+    /// What the relay answered the hello.
+    pub ready: Ready,
+    /// The room `say` sends to (the one the client joined first).
+    pub room: RoomId,
 }
 
-pub fn hello(name: &str, install: InstallId, key: Option<&str>, resume: Option<Seq>) -> Hello {
-    Hello {
-        version: PROTOCOL_VERSION,
-        name: name.into(),
-        install,
-        room_key: key.map(Into::into),
-        resume_after: resume,
-    }
+pub fn hello(name: &str, install: InstallId) -> Hello {
+    Hello::new(name, install)
 }
 
-/// Opens a session with `hello`: the client and its welcome, or why not.
-pub async fn open(invite: &Invite, hello: Hello) -> Result<(Client, Welcome), Problem> {
+/// Opens a session with `hello` and joins the invite's room (after `resume`): the
+/// client and its welcome, or why not.
+pub async fn open(
+    invite: &Invite,
+    hello: Hello,
+    resume: Option<Seq>,
+) -> Result<(Client, Welcome), Problem> {
     let install = hello.install;
     let name = hello.name.clone();
-    let (conn, welcome) = net::open(invite, hello).await?;
+    let (conn, ready, welcome) = net::open(invite, hello, resume).await?;
     let (connection, reader, writer) = conn.into_parts();
     Ok((
         Client {
@@ -68,17 +72,49 @@ pub async fn open(invite: &Invite, hello: Hello) -> Result<(Client, Welcome), Pr
             install,
             name,
             counter: 0,
+            ready,
+            room: welcome.room,
         },
         welcome,
     ))
 }
 
+/// Opens a session without joining a room.
+pub async fn connect(invite: &Invite, name: &str) -> Client {
+    let install = InstallId::random();
+    let (conn, ready) = dialer(invite)
+        .await
+        .open(hello(name, install))
+        .await
+        .unwrap();
+    let (connection, reader, writer) = conn.into_parts();
+    Client {
+        connection,
+        reader,
+        writer,
+        install,
+        name: name.into(),
+        counter: 0,
+        ready,
+        room: RoomId::of(DEFAULT_ROOM),
+    }
+}
+
 /// The reason the relay refuses `hello` (panics if it is accepted).
 pub async fn refused(invite: &Invite, hello: Hello) -> RefuseReason {
-    match open(invite, hello).await {
+    match open(invite, hello, None).await {
         Err(Problem::Refused(reason)) => reason,
         Err(other) => panic!("expected a refusal, got {other:?}"),
         Ok((_, w)) => panic!("expected a refusal, got welcome {w:?}"),
+    }
+}
+
+/// The reason the invite's room refuses `name` (panics if it lets them in).
+pub async fn join_refused(invite: &Invite, name: &str, install: InstallId) -> JoinRefusal {
+    match open(invite, hello(name, install), None).await {
+        Err(Problem::JoinRefused(reason)) => reason,
+        Err(other) => panic!("expected a refused join, got {other:?}"),
+        Ok((_, w)) => panic!("expected a refused join, got welcome {w:?}"),
     }
 }
 
@@ -93,12 +129,7 @@ pub async fn join_as(
     install: InstallId,
     resume: Option<Seq>,
 ) -> (Client, Welcome) {
-    match open(
-        invite,
-        hello(name, install, invite.room_key.as_deref(), resume),
-    )
-    .await
-    {
+    match open(invite, hello(name, install), resume).await {
         Ok(joined) => joined,
         Err(e) => panic!("{name}: expected a welcome: {e}"),
     }
@@ -117,14 +148,64 @@ impl Client {
         self.writer.write(frame).await.unwrap();
     }
 
+    /// Sends `text` to the current room.
     pub async fn say(&mut self, text: &str) -> ClientMsgId {
+        let room = self.room;
+        self.say_in(room, text).await
+    }
+
+    /// Sends `text` to `room`.
+    pub async fn say_in(&mut self, room: RoomId, text: &str) -> ClientMsgId {
         let id = self.next_id();
         self.send_frame(&ClientFrame::Send {
+            room,
             id,
             text: text.into(),
         })
         .await;
         id
+    }
+
+    /// Asks to join `room` (with `key`, after `resume`); the answer comes as a frame.
+    pub async fn send_join(&mut self, room: &str, key: Option<&str>, resume: Option<Seq>) {
+        self.send_frame(&ClientFrame::Join(Join {
+            room: room.into(),
+            key: key.map(Into::into),
+            resume_after: resume,
+        }))
+        .await;
+    }
+
+    /// Joins `room` and reads until its welcome (frames before it are dropped), or the
+    /// refusal.
+    pub async fn join_room(
+        &mut self,
+        room: &str,
+        key: Option<&str>,
+        resume: Option<Seq>,
+    ) -> Result<Welcome, JoinRefusal> {
+        self.send_join(room, key, resume).await;
+        loop {
+            match self.next().await {
+                Some(ServerFrame::Welcome(w)) if w.room_name == room => return Ok(w),
+                Some(ServerFrame::JoinRefused { room: r, reason }) if r == room => {
+                    return Err(reason)
+                }
+                Some(_) => continue,
+                None => panic!("{}: no answer to joining {room}", self.name),
+            }
+        }
+    }
+
+    /// Leaves the current room.
+    pub async fn leave(&mut self) {
+        let room = self.room;
+        self.send_frame(&ClientFrame::Leave { room }).await;
+    }
+
+    /// Ends the session (acks first).
+    pub async fn quit(&mut self) {
+        self.send_frame(&ClientFrame::Quit).await;
     }
 
     pub async fn write_raw(&mut self, bytes: &[u8]) {
@@ -145,15 +226,26 @@ impl Client {
         }
     }
 
-    /// Skips frames until a room message arrives; returns (seq, sender, text).
+    /// Skips frames until a message of the current room arrives; returns (seq,
+    /// sender, text).
     pub async fn next_message(&mut self) -> (Seq, String, String) {
+        let room = self.room;
+        self.next_message_in(room).await
+    }
+
+    /// Skips frames until a message of `room` arrives; returns (seq, sender, text).
+    pub async fn next_message_in(&mut self, room: RoomId) -> (Seq, String, String) {
         loop {
             match self.next().await {
-                Some(ServerFrame::Event(RoomEvent {
-                    seq,
-                    kind: EventKind::Message { sender, text, .. },
-                    ..
-                })) => return (seq, sender, text),
+                Some(ServerFrame::Event {
+                    room: r,
+                    event:
+                        RoomEvent {
+                            seq,
+                            kind: EventKind::Message { sender, text, .. },
+                            ..
+                        },
+                }) if r == room => return (seq, sender, text),
                 Some(_) => continue,
                 None => panic!("{}: no message arrived", self.name),
             }
@@ -164,8 +256,10 @@ impl Client {
     pub async fn ack_of(&mut self, id: ClientMsgId) -> Result<Seq, RejectReason> {
         loop {
             match self.next().await {
-                Some(ServerFrame::Ack { id: got, seq }) if got == id => return Ok(seq),
-                Some(ServerFrame::Rejected { id: got, reason }) if got == id => return Err(reason),
+                Some(ServerFrame::Ack { id: got, seq, .. }) if got == id => return Ok(seq),
+                Some(ServerFrame::Rejected {
+                    id: got, reason, ..
+                }) if got == id => return Err(reason),
                 Some(_) => continue,
                 None => panic!("{}: no ack for {id:?}", self.name),
             }
@@ -177,8 +271,8 @@ impl Client {
         let mut out: Vec<Option<Result<Seq, RejectReason>>> = vec![None; ids.len()];
         while out.iter().any(Option::is_none) {
             let (id, outcome) = match self.next().await {
-                Some(ServerFrame::Ack { id, seq }) => (id, Ok(seq)),
-                Some(ServerFrame::Rejected { id, reason }) => (id, Err(reason)),
+                Some(ServerFrame::Ack { id, seq, .. }) => (id, Ok(seq)),
+                Some(ServerFrame::Rejected { id, reason, .. }) => (id, Err(reason)),
                 Some(_) => continue,
                 None => panic!("{}: outcomes missing: {out:?}", self.name),
             };
@@ -225,14 +319,14 @@ pub fn messages_in(events: &[RoomEvent]) -> Vec<(Seq, String)> {
         .collect()
 }
 
-/// Every event of the room's log: a fresh observer resumes from 0 and reads the welcome
-/// and the events after it until `last_seq`.
+/// Every event of the invite's room's log: a fresh observer resumes from 0 and reads
+/// the welcome and the events after it until `last_seq`.
 pub async fn read_log(invite: &Invite) -> Vec<RoomEvent> {
     let (mut c, w) = join_as(invite, "Registro", InstallId::random(), Some(0)).await;
     let mut events = w.backlog;
     while events.last().is_some_and(|e| e.seq < w.last_seq) {
         match c.next().await {
-            Some(ServerFrame::Event(e)) => events.push(e),
+            Some(ServerFrame::Event { room, event }) if room == w.room => events.push(event),
             Some(_) => {}
             None => panic!("the log ended early at {:?}", events.last()),
         }

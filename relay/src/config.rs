@@ -1,0 +1,106 @@
+//! [`RelayConfig`], everything a relay needs to start, and [`RelayError`], why it could
+//! not.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+
+use crate::{
+    limits::Limits,
+    log::LogError,
+    rooms::{RoomConfig, RoomsError},
+};
+
+/// Everything a relay needs to start.
+#[derive(Clone, Debug)]
+pub struct RelayConfig {
+    /// UDP address to listen on.
+    pub listen: SocketAddr,
+    /// Where the log, certificate and secrets live.
+    pub data_dir: PathBuf,
+    /// A certificate chain and key (PEM) to use instead of the generated one.
+    pub cert: Option<(PathBuf, PathBuf)>,
+    /// Names and addresses for a generated certificate; the first goes in the invite
+    /// when listening on an unspecified address.
+    pub hosts: Vec<String>,
+    /// The default room's key: invites to it carry it, joins must give it.
+    pub room_key: Option<String>,
+    /// The operator's rooms besides the default room (which always exists; an entry
+    /// named like it may archive it).
+    pub rooms: Vec<RoomConfig>,
+    /// Clients may create rooms by joining a valid name the relay does not know (up to
+    /// [`Limits::max_rooms`]).
+    pub open_rooms: bool,
+    /// Limits.
+    pub limits: Limits,
+    /// Fault injection for tests: store events but neither publish nor acknowledge
+    /// them, as if the relay died between storing and acknowledging.
+    #[doc(hidden)]
+    pub lose_acks: bool,
+}
+
+impl RelayConfig {
+    /// Defaults: `0.0.0.0:4433`, a certificate for localhost, the default room only, no
+    /// room key.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            listen: SocketAddr::from(([0, 0, 0, 0], common::invite::DEFAULT_PORT)),
+            data_dir: data_dir.into(),
+            cert: None,
+            hosts: vec!["127.0.0.1".into(), "localhost".into()],
+            room_key: None,
+            rooms: Vec::new(),
+            open_rooms: false,
+            limits: Limits::default(),
+            lose_acks: false,
+        }
+    }
+
+    /// Like [`RelayConfig::new`] on `127.0.0.1:0`, for tests.
+    pub fn for_tests(data_dir: &Path) -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            ..Self::new(data_dir)
+        }
+    }
+}
+
+/// Why a relay could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    /// The certificate could not be made or loaded.
+    #[error("certificate: {0}")]
+    Cert(#[from] certs::CertError),
+    /// The log could not be opened (is another relay using this data directory?).
+    #[error(
+        "the message log {0} is in use by another relay: stop it first, or give this \
+         relay another --data-dir"
+    )]
+    LogInUse(PathBuf),
+    /// The log could not be opened or read.
+    #[error("the message log {path}: {source}")]
+    Store {
+        /// The log file.
+        path: PathBuf,
+        /// What the log said.
+        source: LogError,
+    },
+    /// TLS configuration failed.
+    #[error("{0}")]
+    Tls(#[from] net::tls::TlsError),
+    /// The rooms (or the default room's key) are not configured right.
+    #[error("{0}")]
+    Rooms(#[from] RoomsError),
+    /// A configured host name cannot be written into an invite.
+    #[error("host: {0}")]
+    Host(#[from] common::invite::InviteError),
+    /// Files or sockets.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The error.
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,100 @@
+//! Members leaving one room, the operator archiving it, and the room closing (the relay
+//! shutting down, or the operator removing the room).
+
+use common::protocol::{EventKind, LeaveReason, RoomLeftReason, ServerFrame};
+use tokio::sync::oneshot;
+
+use super::{committer::Job, pack::encode, MemberRef, Resend, Room};
+
+/// Why a room closes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Closing {
+    /// The relay shuts down: the relay then says bye to every session.
+    Shutdown,
+    /// The operator removed the room: its members get `RoomLeft{Deleted}` and their
+    /// sessions go on.
+    Deleted,
+}
+
+impl Room {
+    /// `member` leaves the room: removed (if its session is still the member) and its
+    /// leave logged. The receiver completes once everything queued before — the acks of
+    /// what it sent to this room — is published (at once if the room is gone).
+    pub fn leave(&self, member: &MemberRef, reason: LeaveReason) -> oneshot::Receiver<()> {
+        let (done, rx) = oneshot::channel();
+        let mut s = self.state.lock().unwrap();
+        if let Some(m) = s.members.remove(&member.key, member.session) {
+            if s.presence.left(&m.name) {
+                self.append(
+                    EventKind::Left {
+                        name: m.name,
+                        reason,
+                    },
+                    Resend::Fresh,
+                );
+            }
+        }
+        let _ = self.jobs.send(Job::Then(Box::new(move || {
+            let _ = done.send(());
+        })));
+        rx
+    }
+
+    /// Archives the room (read-only: sends are rejected, joins still welcome) or
+    /// opens it for writing again. Members are told when it becomes archived.
+    pub fn set_archived(&self, archived: bool) {
+        let s = self.state.lock().unwrap();
+        let was = self
+            .archived
+            .swap(archived, std::sync::atomic::Ordering::Relaxed);
+        if archived && !was {
+            tracing::info!(room = %self.name, "archived");
+            let frame = encode(&ServerFrame::Archived { room: self.id });
+            for (_, m) in s.members.iter() {
+                // One frame per operator action: bounded, not counted.
+                m.queue.push_exempt(frame.clone());
+            }
+        } else if was && !archived {
+            tracing::info!(room = %self.name, "no longer archived");
+        }
+    }
+
+    /// Closes the room: stops admitting and sequencing, logs `Left{Shutdown}` for
+    /// everyone present, waits until every event so far is durable and published, and
+    /// lets the members go — told `RoomLeft{Deleted}` when the room was removed.
+    pub async fn close(&self, how: Closing) {
+        let (done, rx) = oneshot::channel();
+        {
+            let mut s = self.state.lock().unwrap();
+            if s.closed {
+                return;
+            }
+            s.closed = true;
+            for name in s.presence.take_all() {
+                self.append(
+                    EventKind::Left {
+                        name,
+                        reason: LeaveReason::Shutdown,
+                    },
+                    Resend::Fresh,
+                );
+            }
+            let _ = self.jobs.send(Job::Then(Box::new(move || {
+                let _ = done.send(());
+            })));
+        }
+        let _ = rx.await;
+        let mut s = self.state.lock().unwrap();
+        let members = s.members.drain();
+        if how == Closing::Deleted {
+            tracing::info!(room = %self.name, members = members.len(), "room removed");
+            let frame = encode(&ServerFrame::RoomLeft {
+                room: self.id,
+                reason: RoomLeftReason::Deleted,
+            });
+            for m in members {
+                m.queue.push_exempt(frame.clone());
+            }
+        }
+    }
+}
