@@ -108,6 +108,10 @@ pub struct Cli {
     /// School: factor on every room's rate between steps.
     #[arg(long, default_value_t = 2.0)]
     school_ramp: f64,
+    /// School: the first step's rates as a factor of the human rate (below 1 finds a
+    /// limit under it).
+    #[arg(long, default_value_t = 1.0)]
+    school_start: f64,
     /// Core the started relay is pinned to.
     #[arg(long, default_value_t = 0)]
     relay_cpu: usize,
@@ -174,6 +178,7 @@ impl Cli {
             step_secs: self.school_step_secs,
             steps: self.school_steps,
             ramp: self.school_ramp,
+            start: self.school_start,
         }
     }
 

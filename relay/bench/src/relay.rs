@@ -151,11 +151,72 @@ pub fn process_cpu_time(pid: &str) -> Option<Duration> {
     Some(Duration::from_millis(ticks * 10))
 }
 
-/// A share of one core over `secs`, from CPU times before and after.
-pub fn cpu_share(before: Option<Duration>, after: Option<Duration>, secs: f64) -> String {
-    match (before, after) {
-        (Some(a), Some(b)) => format!("{:.0}%", (b - a).as_secs_f64() / secs * 100.0),
-        _ => "n/a".into(),
+/// CPU time every core of the machine spent busy (user, nice, system, irq, softirq)
+/// and the time the hypervisor stole from it, from `/proc/stat`.
+pub fn machine_cpu() -> Option<(Duration, Duration)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+    let f: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .map(|v| v.parse().unwrap_or(0))
+        .collect();
+    // user nice system idle iowait irq softirq steal, in ticks of 1/100 s.
+    let busy = f.first()? + f.get(1)? + f.get(2)? + f.get(5)? + f.get(6)?;
+    Some((
+        Duration::from_millis(busy * 10),
+        Duration::from_millis(f.get(7)? * 10),
+    ))
+}
+
+/// CPU readings at one moment: the relay's, the load's, the machine's.
+#[derive(Clone, Copy)]
+pub struct CpuMark {
+    relay: Option<Duration>,
+    load: Option<Duration>,
+    machine: Option<(Duration, Duration)>,
+    at: std::time::Instant,
+}
+
+/// Shares of one core (100 = a whole core) between two marks.
+#[derive(Clone, Copy, Debug)]
+pub struct CpuShares {
+    pub relay: f64,
+    pub load: f64,
+    /// Everything else on the machine (other engineers' builds and tests), all cores.
+    pub others: f64,
+    /// Time the hypervisor ran someone else on our cores.
+    pub steal: f64,
+}
+
+impl CpuMark {
+    /// Reads the relay's (if its pid is known), the load's and the machine's CPU now.
+    pub fn now(relay: &Target) -> Self {
+        Self {
+            relay: relay.cpu_time(),
+            load: process_cpu_time("self"),
+            machine: machine_cpu(),
+            at: std::time::Instant::now(),
+        }
+    }
+
+    /// The shares used since `self`.
+    pub fn since(&self, relay: &Target) -> CpuShares {
+        let now = Self::now(relay);
+        let secs = (now.at - self.at).as_secs_f64().max(1e-3);
+        let pct = |a: Option<Duration>, b: Option<Duration>| match (a, b) {
+            (Some(a), Some(b)) => b.saturating_sub(a).as_secs_f64() / secs * 100.0,
+            _ => f64::NAN,
+        };
+        let (relay_pct, load) = (pct(self.relay, now.relay), pct(self.load, now.load));
+        let busy = pct(self.machine.map(|m| m.0), now.machine.map(|m| m.0));
+        let others = busy - relay_pct.max(0.0) - load;
+        CpuShares {
+            relay: relay_pct,
+            load,
+            others: others.max(0.0),
+            steal: pct(self.machine.map(|m| m.1), now.machine.map(|m| m.1)),
+        }
     }
 }
 

@@ -6,7 +6,8 @@
 //!
 //! After the school has filled and settled, an idle period measures what the
 //! connections alone cost (keep-alives), then steps of `--school-step-secs` run at the
-//! human rate × `--school-ramp`^k for `--school-steps` steps (1 = the human rate only),
+//! human rate × `--school-start` × `--school-ramp`^k for `--school-steps` steps (by
+//! default one step at the human rate),
 //! stopping at the first step that falls behind (a loss, a member dropped, or p99 over
 //! 100 ms in either kind of room). Per step: deliveries/s and latency p50/p99/max per
 //! kind of room (send → receive, the sender's own copy included, as it is a delivery),
@@ -27,7 +28,7 @@ use hdrhistogram::Histogram;
 
 use crate::{
     record::{max_ms, ms, Recorder},
-    relay::{loadavg, process_cpu_time, Target},
+    relay::{loadavg, CpuMark, Target},
     Cli,
 };
 
@@ -62,6 +63,7 @@ pub struct Shape {
     pub step_secs: f64,
     pub steps: usize,
     pub ramp: f64,
+    pub start: f64,
 }
 
 impl Shape {
@@ -100,13 +102,6 @@ impl KindResult {
     }
 }
 
-fn pct(before: Option<Duration>, after: Option<Duration>, secs: f64) -> f64 {
-    match (before, after) {
-        (Some(a), Some(b)) => (b - a).as_secs_f64() / secs * 100.0,
-        _ => f64::NAN,
-    }
-}
-
 /// Runs the school and prints each step and its JSON line.
 pub async fn run(cli: &Cli, relay: &Target) -> Result<()> {
     let shape = cli.school_shape();
@@ -142,15 +137,15 @@ pub async fn run(cli: &Cli, relay: &Target) -> Result<()> {
             .map_or(String::new(), |e| format!(", first: {e}")),
         rss_filled.unwrap_or(0) as f64 / MIB,
     );
-    let (relay0, load0) = (relay.cpu_time(), process_cpu_time("self"));
+    let mark = CpuMark::now(relay);
     tokio::time::sleep(Duration::from_secs_f64(IDLE_SECS)).await;
-    let idle_relay = pct(relay0, relay.cpu_time(), IDLE_SECS);
-    let idle_load = pct(load0, process_cpu_time("self"), IDLE_SECS);
+    let idle = mark.since(relay);
     println!(
-        "idle (connections only, {IDLE_SECS} s): relay CPU {idle_relay:.0}%, load CPU {idle_load:.0}%"
+        "idle (connections only, {IDLE_SECS} s): relay CPU {:.0}%, load CPU {:.0}%, others {:.0}%",
+        idle.relay, idle.load, idle.others
     );
     println!(
-        "{:>6} {:>9} {:>12} {:>17} {:>17} {:>8} {:>6} {:>6} {:>9} {:>8}",
+        "{:>6} {:>9} {:>12} {:>17} {:>17} {:>8} {:>6} {:>6} {:>6} {:>9} {:>8}",
         "factor",
         "msgs/s in",
         "delivered/s",
@@ -159,16 +154,17 @@ pub async fn run(cli: &Cli, relay: &Target) -> Result<()> {
         "losses",
         "relay",
         "load",
+        "others",
         "late p99",
         "RSS MiB"
     );
     let mut rooms = filled.rooms;
     for step in 0..shape.steps.max(1) {
-        let factor = shape.ramp.max(1.01).powi(step as i32);
+        let factor = shape.start * shape.ramp.max(1.01).powi(step as i32);
         let late = Rc::new(RefCell::new(
             Histogram::new_with_bounds(1, 60_000_000, 3).expect("bounds"),
         ));
-        let (relay0, load0) = (relay.cpu_time(), process_cpu_time("self"));
+        let mark = CpuMark::now(relay);
         let timing = chat::Step {
             start: Instant::now() + Duration::from_millis(10),
             secs: shape.step_secs,
@@ -199,8 +195,8 @@ pub async fn run(cli: &Cli, relay: &Target) -> Result<()> {
             first_error = first_error.or(posted.first_error);
             rooms.push(posted.room);
         }
-        let relay_cpu = pct(relay0, relay.cpu_time(), shape.step_secs);
-        let load_cpu = pct(load0, process_cpu_time("self"), shape.step_secs);
+        let cpu = mark.since(relay);
+        let (relay_cpu, load_cpu) = (cpu.relay, cpu.load);
         tokio::time::sleep(Duration::from_secs_f64(DRAIN_SECS)).await;
         for (k, rec) in kinds.iter_mut().zip(&recorders) {
             if let Some(s) = rec.borrow().steps.get(step) {
@@ -220,11 +216,12 @@ pub async fn run(cli: &Cli, relay: &Target) -> Result<()> {
         let received = class.received + big.received;
         let losses = class.losses() + big.losses();
         println!(
-            "{factor:>6.2} {:>9.0} {:>12.0} {:>17} {:>17} {losses:>8} {relay_cpu:>5.0}% {load_cpu:>5.0}% {late_p99:>9.2} {rss:>8.0}",
+            "{factor:>6.2} {:>9.0} {:>12.0} {:>17} {:>17} {losses:>8} {relay_cpu:>5.0}% {load_cpu:>5.0}% {:>5.0}% {late_p99:>9.2} {rss:>8.0}",
             sent as f64 / secs,
             received as f64 / secs,
             format!("{:.2} / {:.2}", class.p50_ms, class.p99_ms),
             format!("{:.2} / {:.2}", big.p50_ms, big.p99_ms),
+            cpu.others,
         );
         let behind =
             losses > 0 || dropped > 0 || class.p99_ms > P99_LIMIT_MS || big.p99_ms > P99_LIMIT_MS;
@@ -239,7 +236,7 @@ pub async fn run(cli: &Cli, relay: &Target) -> Result<()> {
             println!("{dropped} members could not post (the relay ended them); first: {e}");
         }
         println!(
-            "{{\"bench\":\"school\",\"classes\":{},\"class_size\":{},\"big\":{},\"joined\":{},\"factor\":{factor:.2},\"secs\":{secs},\"input_msgs_per_s\":{:.0},\"delivered_per_s\":{:.0},\"class\":{},\"big_room\":{},\"dropped\":{dropped},\"relay_cpu_pct\":{relay_cpu:.0},\"load_cpu_pct\":{load_cpu:.0},\"idle_relay_cpu_pct\":{idle_relay:.0},\"idle_load_cpu_pct\":{idle_load:.0},\"send_late_p99_ms\":{late_p99:.2},\"relay_rss_mib\":{rss:.0},\"rss_per_client_kib\":{per_client_kib:.1},\"fill_s\":{:.1},\"behind\":{behind},\"limited_by\":\"{limited_by}\"}}",
+            "{{\"bench\":\"school\",\"classes\":{},\"class_size\":{},\"big\":{},\"joined\":{},\"factor\":{factor:.2},\"secs\":{secs},\"input_msgs_per_s\":{:.0},\"delivered_per_s\":{:.0},\"class\":{},\"big_room\":{},\"dropped\":{dropped},\"relay_cpu_pct\":{relay_cpu:.0},\"load_cpu_pct\":{load_cpu:.0},\"others_cpu_pct\":{:.0},\"steal_pct\":{:.0},\"idle_relay_cpu_pct\":{:.0},\"idle_load_cpu_pct\":{:.0},\"send_late_p99_ms\":{late_p99:.2},\"relay_rss_mib\":{rss:.0},\"rss_per_client_kib\":{per_client_kib:.1},\"fill_s\":{:.1},\"behind\":{behind},\"limited_by\":\"{limited_by}\"}}",
             shape.classes,
             shape.class_size,
             shape.big,
@@ -248,6 +245,10 @@ pub async fn run(cli: &Cli, relay: &Target) -> Result<()> {
             received as f64 / secs,
             class.json(secs),
             big.json(secs),
+            cpu.others,
+            cpu.steal,
+            idle.relay,
+            idle.load,
             filled.secs,
         );
         if behind {
