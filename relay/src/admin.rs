@@ -105,7 +105,7 @@ fn run_on(store: &RedbStore, command: &RoomsCommand) -> Result<String, AdminErro
             let name = checked(name)?;
             let mut record = find(&name)?;
             record.archived = matches!(command, RoomsCommand::Archive(_));
-            store.put_room(&record)?;
+            store.put_rooms(std::slice::from_ref(&record))?;
             let state = if record.archived {
                 "archived (read-only)"
             } else {

@@ -94,7 +94,7 @@ struct Run {
     /// or NAME:@FILE with the key in FILE.
     #[arg(long = "room", value_name = "NAME[:KEY]")]
     rooms: Vec<String>,
-    /// A TOML file of rooms ([[room]] name, key or key_file, archived), read again on
+    /// A TOML file of rooms (tables `[[room]]` with name, key or key_file, archived), read again on
     /// SIGHUP: rooms added open, rooms removed close (their data stays).
     #[arg(long, env = "PIAZZA_ROOMS_FILE")]
     rooms_file: Option<PathBuf>,

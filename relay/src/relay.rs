@@ -1,6 +1,6 @@
 //! [`Relay`]: start on an address with a data directory (its store, its rooms, its
 //! identity), hand out invites, apply a new room configuration, shut down gracefully.
-//! Accepting connections is [`crate::accept`]'s.
+//! Accepting connections is `accept.rs`'s.
 
 use std::{
     fs,
@@ -25,8 +25,10 @@ use crate::{
     rooms::{configured, Plan, RoomConfig, Rooms, RoomsSetup},
     session::registry::Sessions,
     stats::{RelayStats, RoomStats, Stats},
-    udp_socket, RelayConfig, RelayError,
+    udp_socket,
 };
+
+pub use crate::config::{RelayConfig, RelayError};
 
 /// File name of the log (every room's) inside the data directory.
 pub const LOG_FILE: &str = "piazza.redb";
@@ -223,6 +225,7 @@ impl Relay {
             messages: stats.messages.load(Ordering::Relaxed),
             evicted_slow: stats.evicted_slow.load(Ordering::Relaxed),
             commits: stats.commits.load(Ordering::Relaxed),
+            log_commits: self.store.commits(),
             retries: stats.retries.load(Ordering::Relaxed),
             online: self.shared.sessions.len(),
             last_seq: self.shared.rooms.default_room().last_seq(),

@@ -14,7 +14,7 @@ pub struct Stats {
     pub messages: AtomicU64,
     /// Members evicted as too slow.
     pub evicted_slow: AtomicU64,
-    /// Group commits made.
+    /// Batches rooms handed to the log (a room's group of events).
     pub commits: AtomicU64,
     /// Connections asked to prove their address first (QUIC retry).
     pub retries: AtomicU64,
@@ -29,8 +29,10 @@ pub struct RelayStats {
     pub messages: u64,
     /// Members evicted as too slow.
     pub evicted_slow: u64,
-    /// Group commits.
+    /// Batches rooms handed to the log (each a room's group of events).
     pub commits: u64,
+    /// Durable writes the log made (each serving the batches of any number of rooms).
+    pub log_commits: u64,
     /// Connections asked to prove their address first (QUIC retry) since start.
     pub retries: u64,
     /// Clients connected now (sessions, whatever rooms they are in).

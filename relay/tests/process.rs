@@ -118,8 +118,25 @@ fn help_and_clear_errors() {
         "--rate",
         "--queue-bytes",
         "--history-burst",
+        "--room ",
+        "--rooms-file",
+        "--open-rooms",
+        "--max-rooms ",
+        "--max-rooms-per-client",
+        "--room-members",
     ] {
         assert!(text.contains(flag), "{flag} missing from --help");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_piazza-relay"))
+        .args(["rooms", "--help"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    for command in ["list", "archive", "unarchive", "delete", "--data-dir"] {
+        assert!(
+            text.contains(command),
+            "{command} missing from rooms --help"
+        );
     }
     // A data dir that cannot be created is reported with the path.
     let out = Command::new(env!("CARGO_BIN_EXE_piazza-relay"))

@@ -646,7 +646,7 @@ async fn a_second_connection_of_an_install_replaces_the_first_at_hello() {
     let relay = start(dir.path()).await;
     let invite = relay.invite();
     let install = InstallId::random();
-    let (mut a, _) = join_as(&invite, "Anna", install, None).await;
+    let (a, _) = join_as(&invite, "Anna", install, None).await;
     // The install connects again (its app restarted) and joins nothing yet.
     let (conn, _) = dialer(&invite)
         .await

@@ -194,11 +194,13 @@ pub trait Store: Send + Sync + 'static {
     fn log(&self, room: RoomId) -> Arc<dyn RoomLog>;
     /// Every room on record, in name order. Blocks.
     fn rooms(&self) -> Result<Vec<RoomRecord>, LogError>;
-    /// Records a room (or updates its record). Blocks.
-    fn put_room(&self, record: &RoomRecord) -> Result<(), LogError>;
+    /// Records rooms (or updates their records), in one write. Blocks.
+    fn put_rooms(&self, records: &[RoomRecord]) -> Result<(), LogError>;
     /// Erases a room: its record and every event, id and presence of its log. False if
     /// there was nothing to erase. Blocks.
     fn delete_room(&self, name: &str) -> Result<bool, LogError>;
+    /// Durable writes of batches made so far (each may serve many rooms), for stats.
+    fn commits(&self) -> u64;
     /// Stops taking batches once those handed over are durable, and waits (a few
     /// seconds at most) until the writer is done. Blocks.
     fn close(&self);

@@ -3,7 +3,7 @@
 //! together) and publishes each batch once it is durable.
 //!
 //! Publishing is paced: in a large room every published batch costs one datagram per
-//! member, so a bucket of [`PUBLISH_BURST`] publishes is refilled at one per
+//! member, so a bucket of `PUBLISH_BURST` publishes is refilled at one per
 //! [`publish_pause`] (which grows with the room). A quiet room publishes every message
 //! at once; under load batches are spaced by the pause and each datagram carries several
 //! messages.

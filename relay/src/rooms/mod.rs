@@ -2,7 +2,7 @@
 //! rooms — those clients created), their keys and archived flags, who may join which,
 //! and applying a new configuration (SIGHUP) without dropping anyone. Each room is
 //! opened once, on first use (configured rooms at start), over its log from the
-//! [`Store`]. No connection in sight: sessions ask [`Rooms::admit`] for a room, then
+//! [`Store`]. No connection in sight: sessions ask `Rooms::admit` for a room, then
 //! join it themselves.
 //!
 //! - [`config`]: the operator's definitions (flags, rooms file) and the plan of a
@@ -181,32 +181,44 @@ impl Rooms {
         Ok(room)
     }
 
+    /// Brings the store's catalogue in line with `rooms` (name, created by a client):
+    /// one write for every record that differs (an archived flag on record stays).
+    async fn record(&self, rooms: Vec<(String, bool)>) -> Result<(), LogError> {
+        let wanted: Vec<RoomRecord> = {
+            let inner = self.inner.lock().unwrap();
+            rooms
+                .into_iter()
+                .filter_map(|(name, by_client)| {
+                    let known = inner.records.get(&name);
+                    let want = RoomRecord {
+                        archived: known.is_some_and(|r| r.archived),
+                        by_client,
+                        name,
+                    };
+                    (known != Some(&want)).then_some(want)
+                })
+                .collect()
+        };
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let store = self.store.clone();
+        let put = wanted.clone();
+        blocking(move || store.put_rooms(&put)).await?;
+        let mut inner = self.inner.lock().unwrap();
+        for record in wanted {
+            inner.records.insert(record.name.clone(), record);
+        }
+        Ok(())
+    }
+
     /// Opens `slot`'s room once (recording it in the store's catalogue).
     async fn open(&self, slot: &Slot) -> Result<Arc<Room>, LogError> {
         slot.room
             .get_or_try_init(|| async {
-                let record = {
-                    let inner = self.inner.lock().unwrap();
-                    let known = inner.records.get(&slot.name).cloned();
-                    let want = RoomRecord {
-                        name: slot.name.clone(),
-                        archived: known.as_ref().is_some_and(|r| r.archived),
-                        by_client: slot.by_client,
-                    };
-                    (known.as_ref() != Some(&want)).then_some(want)
-                };
-                let on_record_archived = if let Some(record) = record {
-                    let store = self.store.clone();
-                    let put = record.clone();
-                    blocking(move || store.put_room(&put)).await?;
-                    let archived = record.archived;
-                    self.inner
-                        .lock()
-                        .unwrap()
-                        .records
-                        .insert(slot.name.clone(), record);
-                    archived
-                } else {
+                self.record(vec![(slot.name.clone(), slot.by_client)])
+                    .await?;
+                let on_record_archived = {
                     let inner = self.inner.lock().unwrap();
                     inner.records.get(&slot.name).is_some_and(|r| r.archived)
                 };
@@ -300,6 +312,10 @@ impl Rooms {
         }
         for room in closing {
             room.close(Closing::Deleted).await;
+        }
+        let added = plan.added.iter().map(|r| (r.name.clone(), false));
+        if let Err(e) = self.record(added.collect()).await {
+            tracing::error!("recording the added rooms failed: {e}");
         }
         for room in &plan.added {
             if let Some(slot) = self.slot(&room.name) {

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod process;
+
 use std::{path::Path, time::Duration};
 
 use bytes::Bytes;
@@ -185,9 +187,10 @@ impl Client {
         resume: Option<Seq>,
     ) -> Result<Welcome, JoinRefusal> {
         self.send_join(room, key, resume).await;
+        let folded = common::rules::validate_room_name(room).unwrap_or_default();
         loop {
             match self.next().await {
-                Some(ServerFrame::Welcome(w)) if w.room_name == room => return Ok(w),
+                Some(ServerFrame::Welcome(w)) if w.room_name == folded => return Ok(w),
                 Some(ServerFrame::JoinRefused { room: r, reason }) if r == room => {
                     return Err(reason)
                 }
@@ -281,6 +284,15 @@ impl Client {
             }
         }
         out.into_iter().map(Option::unwrap).collect()
+    }
+
+    /// Every frame that arrives within `wait`.
+    pub async fn drain_for(&mut self, wait: Duration) -> Vec<ServerFrame> {
+        let mut frames = Vec::new();
+        while let Ok(frame) = self.next_within(wait).await {
+            frames.push(frame);
+        }
+        frames
     }
 
     /// Reads until the stream ends; returns the frames seen.

@@ -19,7 +19,7 @@
 //! fsync for all (group commit across rooms). Reads go straight to the database from
 //! the caller's (blocking) thread. A database written by the relay of protocol v3 (one
 //! room, unkeyed tables) becomes the default room's log when it is opened
-//! ([`upgrade`]).
+//! (`upgrade.rs`).
 
 mod room;
 #[cfg(test)]
@@ -165,16 +165,22 @@ impl Store for RedbStore {
         Ok(out)
     }
 
-    fn put_room(&self, record: &RoomRecord) -> Result<(), LogError> {
+    fn put_rooms(&self, records: &[RoomRecord]) -> Result<(), LogError> {
         let txn = self.db.begin_write()?;
         {
             let mut rooms = txn.open_table(ROOMS)?;
-            let flags =
-                u8::from(record.archived) * ARCHIVED + u8::from(record.by_client) * BY_CLIENT;
-            rooms.insert(record.name.as_str(), flags)?;
+            for record in records {
+                let flags =
+                    u8::from(record.archived) * ARCHIVED + u8::from(record.by_client) * BY_CLIENT;
+                rooms.insert(record.name.as_str(), flags)?;
+            }
         }
         txn.commit()?;
         Ok(())
+    }
+
+    fn commits(&self) -> u64 {
+        RedbStore::commits(self)
     }
 
     fn delete_room(&self, name: &str) -> Result<bool, LogError> {

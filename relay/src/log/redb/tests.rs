@@ -197,7 +197,7 @@ fn deleting_a_room_erases_it_and_nothing_of_the_others() {
         by_client: true,
     };
     for name in ["a", "b"] {
-        store.put_room(&record(name)).unwrap();
+        store.put_rooms(&[record(name)]).unwrap();
         let log = store.log(room(name));
         let joined = presence(EventKind::Joined {
             name: "Anna".into(),
