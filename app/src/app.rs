@@ -8,9 +8,9 @@ use engine::Status;
 
 use crate::{
     controller::{self, Intent, Phase, Startup, Ui},
-    state::{RoomKey, Rooms},
     platform::{glue, glue::PageEvent, probe, window},
     screens::{ChatScreen, LockedScreen, PromptScreen},
+    state::{RoomKey, Rooms},
 };
 
 /// The stylesheet, compiled in so that a binary started directly is styled too.
@@ -56,7 +56,8 @@ pub fn App() -> Element {
     let _lock = startup.lock.clone();
     let intents = use_coroutine(move |rx| controller::run(rx, ui, store.clone()));
     use_hook(|| {
-        if let (Some(rejoin), Phase::Prompt(None)) = (startup.rejoin.clone(), ui.phase.peek().clone())
+        if let (Some(rejoin), Phase::Prompt(None)) =
+            (startup.rejoin.clone(), ui.phase.peek().clone())
         {
             for invite in rejoin.rooms {
                 intents.send(Intent::Join {
@@ -107,9 +108,11 @@ pub fn App() -> Element {
     use_future(move || async move {
         loop {
             tokio::time::sleep(Duration::from_millis(500)).await;
-            let counting = ui.rooms.peek().active().is_some_and(|t| {
-                matches!(t.view.status.status, Status::Reconnecting { .. })
-            });
+            let counting = ui
+                .rooms
+                .peek()
+                .active()
+                .is_some_and(|t| matches!(t.view.status.status, Status::Reconnecting { .. }));
             if counting {
                 now.set(now_ms());
             }

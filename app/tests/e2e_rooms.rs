@@ -35,14 +35,18 @@ fn a_second_room_joined_by_its_invite_keeps_its_own_messages_and_unread_count() 
     let dir = temp_dir("piazza-e2e-app");
     let mut anna = AppWindow::open(Options::new(dir.path()).invite(&lobby));
     anna.join("Anna");
-    wait_until("the room's name on top", WAIT, || anna.text("#room-title") == "piazza");
+    wait_until("the room's name on top", WAIT, || {
+        anna.text("#room-title") == "piazza"
+    });
 
     // The second room: its invite typed into the form.
     anna.click("#add-room");
     wait_until("the form", WAIT, || anna.exists("#room-invite-input"));
     anna.type_text(&class.to_string(), 5);
     anna.key("Return");
-    wait_until("the new room shown", WAIT, || anna.text("#room-title") == "classe-3b");
+    wait_until("the new room shown", WAIT, || {
+        anna.text("#room-title") == "classe-3b"
+    });
     assert!(!anna.exists("#add-room-form"), "the form closed");
     anna.click("#composer-input");
     anna.type_text("ciao terza B", 30);
@@ -53,13 +57,22 @@ fn a_second_room_joined_by_its_invite_keeps_its_own_messages_and_unread_count() 
 
     // Back to the lobby: Bruno writes in classe-3b meanwhile.
     anna.click("#rooms button[data-room=\"piazza\"]");
-    wait_until("the lobby shown", WAIT, || anna.text("#room-title") == "piazza");
-    assert!(anna.texts().is_empty(), "classe-3b's message is not in the lobby");
+    wait_until("the lobby shown", WAIT, || {
+        anna.text("#room-title") == "piazza"
+    });
+    assert!(
+        anna.texts().is_empty(),
+        "classe-3b's message is not in the lobby"
+    );
     bruno.say("compiti per domani: pagina 12");
     bruno.say("e pagina 13");
-    wait_until("two unread in classe-3b", WAIT, || unread(&mut anna, "classe-3b") == "2");
+    wait_until("two unread in classe-3b", WAIT, || {
+        unread(&mut anna, "classe-3b") == "2"
+    });
     assert!(last_line(&mut anna, "classe-3b").contains("e pagina 13"));
-    wait_until("the title counts them", WAIT, || anna.title() == "(2) Piazza");
+    wait_until("the title counts them", WAIT, || {
+        anna.title() == "(2) Piazza"
+    });
     anna.screenshot("screenshot-rooms");
 
     // Switching reads them.
@@ -81,7 +94,9 @@ fn a_second_room_joined_by_its_invite_keeps_its_own_messages_and_unread_count() 
     wait_until("classe-3b gone from the list", WAIT, || {
         !anna.exists("#rooms button[data-room=\"classe-3b\"]")
     });
-    wait_until("the lobby shown", WAIT, || anna.text("#room-title") == "piazza");
+    wait_until("the lobby shown", WAIT, || {
+        anna.text("#room-title") == "piazza"
+    });
 }
 
 #[test]
@@ -98,14 +113,20 @@ fn a_room_the_relay_does_not_have_is_refused_in_the_form_and_the_phone_lists_roo
     );
     sara.join("Sara");
     sara.click("#rooms-toggle");
-    wait_until("the room list screen", WAIT, || sara.exists(".chat-screen.rooms-open"));
+    wait_until("the room list screen", WAIT, || {
+        sara.exists(".chat-screen.rooms-open")
+    });
     sara.screenshot("screenshot-phone-rooms");
     sara.click("#add-room");
     wait_until("the form", WAIT, || sara.exists("#room-invite-input"));
-    sara.type_text(&lobby.for_room(Some("inesistente".into()), None).to_string(), 5);
+    sara.type_text(
+        &lobby.for_room(Some("inesistente".into()), None).to_string(),
+        5,
+    );
     sara.key("Return");
     wait_until("the reason in the form", WAIT, || {
-        sara.text("#room-invite-error").contains("non ha una stanza con quel nome")
+        sara.text("#room-invite-error")
+            .contains("non ha una stanza con quel nome")
     });
     sara.key("Escape");
     wait_until("the form closed", WAIT, || !sara.exists("#add-room-form"));

@@ -58,6 +58,7 @@ fn main() -> Result<()> {
                 port,
                 fingerprint: Some(cert.fingerprint()),
                 room_key: None,
+                room: None,
             };
             println!("certificate: {}", cert_path.display());
             println!("key:         {}", key_path.display());

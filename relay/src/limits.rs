@@ -14,9 +14,12 @@ pub struct Limits {
     pub room_members: usize,
     /// Most rooms one client may be in at once (announced in `Ready::max_rooms`).
     pub max_rooms_per_client: usize,
-    /// Most rooms the relay holds (configured ones included): a client cannot create a
-    /// room beyond it (`JoinRefusal::TooManyRoomsOnRelay`).
+    /// Most rooms open at once (in memory; configured ones included): a client cannot
+    /// create a room beyond it (`JoinRefusal::TooManyRoomsOnRelay`).
     pub max_rooms: usize,
+    /// A room nobody has been in for this long is unloaded from memory (its log stays;
+    /// the next join opens it again). The default room stays.
+    pub room_idle: Duration,
     /// Per-client message rate, over all its rooms.
     pub rate: RateLimit,
     /// Bytes of room traffic and answers queued for one member before it counts as too
@@ -59,6 +62,7 @@ impl Default for Limits {
             room_members: 10_000,
             max_rooms_per_client: 32,
             max_rooms: 10_000,
+            room_idle: Duration::from_secs(600),
             rate: RateLimit::default(),
             queue_bytes: 256 * 1024,
             hello_timeout: Duration::from_secs(10),

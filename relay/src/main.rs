@@ -101,12 +101,16 @@ struct Run {
     /// Clients may create rooms by joining a name the relay does not know.
     #[arg(long)]
     open_rooms: bool,
-    /// Most rooms on this relay (configured and created by clients).
+    /// Most rooms open at once (configured ones included): clients cannot create more.
     #[arg(long, default_value_t = Limits::default().max_rooms)]
     max_rooms: usize,
     /// Most rooms one client may be in at once.
     #[arg(long, default_value_t = Limits::default().max_rooms_per_client)]
     max_rooms_per_client: usize,
+    /// Seconds a room may stay empty before it is unloaded from memory (its log stays;
+    /// the next join opens it again).
+    #[arg(long, default_value_t = Limits::default().room_idle.as_secs())]
+    room_idle: u64,
     /// Most members of one room.
     #[arg(long, default_value_t = Limits::default().room_members)]
     room_members: usize,
@@ -201,6 +205,7 @@ async fn run(cli: Run) -> Result<()> {
             room_members: cli.room_members,
             max_rooms: cli.max_rooms,
             max_rooms_per_client: cli.max_rooms_per_client,
+            room_idle: Duration::from_secs(cli.room_idle),
             backlog: cli.backlog,
             rate: RateLimit {
                 per_second: cli.rate,

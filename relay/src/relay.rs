@@ -12,7 +12,7 @@ use std::{
 use common::{
     fingerprint::Fingerprint,
     invite::Invite,
-    protocol::{ByeReason, Seq, DEFAULT_ROOM},
+    protocol::{ByeReason, DEFAULT_ROOM},
 };
 use tokio::{sync::watch, task::JoinSet};
 
@@ -164,6 +164,7 @@ impl Relay {
         });
         let (stop, stopped) = watch::channel(false);
         let accept = tokio::spawn(accept_loop(endpoint.clone(), shared.clone(), stopped));
+        tokio::spawn(crate::rooms::unload_idle(Arc::downgrade(&shared)));
         tracing::info!(%addr, %fingerprint, "relay listening");
         Ok(Relay {
             endpoint,
@@ -241,11 +242,6 @@ impl Relay {
             last_seq: room.last_seq(),
             archived: room.is_archived(),
         })
-    }
-
-    /// The last seq of the default room's log.
-    pub fn last_seq(&self) -> Seq {
-        self.shared.rooms.default_room().last_seq()
     }
 
     /// Graceful shutdown: stop accepting, log everyone as left in every room and make

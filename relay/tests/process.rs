@@ -124,6 +124,7 @@ fn help_and_clear_errors() {
         "--max-rooms ",
         "--max-rooms-per-client",
         "--room-members",
+        "--room-idle",
     ] {
         assert!(text.contains(flag), "{flag} missing from --help");
     }

@@ -552,3 +552,76 @@ async fn a_shutdown_logs_every_member_as_left_once_in_each_of_its_rooms() {
     assert_eq!(shutdown_leaves(b), ["Anna", "Bruno"]);
     relay.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_empty_room_leaves_memory_after_a_while_and_opens_again_with_its_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = fast(dir.path());
+    config.rooms = vec![RoomConfig::new("a")];
+    config.open_rooms = true;
+    config.limits.max_rooms = 2;
+    config.limits.room_idle = std::time::Duration::from_millis(300);
+    let relay = start_with(config).await;
+    let mut anna = connect(&relay.invite(), "Anna").await;
+    anna.room = anna.join_room("a", None, None).await.unwrap().room;
+    let id = anna.say("prima").await;
+    let first = anna.ack_of(id).await.unwrap();
+    let mut bruno = connect(&relay.invite(), "Bruno").await;
+    assert_eq!(
+        bruno.join_room("b", None, None).await,
+        Err(JoinRefusal::TooManyRoomsOnRelay),
+        "piazza and a are open"
+    );
+    anna.leave().await;
+    let until = std::time::Instant::now() + WAIT;
+    while relay.room_stats("a").is_some() {
+        assert!(std::time::Instant::now() < until, "a stayed in memory");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(relay.stats().rooms, 1, "the default room stays");
+    bruno
+        .join_room("b", None, None)
+        .await
+        .expect("a's place is free");
+    // Joined again, a opens from its log, and its seqs go on.
+    let w = anna.join_room("a", None, None).await.unwrap();
+    assert_eq!(texts(&w.backlog), ["prima"]);
+    let id = anna.say("dopo").await;
+    assert!(anna.ack_of(id).await.unwrap() > first);
+    let log = read_log(&relay.invite_for("a").unwrap()).await;
+    assert_eq!(texts(&log), ["prima", "dopo"]);
+    relay.shutdown().await;
+}
+
+#[tokio::test]
+async fn joins_racing_the_unloading_of_a_room_all_get_in_and_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = fast(dir.path());
+    config.rooms = vec![RoomConfig::new("a")];
+    config.limits.room_idle = std::time::Duration::ZERO; // every empty room, every tick
+    let relay = start_with(config).await;
+    let mut anna = connect(&relay.invite(), "Anna").await;
+    let mut seqs = Vec::new();
+    for i in 0..40 {
+        let w = anna
+            .join_room("a", None, None)
+            .await
+            .expect("every join gets in");
+        anna.room = w.room;
+        let id = anna.say(&format!("giro {i}")).await;
+        seqs.push(anna.ack_of(id).await.unwrap());
+        anna.leave().await;
+        // Now and then, let the room be unloaded before the next join.
+        tokio::time::sleep(std::time::Duration::from_millis(if i % 3 == 0 {
+            150
+        } else {
+            5
+        }))
+        .await;
+    }
+    assert!(seqs.windows(2).all(|s| s[0] < s[1]), "{seqs:?}");
+    let log = read_log(&relay.invite_for("a").unwrap()).await;
+    let want: Vec<String> = (0..40).map(|i| format!("giro {i}")).collect();
+    assert_eq!(texts(&log), want, "every message once, in order");
+    relay.shutdown().await;
+}

@@ -51,6 +51,9 @@ pub fn fold(ui: Ui, sessions: &mut Sessions, batch: &[Tagged]) {
                     for tab in rooms.on_relay(relay) {
                         tab.view.apply(event, now);
                     }
+                    if let Some(session) = sessions.get_mut(relay) {
+                        session.status = status.clone();
+                    }
                     let welcomed = sessions.get(relay).is_some_and(|s| s.welcomed);
                     match status {
                         Status::Failed(problem) if phase == Phase::Joining && !welcomed => {
@@ -148,9 +151,12 @@ fn act(ui: Ui, sessions: &mut Sessions, out: Outcome) {
         let stale: Vec<RoomKey> = rooms.peek().tabs.iter().map(|t| t.key.clone()).collect();
         for key in stale {
             if let Some(session) = sessions.get(&key.relay) {
-                session.engine.send(engine::Command::LeaveRoom { room: key.room });
+                session
+                    .engine
+                    .send(engine::Command::LeaveRoom { room: key.room });
             }
         }
+        sessions.drop_all();
         rooms.write().tabs.clear();
         rooms.write().active = None;
         phase.set(Phase::Prompt(Some(problem)));
@@ -174,6 +180,9 @@ fn act(ui: Ui, sessions: &mut Sessions, out: Outcome) {
         glue::rearm_top();
     }
     if let Some((room, notice)) = out.notice {
-        notify::show(ui.lang.notification_title(&notice.sender, &room), &notice.text);
+        notify::show(
+            ui.lang.notification_title(&notice.sender, &room),
+            &notice.text,
+        );
     }
 }

@@ -205,13 +205,27 @@ async fn handle(intent: Intent, ui: Ui, store: Option<&Store>, sessions: &mut Se
         }
         Intent::Send(text) => {
             if let Some(key) = active() {
-                command(sessions, &key, Command::Send { room: key.room.clone(), text });
+                command(
+                    sessions,
+                    &key,
+                    Command::Send {
+                        room: key.room.clone(),
+                        text,
+                    },
+                );
                 glue::scroll_to_bottom();
             }
         }
         Intent::Retry(id) => {
             if let Some(key) = active() {
-                command(sessions, &key, Command::Retry { room: key.room.clone(), id });
+                command(
+                    sessions,
+                    &key,
+                    Command::Retry {
+                        room: key.room.clone(),
+                        id,
+                    },
+                );
             }
         }
         Intent::ReconnectNow => {
@@ -220,12 +234,21 @@ async fn handle(intent: Intent, ui: Ui, store: Option<&Store>, sessions: &mut Se
             }
         }
         Intent::ShowOlder => {
-            let asked = rooms
-                .write()
-                .active_mut()
-                .and_then(|t| t.view.timeline.show_older().map(|before| (t.key.clone(), before)));
+            let asked = rooms.write().active_mut().and_then(|t| {
+                t.view
+                    .timeline
+                    .show_older()
+                    .map(|before| (t.key.clone(), before))
+            });
             if let Some((key, before)) = asked {
-                command(sessions, &key, Command::LoadHistory { room: key.room.clone(), before });
+                command(
+                    sessions,
+                    &key,
+                    Command::LoadHistory {
+                        room: key.room.clone(),
+                        before,
+                    },
+                );
             }
         }
         Intent::LeaveRoom => {
@@ -268,12 +291,10 @@ fn add_tab(ui: Ui, store: Option<&Store>, sessions: &mut Sessions, name: &str, i
     let key = RoomKey::of(invite);
     if rooms.peek().get(&key).is_none() {
         let view = sessions.join(store, name, invite);
-        let muted = ui
-            .settings
-            .peek()
-            .rooms
-            .iter()
-            .any(|r| r.muted && r.invite.parse::<Invite>().ok().as_ref().map(RoomKey::of) == Some(key.clone()));
+        let muted = ui.settings.peek().rooms.iter().any(|r| {
+            r.muted
+                && r.invite.parse::<Invite>().ok().as_ref().map(RoomKey::of) == Some(key.clone())
+        });
         rooms.write().tabs.push(RoomTab {
             key: key.clone(),
             invite: invite.clone(),
@@ -293,7 +314,12 @@ fn add_tab(ui: Ui, store: Option<&Store>, sessions: &mut Sessions, name: &str, i
 pub(crate) async fn leave(ui: Ui, store: Option<&Store>, sessions: &mut Sessions, key: &RoomKey) {
     let mut rooms = ui.rooms;
     rooms.write().remove(key);
-    let left_on_relay = rooms.peek().tabs.iter().filter(|t| t.key.relay == key.relay).count();
+    let left_on_relay = rooms
+        .peek()
+        .tabs
+        .iter()
+        .filter(|t| t.key.relay == key.relay)
+        .count();
     sessions.leave(&key.relay, &key.room, left_on_relay).await;
     save_rooms(ui, store);
     if rooms.peek().tabs.is_empty() {

@@ -31,6 +31,8 @@ pub struct Session {
     pub writer: Option<RelayWriter>,
     /// A welcome arrived on this relay in this run.
     pub welcomed: bool,
+    /// The connection's last status (a room added later starts from it).
+    pub status: engine::Status,
     /// Forwards the engine's events; the last one is `None` (the engine stopped).
     stopped: watch::Receiver<bool>,
 }
@@ -93,7 +95,10 @@ impl Sessions {
             .map(|s| s.load_engine_state(install))
             .and_then(|state| state.rooms.get(&room).map(|r| r.outbox.clone()))
             .unwrap_or_default();
-        ChatView::new(install, name, &saved, &outbox, crate::app::now_ms())
+        let now = crate::app::now_ms();
+        let mut view = ChatView::new(install, name, &saved, &outbox, now);
+        view.apply(&Event::Status(session.status.clone()), now);
+        view
     }
 
     fn start(
@@ -131,9 +136,7 @@ impl Sessions {
                 if let Some(writer) = &saver {
                     match &event {
                         Event::Room { room, event } => writer.events(room, vec![event.clone()]),
-                        Event::History { room, events, .. } => {
-                            writer.events(room, events.clone())
-                        }
+                        Event::History { room, events, .. } => writer.events(room, events.clone()),
                         Event::Saved(state) => {
                             writer.state(state.clone());
                             continue;
@@ -151,6 +154,7 @@ impl Sessions {
             store: relay_store,
             writer,
             welcomed: false,
+            status: engine::Status::Connecting,
             stopped,
         }
     }
@@ -169,6 +173,15 @@ impl Sessions {
             if let Some(session) = self.by_relay.remove(relay) {
                 stop(session).await;
             }
+        }
+    }
+
+    /// Ends every session without waiting (the relays hear Quit; files finish on
+    /// their own): after a refused first join, the next try starts afresh, with the
+    /// name then typed.
+    pub fn drop_all(&mut self) {
+        for (_, session) in self.by_relay.drain() {
+            session.engine.send(Command::Disconnect);
         }
     }
 

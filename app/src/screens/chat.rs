@@ -11,7 +11,7 @@ use crate::{
     controller::{Intent, Ui},
     platform::glue,
     state::RoomKey,
-    ui::{AddRoomForm, Composer, MemberList, MessageList, RoomList, StatusBanner},
+    ui::{AddRoomForm, BellIcon, Composer, MemberList, MessageList, RoomList, StatusBanner},
 };
 
 /// The chat screen for the rooms in `ui.rooms`.
@@ -56,6 +56,8 @@ pub fn ChatScreen(
                 show_rooms.set(false);
                 intents.send(Intent::OpenAddRoom);
             },
+            me: ui.settings.read().name.clone(),
+            on_sign_out: move |_| intents.send(Intent::SignOut),
         }
     };
     let Some(tab) = rooms.active() else {
@@ -125,8 +127,10 @@ pub fn ChatScreen(
                                 class: "mute",
                                 id: "mute-button",
                                 "aria-pressed": if tab.muted { "true" } else { "false" },
+                                title: if tab.muted { lang.unmute() } else { lang.mute() },
                                 onclick: move |_| intents.send(Intent::ToggleMute(mute_key.clone())),
-                                if tab.muted { "{lang.unmute()}" } else { "{lang.mute()}" }
+                                BellIcon { off: tab.muted }
+                                span { class: "label", if tab.muted { "{lang.unmute()}" } else { "{lang.mute()}" } }
                             }
                             button {
                                 class: if members_open { "members-toggle active" } else { "members-toggle" },
@@ -140,7 +144,8 @@ pub fn ChatScreen(
                                 id: "leave-button",
                                 title: lang.leave_room_title(),
                                 onclick: move |_| intents.send(Intent::LeaveRoom),
-                                "{lang.leave_room()}"
+                                span { class: "label long", "{lang.leave_room()}" }
+                                span { class: "label short", "{lang.leave_button()}" }
                             }
                         }
                     }

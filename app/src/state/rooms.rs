@@ -157,10 +157,16 @@ impl Rooms {
                 id: t.key.id(),
                 name: t.key.room.clone(),
                 host: t.invite.authority(),
-                last: t.view.timeline.visible().iter().rev().find_map(|e| match &e.kind {
-                    EntryKind::Message(m) => Some((m.sender.clone(), m.text.clone())),
-                    _ => None,
-                }),
+                last: t
+                    .view
+                    .timeline
+                    .visible()
+                    .iter()
+                    .rev()
+                    .find_map(|e| match &e.kind {
+                        EntryKind::Message(m) => Some((m.sender.clone(), m.text.clone())),
+                        _ => None,
+                    }),
                 unread: t.unread,
                 muted: t.muted,
                 active: self.active.as_ref() == Some(&t.key),

@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
+use common::protocol::InstallId;
 use common::{
     fingerprint::Fingerprint,
     protocol::{ClientMsgId, EventKind, Seq},
 };
-use common::protocol::InstallId;
 
 use super::*;
 
@@ -39,6 +39,11 @@ fn settings_round_trip_and_defaults() {
         name: "Giulia".into(),
         invite: "piazza://127.0.0.1:4433/".into(),
         joined: true,
+        rooms: vec![SavedRoom {
+            invite: "piazza://127.0.0.1:4433/classe-3b".into(),
+            muted: true,
+        }],
+        active: Some("piazza://127.0.0.1:4433/classe-3b".into()),
     };
     store.save_settings(&settings).unwrap();
     assert_eq!(store.load_settings(), settings);
@@ -78,7 +83,13 @@ fn an_older_versions_engine_state_moves_to_its_relay_and_keeps_its_install() {
     let room = &state.rooms[common::protocol::DEFAULT_ROOM];
     assert_eq!(room.last_seq, Some(42));
     assert_eq!(room.outbox[0].text, "non perdermi");
-    assert_eq!(room.outbox[0].id, ClientMsgId { install, counter: 1 });
+    assert_eq!(
+        room.outbox[0].id,
+        ClientMsgId {
+            install,
+            counter: 1
+        }
+    );
     assert!(!dir.path().join(OLD_ENGINE_FILE).exists());
 }
 
@@ -91,13 +102,13 @@ fn each_relay_has_its_own_state_and_timeline() {
     let b = store.relay(&invite(4433, 2)).unwrap();
     let writer = a.writer();
     let mut state = a.load_engine_state(install);
-    state.last_seq = Some(3);
+    state.rooms.entry("piazza".into()).or_default().last_seq = Some(3);
     writer.events("piazza", vec![joined(1), joined(2), joined(3)]);
     writer.state(state.clone());
     writer.flush(Duration::from_secs(5));
     assert_eq!(a.load_engine_state(install), state);
     assert_eq!(a.load_timeline("piazza").len(), 3);
-    assert_eq!(b.load_engine_state(install).last_seq, None);
+    assert!(b.load_engine_state(install).rooms.is_empty());
     assert!(b.load_timeline("piazza").is_empty());
 }
 
@@ -111,11 +122,14 @@ fn the_writer_keeps_the_latest_state_and_every_event() {
     let mut state = relay.load_engine_state(install);
     for seq in 1..=50 {
         writer.events("piazza", vec![joined(seq)]);
-        state.last_seq = Some(seq);
+        state.rooms.entry("piazza".into()).or_default().last_seq = Some(seq);
         writer.state(state.clone());
     }
     writer.flush(Duration::from_secs(5));
-    assert_eq!(relay.load_engine_state(install).last_seq, Some(50));
+    assert_eq!(
+        relay.load_engine_state(install).rooms["piazza"].last_seq,
+        Some(50)
+    );
     assert_eq!(relay.load_timeline("piazza").len(), 50);
     assert_eq!(*writer.errors().borrow(), None);
 }
@@ -140,7 +154,10 @@ fn settings_of_the_version_before_rooms_rejoin_their_one_room() {
 fn a_relays_single_timeline_becomes_its_default_rooms() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let relay_dir = dir.path().join("relays").join(relay_dir_name(&invite(4433, 1)));
+    let relay_dir = dir
+        .path()
+        .join("relays")
+        .join(relay_dir_name(&invite(4433, 1)));
     fs::create_dir_all(&relay_dir).unwrap();
     let line = serde_json::to_string(&joined(7)).unwrap();
     fs::write(relay_dir.join("timeline.jsonl"), format!("{line}\n")).unwrap();

@@ -137,7 +137,9 @@ fn write_events(
             file.load();
             file
         });
-        let result = store.ensure_room_dir(&room).and_then(|()| file.append(&list));
+        let result = store
+            .ensure_room_dir(&room)
+            .and_then(|()| file.append(&list));
         report(result, "timeline");
     }
 }

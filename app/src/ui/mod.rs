@@ -12,6 +12,8 @@
 mod add_room;
 mod composer;
 mod member_list;
+
+use dioxus::prelude::*;
 pub mod message;
 mod message_list;
 mod name_prompt;
@@ -39,6 +41,33 @@ pub fn name_hue(name: &str) -> u32 {
         hash = hash.wrapping_mul(0x0100_0193);
     }
     HUES[((hash >> 3) % HUES.len() as u32) as usize]
+}
+
+/// A bell (notifications on) or a struck-out bell (muted), drawn (no emoji font needed).
+#[component]
+pub fn BellIcon(
+    /// Struck out.
+    off: bool,
+) -> Element {
+    rsx! {
+        svg {
+            class: "bell",
+            width: "16",
+            height: "16",
+            view_box: "0 0 24 24",
+            fill: "none",
+            stroke: "currentColor",
+            stroke_width: "2",
+            stroke_linecap: "round",
+            stroke_linejoin: "round",
+            "aria-hidden": "true",
+            path { d: "M6 8a6 6 0 0 1 12 0c0 7 3 9 3 9H3s3-2 3-9" }
+            path { d: "M10.3 21a1.94 1.94 0 0 0 3.4 0" }
+            if off {
+                line { x1: "2", y1: "2", x2: "22", y2: "22" }
+            }
+        }
+    }
 }
 
 /// The first letter of a name, upper-cased, for an avatar.

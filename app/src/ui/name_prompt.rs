@@ -23,9 +23,8 @@ enum Field {
 
 fn field_of(problem: &Problem) -> Field {
     match problem {
-        Problem::Refused(RefuseReason::BadName(_)) | Problem::JoinRefused(JoinRefusal::NameTaken) => {
-            Field::Name
-        }
+        Problem::Refused(RefuseReason::BadName(_))
+        | Problem::JoinRefused(JoinRefusal::NameTaken) => Field::Name,
         Problem::JoinRefused(
             JoinRefusal::RoomKeyRequired
             | JoinRefusal::RoomKeyWrong

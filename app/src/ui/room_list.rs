@@ -4,7 +4,7 @@
 
 use dioxus::prelude::*;
 
-use super::{initial, name_hue};
+use super::{initial, name_hue, BellIcon};
 use crate::{
     i18n::Lang,
     state::{RoomMark, RoomSummary},
@@ -21,6 +21,12 @@ pub fn RoomList(
     on_select: EventHandler<String>,
     /// "Join a room" was clicked.
     on_add: EventHandler<()>,
+    /// The name in use.
+    #[props(default)]
+    me: String,
+    /// "Change name" was clicked (leaves every room, back to the join screen).
+    #[props(default)]
+    on_sign_out: EventHandler<()>,
 ) -> Element {
     rsx! {
         nav { class: "rooms", id: "rooms", "aria-label": lang.rooms_heading(),
@@ -33,6 +39,14 @@ pub fn RoomList(
             button { class: "add-room", id: "add-room", onclick: move |_| on_add.call(()),
                 span { "aria-hidden": "true", "+ " }
                 "{lang.add_room_button()}"
+            }
+            if !me.is_empty() {
+                div { class: "me-line",
+                    span { class: "me-name", "{me}" }
+                    button { class: "link-button", id: "sign-out", onclick: move |_| on_sign_out.call(()),
+                        "{lang.sign_out()}"
+                    }
+                }
             }
         }
     }
@@ -73,7 +87,7 @@ fn room_row(lang: Lang, room: RoomSummary, on_select: EventHandler<String>) -> E
                         span { class: "dot {mark}", "aria-hidden": "true" }
                         "{room.name}"
                         if room.muted {
-                            span { class: "room-muted", title: lang.muted(), "🔕" }
+                            span { class: "room-muted", title: lang.muted(), "aria-label": lang.muted(), BellIcon { off: true } }
                         }
                     }
                     span { class: "room-last", "{last}" }

@@ -167,17 +167,21 @@ impl Person {
             room: invite.room_name().to_owned(),
             seen,
         };
-        wait_until(&format!("{name} in the room"), Duration::from_secs(20), || {
-            person.saw(|e| {
-                matches!(
-                    e,
-                    Event::RoomStatus {
-                        status: RoomStatus::Joined,
-                        ..
-                    }
-                )
-            })
-        });
+        wait_until(
+            &format!("{name} in the room"),
+            Duration::from_secs(20),
+            || {
+                person.saw(|e| {
+                    matches!(
+                        e,
+                        Event::RoomStatus {
+                            status: RoomStatus::Joined,
+                            ..
+                        }
+                    )
+                })
+            },
+        );
         person
     }
 

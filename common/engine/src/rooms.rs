@@ -108,9 +108,11 @@ impl Rooms {
         self.rooms.insert(name, room);
     }
 
+    /// The room of this name, if it is in the table.
     fn room(&mut self, name: &str) -> Option<&mut Room> {
         self.rooms.get_mut(name)
     }
+
     /// Does `f` with the room of this id, if it is in the table.
     fn with(&mut self, id: RoomId, f: impl FnOnce(&mut Room)) {
         if let Some(room) = self.ids.get(&id).and_then(|n| self.rooms.get_mut(n)) {

@@ -7,7 +7,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use common::protocol::*;
-use engine::{Command, EngineState, Event, Problem, Status};
+use engine::{EngineState, Event, Problem, Status};
 use support::*;
 
 /// What the app's banner promises: a silent relay is reported within 5 s.
@@ -33,10 +33,10 @@ async fn a_silent_relay_is_noticed_within_5_s_and_the_session_resumes_exactly() 
         "Anna",
         EngineState::new(),
     );
-    let mut seen = until(&mut anna_events, "Anna connected", is_connected).await;
+    let mut seen = until(&mut anna_events, "Anna in the room", is_joined(ROOM)).await;
     let (bruno, mut bruno_events) = engine(relay.invite(), "Bruno", EngineState::new());
-    until(&mut bruno_events, "Bruno connected", is_connected).await;
-    send(&bruno, Command::Send("prima".into()));
+    until(&mut bruno_events, "Bruno in the room", is_joined(ROOM)).await;
+    say(&bruno, ROOM, "prima");
     seen.extend(until(&mut anna_events, "Bruno's first", is_text("prima")).await);
 
     // 1. Nothing gets through, right after Anna last heard from the relay and with
@@ -54,8 +54,8 @@ async fn a_silent_relay_is_noticed_within_5_s_and_the_session_resumes_exactly() 
         .await,
     );
     let noticed = silent_at.elapsed();
-    send(&anna, Command::Send("scritto al buio".into()));
-    send(&bruno, Command::Send("mentre Anna non sente".into()));
+    say(&anna, ROOM, "scritto al buio");
+    say(&bruno, ROOM, "mentre Anna non sente");
     until(
         &mut bruno_events,
         "Bruno's own",
@@ -79,7 +79,7 @@ async fn a_silent_relay_is_noticed_within_5_s_and_the_session_resumes_exactly() 
     forwarder.pass(Pass::ToRelayOnly);
     let silent_at = Instant::now();
     for i in 1..=3 {
-        send(&anna, Command::Send(format!("ack perso {i}")));
+        say(&anna, ROOM, format!("ack perso {i}"));
     }
     until(
         &mut bruno_events,
@@ -111,7 +111,7 @@ async fn a_silent_relay_is_noticed_within_5_s_and_the_session_resumes_exactly() 
         acked += 1;
         seen.extend(e);
     }
-    send(&bruno, Command::Send("fine".into()));
+    say(&bruno, ROOM, "fine");
     seen.extend(until(&mut anna_events, "the last message", is_text("fine")).await);
 
     assert!(

@@ -1,10 +1,13 @@
 //! Members leaving one room, the operator archiving it, and the room closing (the relay
-//! shutting down, or the operator removing the room).
+//! shutting down, the operator removing the room, or nobody having been in it for a
+//! while).
+
+use std::sync::Arc;
 
 use common::protocol::{EventKind, LeaveReason, RoomLeftReason, ServerFrame};
 use tokio::sync::oneshot;
 
-use super::{committer::Job, pack::encode, MemberRef, Resend, Room};
+use super::{committer::Job, pack::encode, MemberRef, Resend, Room, State};
 
 /// Why a room closes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,30 +62,72 @@ impl Room {
         }
     }
 
+    /// Stops admitting and sequencing and logs `Left{Shutdown}` for everyone present;
+    /// the receiver completes once every event so far is durable and published.
+    fn mark_closed(&self, s: &mut State) -> oneshot::Receiver<()> {
+        let (done, rx) = oneshot::channel();
+        s.closed = true;
+        for name in s.presence.take_all() {
+            self.append(
+                EventKind::Left {
+                    name,
+                    reason: LeaveReason::Shutdown,
+                },
+                Resend::Fresh,
+            );
+        }
+        let _ = self.jobs.send(Job::Then(Box::new(move || {
+            let _ = done.send(());
+        })));
+        rx
+    }
+
+    /// Closes the room if nobody is in it — decided under its lock, so no join slips
+    /// in (a join after it is refused as if the room did not exist, and the session
+    /// asks again). True when it closes; [`Room::finished`] tells when its last events
+    /// are durable.
+    pub fn close_if_idle(self: &Arc<Self>) -> bool {
+        let rx = {
+            let mut s = self.state.lock().unwrap();
+            if s.closed || !s.members.is_empty() {
+                return false;
+            }
+            self.mark_closed(&mut s)
+        };
+        let room = self.clone();
+        tokio::spawn(async move {
+            let _ = rx.await;
+            room.finished.send_replace(true);
+        });
+        true
+    }
+
+    /// True once the room is closed (or closing).
+    pub fn is_closed(&self) -> bool {
+        self.state.lock().unwrap().closed
+    }
+
+    /// Waits until the room is closed and everything it logged is durable.
+    pub async fn finished(&self) {
+        let mut done = self.finished.subscribe();
+        let _ = done.wait_for(|finished| *finished).await;
+    }
+
     /// Closes the room: stops admitting and sequencing, logs `Left{Shutdown}` for
     /// everyone present, waits until every event so far is durable and published, and
     /// lets the members go — told `RoomLeft{Deleted}` when the room was removed.
     pub async fn close(&self, how: Closing) {
-        let (done, rx) = oneshot::channel();
-        {
+        let rx = {
             let mut s = self.state.lock().unwrap();
             if s.closed {
-                return;
+                None
+            } else {
+                Some(self.mark_closed(&mut s))
             }
-            s.closed = true;
-            for name in s.presence.take_all() {
-                self.append(
-                    EventKind::Left {
-                        name,
-                        reason: LeaveReason::Shutdown,
-                    },
-                    Resend::Fresh,
-                );
-            }
-            let _ = self.jobs.send(Job::Then(Box::new(move || {
-                let _ = done.send(());
-            })));
-        }
+        };
+        let Some(rx) = rx else {
+            return self.finished().await;
+        };
         let _ = rx.await;
         let mut s = self.state.lock().unwrap();
         let members = s.members.drain();
@@ -96,5 +141,7 @@ impl Room {
                 m.queue.push_exempt(frame.clone());
             }
         }
+        drop(s);
+        self.finished.send_replace(true);
     }
 }

@@ -51,7 +51,7 @@ use common::{
     rate::TokenBucket,
     rules::validate_text,
 };
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use crate::{
     limits::Limits,
@@ -114,6 +114,8 @@ pub struct Room {
     id: RoomId,
     name: String,
     archived: AtomicBool,
+    /// True once closed with everything it logged durable.
+    finished: watch::Sender<bool>,
     state: Mutex<State>,
     jobs: mpsc::UnboundedSender<Job>,
     log: Arc<dyn RoomLog>,
@@ -197,6 +199,7 @@ impl Room {
             id: RoomId::of(&name),
             name,
             archived: AtomicBool::new(archived),
+            finished: watch::Sender::new(false),
             state: Mutex::new(State {
                 members: Members::default(),
                 seq,

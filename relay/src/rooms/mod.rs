@@ -7,12 +7,14 @@
 //!
 //! - [`config`]: the operator's definitions (flags, rooms file) and the plan of a
 //!   reload. Pure.
+//! - `unload.rs`: rooms nobody has been in for a while leave memory.
 
 pub mod config;
+mod unload;
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex},
+    sync::{Arc, Mutex, Weak},
 };
 
 use common::{
@@ -28,6 +30,7 @@ use crate::{
     stats::Stats,
 };
 pub use config::{configured, read_rooms_file, Plan, RoomConfig, RoomsError};
+pub(crate) use unload::unload_idle;
 
 /// One room the relay knows, opened or not.
 struct Slot {
@@ -36,6 +39,9 @@ struct Slot {
     by_client: bool,
     settings: Mutex<Settings>,
     room: OnceCell<Arc<Room>>,
+    /// The room this slot's replaces (unloaded when idle): it opens once that one's
+    /// last events are durable (while it closes, its closing task holds it).
+    after: Weak<Room>,
 }
 
 #[derive(Clone, Default)]
@@ -157,7 +163,12 @@ impl Rooms {
                     if !self.open_rooms || operators {
                         return Err(JoinRefusal::NoSuchRoom);
                     }
-                    if inner.slots.len() >= self.limits.max_rooms {
+                    let open = inner
+                        .slots
+                        .values()
+                        .filter(|s| s.room.get().is_some())
+                        .count();
+                    if open >= self.limits.max_rooms {
                         return Err(JoinRefusal::TooManyRoomsOnRelay);
                     }
                     tracing::info!(room = name, "a client creates a room");
@@ -173,11 +184,13 @@ impl Rooms {
             tracing::error!(room = name, "opening the room failed: {e}");
             JoinRefusal::NoSuchRoom
         })?;
-        if self.slot(name).is_none_or(|s| !Arc::ptr_eq(&s, &slot)) {
+        if self.slot(name).is_none() {
             // Removed by a reload while it opened.
             room.close(Closing::Deleted).await;
             return Err(JoinRefusal::NoSuchRoom);
         }
+        // (Replaced since, because it was unloaded: joining the closed room fails and
+        // the session asks again, getting the room opened anew.)
         Ok(room)
     }
 
@@ -216,6 +229,9 @@ impl Rooms {
     async fn open(&self, slot: &Slot) -> Result<Arc<Room>, LogError> {
         slot.room
             .get_or_try_init(|| async {
+                if let Some(before) = slot.after.upgrade() {
+                    before.finished().await;
+                }
                 self.record(vec![(slot.name.clone(), slot.by_client)])
                     .await?;
                 let on_record_archived = {
@@ -374,6 +390,7 @@ impl Slot {
                 archived: room.archived,
             }),
             room: OnceCell::new(),
+            after: Weak::new(),
         }
     }
 }

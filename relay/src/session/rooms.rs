@@ -78,18 +78,24 @@ impl<'a> SessionRooms<'a> {
         if !self.rooms.contains_key(&id) && self.rooms.len() >= max {
             return self.tell(&refuse(JoinRefusal::TooManyRooms));
         }
-        let admitted = self.shared.rooms.admit(&name, join.key.as_deref()).await;
-        let room = match admitted {
-            Ok(room) => room,
-            Err(reason) => return self.tell(&refuse(reason)),
-        };
-        match room.join(self.member, join.resume_after).await {
-            Ok(()) => {
-                tracing::debug!(name = %self.member.name, room = %name, "joined");
-                self.rooms.insert(id, room);
+        // A room unloaded while this join reached it is opened again: ask once more.
+        for _ in 0..3 {
+            let admitted = self.shared.rooms.admit(&name, join.key.as_deref()).await;
+            let room = match admitted {
+                Ok(room) => room,
+                Err(reason) => return self.tell(&refuse(reason)),
+            };
+            match room.join(self.member, join.resume_after).await {
+                Ok(()) => {
+                    tracing::debug!(name = %self.member.name, room = %name, "joined");
+                    self.rooms.insert(id, room);
+                    return;
+                }
+                Err(JoinRefusal::NoSuchRoom) if room.is_closed() => continue,
+                Err(reason) => return self.tell(&refuse(reason)),
             }
-            Err(reason) => self.tell(&refuse(reason)),
         }
+        self.tell(&refuse(JoinRefusal::NoSuchRoom));
     }
 
     /// A message to a room.

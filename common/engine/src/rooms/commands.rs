@@ -44,17 +44,16 @@ impl Rooms {
         }
         if existing.unrefuse() {
             fx.urgent();
-            self.queue_join(name, fx);
-        } else {
-            existing.report_again(fx);
         }
+        self.queue_join(name, fx);
     }
 
-    /// A room to be joined: reported, and its join goes out next if connected.
+    /// Asked to join: tells where the room stands (even if that is no news), and a
+    /// room not on the connection yet is joined next, if connected.
     fn queue_join(&mut self, name: String, fx: &mut Effects) {
         if let Some(room) = self.rooms.get_mut(&name) {
-            room.report(RoomStatus::Joining, false, fx);
-            if self.registered.is_some() {
+            room.report_again(fx);
+            if *room.presence() == Presence::Out && self.registered.is_some() {
                 self.to_join.push_back(name);
             }
         }

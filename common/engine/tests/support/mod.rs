@@ -1,27 +1,25 @@
-//! What the engine's integration tests share: the real relay in-process, engines with
-//! short timings, waiting for events, reading the relay's whole log, a UDP forwarder
-//! that can go silent, and a fake relay that answers with chosen bytes.
+//! What the engine's integration tests share: the real relay in-process (with rooms),
+//! engines with short timings, waiting for events, reading a room's whole log; in
+//! `fakes`, a UDP forwarder that can go silent and a fake relay that answers joins with
+//! chosen bytes.
 
 #![allow(dead_code)]
 
-use std::{
-    collections::HashMap,
-    net::SocketAddr,
-    path::Path,
-    sync::{
-        atomic::{AtomicU8, Ordering},
-        Arc, Mutex,
-    },
-    time::Duration,
-};
+mod fakes;
+#[allow(unused_imports)] // Not every test uses the fakes.
+pub use fakes::*;
 
-use bytes::Bytes;
+use std::{net::SocketAddr, path::Path, time::Duration};
+
 use common::{invite::Invite, protocol::*};
-use engine::{Command, Engine, EngineConfig, EngineState, Event, Status};
-use relay::{Relay, RelayConfig};
-use tokio::{net::UdpSocket, sync::mpsc::UnboundedReceiver, task::JoinSet};
+use engine::{Command, Engine, EngineConfig, EngineState, Event, RoomStatus, Status};
+use relay::{Relay, RelayConfig, RoomConfig};
+use tokio::sync::mpsc::UnboundedReceiver;
 
 pub const WAIT: Duration = Duration::from_secs(20);
+
+/// The room an invite without a room names.
+pub const ROOM: &str = DEFAULT_ROOM;
 
 pub fn any_port() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
@@ -37,6 +35,32 @@ pub async fn lossy_relay_at(dir: &Path, listen: SocketAddr) -> Relay {
     let mut config = RelayConfig::for_tests(dir);
     config.listen = listen;
     config.lose_acks = true;
+    Relay::start(config).await.unwrap()
+}
+
+/// The operator's rooms: names, with a key or none.
+pub fn rooms(rooms: &[(&str, Option<&str>)]) -> Vec<RoomConfig> {
+    rooms
+        .iter()
+        .map(|(name, key)| RoomConfig {
+            name: name.to_string(),
+            key: key.map(Into::into),
+            archived: false,
+        })
+        .collect()
+}
+
+/// A relay with these operator rooms (besides the default room).
+pub async fn relay_with_rooms(
+    dir: &Path,
+    listen: SocketAddr,
+    configured: &[(&str, Option<&str>)],
+    lose_acks: bool,
+) -> Relay {
+    let mut config = RelayConfig::for_tests(dir);
+    config.listen = listen;
+    config.rooms = rooms(configured);
+    config.lose_acks = lose_acks;
     Relay::start(config).await.unwrap()
 }
 
@@ -99,7 +123,8 @@ pub async fn nothing_more(events: &mut Events, quiet: Duration, what: &str) {
     assert!(more.is_err(), "{what}: {more:?}");
 }
 
-/// Asserts that the connection state does not change within `quiet`.
+/// Asserts that the connection state does not change within `quiet`, and no room is
+/// welcomed again.
 pub async fn status_stays(events: &mut Events, quiet: Duration, what: &str) {
     let change = tokio::time::timeout(quiet, async {
         loop {
@@ -118,6 +143,16 @@ pub fn is_connected(e: &Event) -> bool {
     matches!(e, Event::Status(Status::Connected))
 }
 
+/// The room reached this status.
+pub fn room_status(room: &str, status: RoomStatus) -> impl Fn(&Event) -> bool + '_ {
+    move |e| matches!(e, Event::RoomStatus { room: r, status: s } if r == room && *s == status)
+}
+
+/// The room was joined.
+pub fn is_joined(room: &str) -> impl Fn(&Event) -> bool + '_ {
+    room_status(room, RoomStatus::Joined)
+}
+
 pub fn acks(n: usize) -> impl FnMut(&Event) -> bool {
     let mut seen = 0;
     move |e| {
@@ -126,15 +161,51 @@ pub fn acks(n: usize) -> impl FnMut(&Event) -> bool {
     }
 }
 
+/// A message with this text, in any room.
 pub fn is_text(text: &str) -> impl Fn(&Event) -> bool + '_ {
-    move |e| matches!(e, Event::Room(RoomEvent { kind: EventKind::Message { text: t, .. }, .. }) if t == text)
+    move |e| matches!(e, Event::Room { event: RoomEvent { kind: EventKind::Message { text: t, .. }, .. }, .. } if t == text)
 }
 
-pub fn room_seqs(events: &[Event]) -> Vec<Seq> {
+/// Collects events until a message with each of `texts` has been seen (in any order,
+/// in any room).
+pub async fn until_texts(events: &mut Events, what: &str, texts: &[String]) -> Vec<Event> {
+    let mut missing: Vec<String> = texts.to_vec();
+    until(events, what, |e| {
+        missing.retain(|t| !is_text(t)(e));
+        missing.is_empty()
+    })
+    .await
+}
+
+/// The seqs of the room events reported for `room`, in the order reported.
+pub fn seqs_in(events: &[Event], room: &str) -> Vec<Seq> {
     events
         .iter()
         .filter_map(|e| match e {
-            Event::Room(ev) => Some(ev.seq),
+            Event::Room { room: r, event } if r == room => Some(event.seq),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The seqs reported for the default room.
+pub fn room_seqs(events: &[Event]) -> Vec<Seq> {
+    seqs_in(events, ROOM)
+}
+
+/// The texts of messages reported for `room`, in the order reported.
+pub fn texts_of(events: &[Event], room: &str) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Room {
+                room: r,
+                event:
+                    RoomEvent {
+                        kind: EventKind::Message { text, .. },
+                        ..
+                    },
+            } if r == room => Some(text.clone()),
             _ => None,
         })
         .collect()
@@ -154,217 +225,43 @@ pub fn through_serde(state: &EngineState) -> EngineState {
     serde_json::from_slice(&serde_json::to_vec(state).unwrap()).unwrap()
 }
 
-pub fn hello(name: &str, resume_after: Option<Seq>) -> Hello {
-    Hello {
-        version: PROTOCOL_VERSION,
-        name: name.into(),
-        install: InstallId::random(),
-        room_key: None,
-        resume_after,
-    }
+pub fn hello(name: &str) -> Hello {
+    Hello::new(name, InstallId::random())
 }
 
-/// The relay's whole log, read by a fresh client resuming from 0.
+/// The whole log of the invite's room, read by a fresh client resuming from 0.
 pub async fn relay_log(invite: &Invite) -> Vec<RoomEvent> {
-    let mut hello = hello("Archivio", Some(0));
-    hello.room_key = invite.room_key.clone();
-    let (mut conn, welcome) = net::open(invite, hello).await.unwrap();
+    let (mut conn, _, welcome) = net::open(invite, hello("Archivio"), Some(0)).await.unwrap();
     let mut log = welcome.backlog;
     // Events beyond the welcome frame follow as frames, up to our own join.
     loop {
         match tokio::time::timeout(Duration::from_secs(5), conn.read::<ServerFrame>()).await {
-            Ok(Ok(ServerFrame::Event(e))) => {
-                if matches!(&e.kind, EventKind::Joined { name } if name == "Archivio") {
+            Ok(Ok(ServerFrame::Event { event, .. })) => {
+                if matches!(&event.kind, EventKind::Joined { name } if name == "Archivio") {
                     break;
                 }
-                log.push(e);
+                log.push(event);
             }
             Ok(Ok(_)) => {}
             other => panic!("reading the log: {other:?}"),
         }
     }
-    let _ = conn.write(&ClientFrame::Leave).await;
+    let _ = conn.write(&ClientFrame::Quit).await;
     log
-}
-
-/// Which datagrams a [`Forwarder`] lets through.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Pass {
-    /// Everything.
-    Both = 0,
-    /// Nothing: the relay went silent and hears nothing.
-    Neither = 1,
-    /// Only the client's datagrams: the relay gets them, its answers are lost.
-    ToRelayOnly = 2,
-}
-
-/// A loopback UDP forwarder between clients and a relay, which can drop datagrams.
-pub struct Forwarder {
-    pub addr: SocketAddr,
-    pass: Arc<AtomicU8>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Forwarder {
-    pub async fn start(relay: SocketAddr) -> Self {
-        let front = Arc::new(UdpSocket::bind(any_port()).await.unwrap());
-        let addr = front.local_addr().unwrap();
-        let pass = Arc::new(AtomicU8::new(Pass::Both as u8));
-        let task = tokio::spawn(forward(front, relay, pass.clone()));
-        Self { addr, pass, task }
-    }
-
-    pub fn pass(&self, pass: Pass) {
-        self.pass.store(pass as u8, Ordering::SeqCst);
-    }
-
-    /// The relay's invite, pointing at the forwarder.
-    pub fn invite(&self, relay: &Invite) -> Invite {
-        Invite {
-            port: self.addr.port(),
-            ..relay.clone()
-        }
-    }
-}
-
-impl Drop for Forwarder {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-async fn forward(front: Arc<UdpSocket>, relay: SocketAddr, pass: Arc<AtomicU8>) {
-    let mut upstream: HashMap<SocketAddr, Arc<UdpSocket>> = HashMap::new();
-    let mut returns = JoinSet::new();
-    let mut buf = vec![0u8; 65536];
-    loop {
-        let Ok((n, client)) = front.recv_from(&mut buf).await else {
-            return;
-        };
-        if pass.load(Ordering::SeqCst) == Pass::Neither as u8 {
-            continue;
-        }
-        let socket = match upstream.get(&client) {
-            Some(s) => s.clone(),
-            None => {
-                let s = Arc::new(UdpSocket::bind(any_port()).await.unwrap());
-                s.connect(relay).await.unwrap();
-                upstream.insert(client, s.clone());
-                let (front, pass, back) = (front.clone(), pass.clone(), s.clone());
-                returns.spawn(async move {
-                    let mut buf = vec![0u8; 65536];
-                    while let Ok(n) = back.recv(&mut buf).await {
-                        if pass.load(Ordering::SeqCst) == Pass::Both as u8 {
-                            let _ = front.send_to(&buf[..n], client).await;
-                        }
-                    }
-                });
-                s
-            }
-        };
-        let _ = socket.send(&buf[..n]).await;
-    }
-}
-
-/// A QUIC server that speaks just enough of the protocol to test the engine: it
-/// records each hello and answers with the frames (raw bytes) `script` returns for it,
-/// then keeps the connection open.
-pub struct FakeRelay {
-    pub invite: Invite,
-    pub hellos: Arc<Mutex<Vec<Hello>>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl FakeRelay {
-    pub fn start(script: impl Fn(&Hello) -> Vec<Bytes> + Send + Sync + 'static) -> Self {
-        let cert = certs::generate(&["127.0.0.1".into()]).unwrap();
-        let config = net::tls::server_config(cert.chain.clone(), cert.key()).unwrap();
-        let endpoint = quinn::Endpoint::server(config, any_port()).unwrap();
-        let invite = Invite {
-            host: "127.0.0.1".into(),
-            port: endpoint.local_addr().unwrap().port(),
-            fingerprint: Some(cert.fingerprint()),
-            room_key: None,
-        };
-        let hellos = Arc::new(Mutex::new(Vec::new()));
-        let script = Arc::new(script);
-        let recorded = hellos.clone();
-        let task = tokio::spawn(async move {
-            let mut sessions = JoinSet::new();
-            while let Some(incoming) = endpoint.accept().await {
-                let (script, recorded) = (script.clone(), recorded.clone());
-                sessions.spawn(async move {
-                    let Ok(connection) = incoming.await else {
-                        return;
-                    };
-                    let Ok(mut conn) = net::Conn::accept(connection.clone()).await else {
-                        return;
-                    };
-                    let Ok(ClientFrame::Hello(hello)) = conn.read::<ClientFrame>().await else {
-                        return;
-                    };
-                    recorded.lock().unwrap().push(hello.clone());
-                    for frame in script(&hello) {
-                        if conn.write_encoded(&frame).await.is_err() {
-                            return;
-                        }
-                    }
-                    connection.closed().await;
-                });
-            }
-        });
-        Self {
-            invite,
-            hellos,
-            task,
-        }
-    }
-
-    pub fn hellos(&self) -> Vec<Hello> {
-        self.hellos.lock().unwrap().clone()
-    }
-}
-
-impl Drop for FakeRelay {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-/// A frame no client can decode: a variant tag no `ServerFrame` has.
-pub fn undecodable_frame() -> Bytes {
-    Bytes::from_static(&[0, 0, 0, 1, 200])
-}
-
-pub fn encoded(frame: &ServerFrame) -> Bytes {
-    common::codec::encode(frame).unwrap()
-}
-
-pub fn joined_event(seq: Seq) -> RoomEvent {
-    RoomEvent {
-        seq,
-        at_ms: 0,
-        kind: EventKind::Joined {
-            name: format!("n{seq}"),
-        },
-    }
-}
-
-pub fn fake_welcome(last_seq: Seq, backlog: Vec<RoomEvent>) -> ServerFrame {
-    ServerFrame::Welcome(Welcome {
-        name: "Anna".into(),
-        members: vec!["Anna".into()],
-        online: 1,
-        members_as_of: last_seq,
-        backlog,
-        last_seq,
-        gap: false,
-        rate: RateLimit::default(),
-    })
 }
 
 /// Sends a command; the engine must be running.
 pub fn send(engine: &Engine, command: Command) {
     assert!(engine.send(command), "the engine stopped");
+}
+
+/// Sends a text to a room.
+pub fn say(engine: &Engine, room: &str, text: impl Into<String>) {
+    send(
+        engine,
+        Command::Send {
+            room: room.into(),
+            text: text.into(),
+        },
+    );
 }

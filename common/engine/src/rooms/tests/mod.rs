@@ -214,6 +214,16 @@ fn a_taken_name_is_tried_again_with_the_next_name() {
     assert!(t.joins().is_empty(), "from the next connection on");
     t.reconnect();
     assert_eq!(t.joins(), vec![(s("a"), None)]);
+    // Asked to join while it waits for the next connection: joined now.
+    t.frame(ServerFrame::JoinRefused {
+        room: s("a"),
+        reason: JoinRefusal::NameTaken,
+    });
+    t.rooms.renamed(&mut t.fx);
+    t.events();
+    t.rooms.join("a", None, &mut t.fx);
+    assert_eq!(statuses(&t.events()), vec![(s("a"), RoomStatus::Joining)]);
+    assert_eq!(t.joins(), vec![(s("a"), None)]);
 }
 
 #[test]
