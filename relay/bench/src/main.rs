@@ -277,3 +277,28 @@ fn utc_minute() -> String {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn relay_env_is_key_equals_value() {
+        assert_eq!(
+            parse_env("MALLOC_ARENA_MAX=2"),
+            Ok(("MALLOC_ARENA_MAX".into(), "2".into()))
+        );
+        assert_eq!(parse_env("A=b=c"), Ok(("A".into(), "b=c".into())));
+        assert!(parse_env("NOEQUALS").is_err());
+    }
+
+    #[test]
+    fn the_school_asks_the_relay_for_open_rooms() {
+        let cli = Cli::parse_from(["piazza-bench", "--scenarios", "school", "--big-room", "0"]);
+        assert_eq!(cli.scenarios, vec![Scenario::School]);
+        assert_eq!(cli.school_shape().rooms(), 1001);
+        Cli::command().debug_assert();
+    }
+}

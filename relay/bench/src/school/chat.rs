@@ -105,3 +105,28 @@ impl SplitMix {
         (z >> 11) as f64 / (1u64 << 53) as f64
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::SplitMix;
+
+    #[test]
+    fn units_are_in_range_and_reproducible() {
+        let (mut a, mut b) = (SplitMix(7), SplitMix(7));
+        for _ in 0..10_000 {
+            let u = a.unit();
+            assert!((0.0..1.0).contains(&u));
+            assert_eq!(u.to_bits(), b.unit().to_bits());
+        }
+        assert_ne!(SplitMix(7).unit().to_bits(), SplitMix(8).unit().to_bits());
+    }
+
+    /// The gaps `chat` draws average 1 / rate, so a room posts at its rate.
+    #[test]
+    fn exponential_gaps_average_the_rate() {
+        let mut rng = SplitMix(42);
+        let (rate, n) = (2.0, 200_000);
+        let mean = (0..n).map(|_| -(1.0 - rng.unit()).ln() / rate).sum::<f64>() / n as f64;
+        assert!((mean - 1.0 / rate).abs() < 0.01 / rate, "mean gap {mean}");
+    }
+}

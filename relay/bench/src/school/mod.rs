@@ -259,3 +259,46 @@ pub async fn run(cli: &Cli, relay: &Target) -> Result<()> {
 }
 
 const MIB: f64 = 1024.0 * 1024.0;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(classes: usize, big: usize) -> Shape {
+        Shape {
+            classes,
+            class_size: 10,
+            big,
+            member_period: 5.0,
+            big_rate: 2.0,
+            step_secs: 20.0,
+            steps: 1,
+            ramp: 2.0,
+            start: 1.0,
+        }
+    }
+
+    #[test]
+    fn rooms_count_the_default_room_and_the_large_one() {
+        assert_eq!(shape(1000, 1000).rooms(), 1002);
+        assert_eq!(shape(1000, 0).rooms(), 1001);
+        assert_eq!(fill::class_room(7), "class-0007");
+        assert_ne!(fill::class_room(7), fill::BIG_ROOM);
+    }
+
+    #[test]
+    fn losses_never_go_negative() {
+        let k = KindResult {
+            expected: 10,
+            received: 12,
+            ..KindResult::default()
+        };
+        assert_eq!(k.losses(), 0);
+        let k = KindResult {
+            expected: 10,
+            received: 7,
+            ..KindResult::default()
+        };
+        assert_eq!(k.losses(), 3);
+    }
+}
