@@ -122,9 +122,9 @@ pub async fn run(cli: &Cli, relay: &Target, receivers: usize) -> Result<()> {
             result.p50_ms,
             result.p99_ms,
             result.max_ms,
-            cpu.relay,
-            cpu.load,
-            cpu.others
+            result.cpu.relay,
+            result.cpu.load,
+            result.cpu.others
         );
         if let Some(e) = sender_lost {
             println!("a sender lost its connection ({e:#}): the relay fell behind");

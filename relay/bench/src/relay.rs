@@ -151,35 +151,42 @@ pub fn process_cpu_time(pid: &str) -> Option<Duration> {
     Some(Duration::from_millis(ticks * 10))
 }
 
-/// CPU time every core of the machine spent busy (user, nice, system, irq, softirq)
-/// and the time the hypervisor stole from it, from `/proc/stat`.
-pub fn machine_cpu() -> Option<(Duration, Duration)> {
+/// CPU time the machine spent busy (user, nice, system, irq, softirq) and the time the
+/// hypervisor stole from it, from `/proc/stat`: all cores together first, then each
+/// core (`cpu0`, `cpu1`, …) in order.
+pub fn machine_cpu() -> Option<Vec<(Duration, Duration)>> {
     let stat = std::fs::read_to_string("/proc/stat").ok()?;
-    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
-    let f: Vec<u64> = line
-        .split_whitespace()
-        .skip(1)
-        .map(|v| v.parse().unwrap_or(0))
+    let readings: Vec<_> = stat
+        .lines()
+        .take_while(|l| l.starts_with("cpu"))
+        .filter_map(|line| {
+            let f: Vec<u64> = line
+                .split_whitespace()
+                .skip(1)
+                .map(|v| v.parse().unwrap_or(0))
+                .collect();
+            // user nice system idle iowait irq softirq steal, in ticks of 1/100 s.
+            let busy = f.first()? + f.get(1)? + f.get(2)? + f.get(5)? + f.get(6)?;
+            Some((
+                Duration::from_millis(busy * 10),
+                Duration::from_millis(f.get(7)? * 10),
+            ))
+        })
         .collect();
-    // user nice system idle iowait irq softirq steal, in ticks of 1/100 s.
-    let busy = f.first()? + f.get(1)? + f.get(2)? + f.get(5)? + f.get(6)?;
-    Some((
-        Duration::from_millis(busy * 10),
-        Duration::from_millis(f.get(7)? * 10),
-    ))
+    (!readings.is_empty()).then_some(readings)
 }
 
 /// CPU readings at one moment: the relay's, the load's, the machine's.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct CpuMark {
     relay: Option<Duration>,
     load: Option<Duration>,
-    machine: Option<(Duration, Duration)>,
+    machine: Option<Vec<(Duration, Duration)>>,
     at: std::time::Instant,
 }
 
 /// Shares of one core (100 = a whole core) between two marks.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct CpuShares {
     pub relay: f64,
     pub load: f64,
@@ -187,6 +194,15 @@ pub struct CpuShares {
     pub others: f64,
     /// Time the hypervisor ran someone else on our cores.
     pub steal: f64,
+    /// How busy each core was (anything on it, ours included), `cpu0` first.
+    pub cores: Vec<f64>,
+}
+
+impl CpuShares {
+    /// How busy core `n` was (NaN if unknown).
+    pub fn core(&self, n: usize) -> f64 {
+        self.cores.get(n).copied().unwrap_or(f64::NAN)
+    }
 }
 
 impl CpuMark {
@@ -209,13 +225,29 @@ impl CpuMark {
             _ => f64::NAN,
         };
         let (relay_pct, load) = (pct(self.relay, now.relay), pct(self.load, now.load));
-        let busy = pct(self.machine.map(|m| m.0), now.machine.map(|m| m.0));
-        let others = busy - relay_pct.max(0.0) - load;
+        let reading = |m: &Option<Vec<(Duration, Duration)>>, i: usize| {
+            m.as_ref().and_then(|m| m.get(i).copied())
+        };
+        let busy = |i| {
+            pct(
+                reading(&self.machine, i).map(|m| m.0),
+                reading(&now.machine, i).map(|m| m.0),
+            )
+        };
+        let others = busy(0) - relay_pct.max(0.0) - load;
+        let cores = now
+            .machine
+            .as_ref()
+            .map_or(0, |m| m.len().saturating_sub(1));
         CpuShares {
             relay: relay_pct,
             load,
             others: others.max(0.0),
-            steal: pct(self.machine.map(|m| m.1), now.machine.map(|m| m.1)),
+            steal: pct(
+                reading(&self.machine, 0).map(|m| m.1),
+                reading(&now.machine, 0).map(|m| m.1),
+            ),
+            cores: (1..=cores).map(busy).collect(),
         }
     }
 }

@@ -11,8 +11,10 @@
 //! stopping at the first step that falls behind (a loss, a member dropped, or p99 over
 //! 100 ms in either kind of room). Per step: deliveries/s and latency p50/p99/max per
 //! kind of room (send → receive, the sender's own copy included, as it is a delivery),
-//! losses, the relay's and the load's CPU share of their cores, the relay's RSS, and how
-//! late the load posted (a late load is a load-limited step).
+//! losses, the relay's and the load's CPU share of their cores, what else ran on each
+//! of those two cores, the relay's RSS, and how late the load posted. A step that falls
+//! behind is put down to the load (its core ≥ 90% or its posts late), the relay (its
+//! core ≥ 90%) or the machine (other processes took ≥ 25% of either core).
 
 pub mod chat;
 pub mod fill;
@@ -44,6 +46,10 @@ const DRAIN_SECS: f64 = 2.0;
 /// p99 (ms) is called load-limited.
 const LOAD_BUSY_PCT: f64 = 90.0;
 const LOAD_LATE_MS: f64 = 10.0;
+/// A step that falls behind while other processes (not the relay, not the load) took
+/// this much (%) of the relay's or the load's core is called machine-limited: neither
+/// of ours had its core to itself.
+const OTHERS_ON_CORE_PCT: f64 = 25.0;
 
 /// The kind of a room; indexes the recorders.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -226,17 +232,32 @@ pub async fn run(cli: &Cli, relay: &Target) -> Result<()> {
         let behind =
             losses > 0 || dropped > 0 || class.p99_ms > P99_LIMIT_MS || big.p99_ms > P99_LIMIT_MS;
         let load_limited = load_cpu >= LOAD_BUSY_PCT || late_p99 > LOAD_LATE_MS;
-        let limited_by = match (behind, load_limited) {
-            (_, true) => "load",
-            (true, false) if relay_cpu >= LOAD_BUSY_PCT => "relay",
-            (true, false) => "unclear",
-            (false, false) => "none",
+        // What else ran on each of our two cores (other engineers' builds and tests).
+        let (relay_core, load_core) = (cpu.core(cli.relay_cpu), cpu.core(cli.load_cpu));
+        let relay_core_others = (relay_core - relay_cpu).max(0.0);
+        let load_core_others = (load_core - load_cpu).max(0.0);
+        let limited_by = if !behind && !load_limited {
+            "none"
+        } else if load_cpu >= LOAD_BUSY_PCT {
+            "load"
+        } else if behind && relay_cpu >= LOAD_BUSY_PCT {
+            "relay"
+        } else if relay_core_others >= OTHERS_ON_CORE_PCT || load_core_others >= OTHERS_ON_CORE_PCT
+        {
+            "machine"
+        } else if load_limited {
+            "load"
+        } else {
+            "unclear"
         };
+        println!(
+            "        relay's core {relay_core:.0}% busy ({relay_core_others:.0}% others), load's core {load_core:.0}% busy ({load_core_others:.0}% others): limited by {limited_by}"
+        );
         if let Some(e) = &first_error {
             println!("{dropped} members could not post (the relay ended them); first: {e}");
         }
         println!(
-            "{{\"bench\":\"school\",\"classes\":{},\"class_size\":{},\"big\":{},\"joined\":{},\"factor\":{factor:.2},\"secs\":{secs},\"input_msgs_per_s\":{:.0},\"delivered_per_s\":{:.0},\"class\":{},\"big_room\":{},\"dropped\":{dropped},\"relay_cpu_pct\":{relay_cpu:.0},\"load_cpu_pct\":{load_cpu:.0},\"others_cpu_pct\":{:.0},\"steal_pct\":{:.0},\"idle_relay_cpu_pct\":{:.0},\"idle_load_cpu_pct\":{:.0},\"send_late_p99_ms\":{late_p99:.2},\"relay_rss_mib\":{rss:.0},\"rss_per_client_kib\":{per_client_kib:.1},\"fill_s\":{:.1},\"behind\":{behind},\"limited_by\":\"{limited_by}\"}}",
+            "{{\"bench\":\"school\",\"classes\":{},\"class_size\":{},\"big\":{},\"joined\":{},\"factor\":{factor:.2},\"secs\":{secs},\"input_msgs_per_s\":{:.0},\"delivered_per_s\":{:.0},\"class\":{},\"big_room\":{},\"dropped\":{dropped},\"relay_cpu_pct\":{relay_cpu:.0},\"load_cpu_pct\":{load_cpu:.0},\"others_cpu_pct\":{:.0},\"steal_pct\":{:.0},\"relay_core_busy_pct\":{relay_core:.0},\"load_core_busy_pct\":{load_core:.0},\"idle_relay_cpu_pct\":{:.0},\"idle_load_cpu_pct\":{:.0},\"send_late_p99_ms\":{late_p99:.2},\"relay_rss_mib\":{rss:.0},\"rss_per_client_kib\":{per_client_kib:.1},\"fill_s\":{:.1},\"behind\":{behind},\"limited_by\":\"{limited_by}\"}}",
             shape.classes,
             shape.class_size,
             shape.big,
