@@ -1,6 +1,6 @@
 //! A UDP socket that can be cut off for good: once [`Switch::cut`] is called nothing is
 //! sent from it and everything that arrives is dropped, as when a phone loses its
-//! network. The QUIC connections on it vanish without a close, a Leave or an ack; the
+//! network. The QUIC connections on it vanish without a close, a Quit or an ack; the
 //! relay sees only silence until its idle timeout.
 
 use std::{

@@ -4,8 +4,8 @@
 //! A few senders post at a modest rate for the whole churn, so that every member's queue
 //! sees traffic. Every `--round-secs` a round of `--round-clients` clients joins and reads
 //! the room; one `--round-secs` after the round started, a fraction of them
-//! (`--silent-fraction`) vanish silently (their UDP socket is cut: no close, no Leave, no
-//! ack ever again, see [`crate::blackhole`]) and the rest send Leave and close. After
+//! (`--silent-fraction`) vanish silently (their UDP socket is cut: no close, no Quit, no
+//! ack ever again, see [`crate::blackhole`]) and the rest send Quit and close. After
 //! `--rounds` rounds the senders leave and the relay is left alone for `--quiet-secs`.
 //! The relay's `VmRSS` is sampled every second throughout: start, peak, end of the quiet
 //! period and a timeline are printed as a table and a JSON line.
@@ -130,7 +130,7 @@ pub async fn run(cli: &Cli, relay: &Target) -> Result<()> {
         match r {
             Ok((mut s, n)) => {
                 sent += n;
-                let _ = s.writer.write(&ClientFrame::Leave).await;
+                let _ = s.writer.write(&ClientFrame::Quit).await;
                 s.writer.finish();
             }
             Err(e) => println!("a sender was lost during the churn: {e:#}"),
@@ -237,7 +237,7 @@ async fn round(
             continue;
         }
         leaving.push(async move {
-            let _ = writer.write(&ClientFrame::Leave).await;
+            let _ = writer.write(&ClientFrame::Quit).await;
             writer.finish();
             // The relay acknowledges what was sent and closes; the reader ends then.
             let left = tokio::time::timeout(Duration::from_secs(3), reader).await;

@@ -1,5 +1,6 @@
 //! The load's clients. Every client opens its session through `net::Dialer` (the one
-//! client handshake); a few hundred share a client endpoint, each endpoint on its own
+//! client handshake) and joins one room with `Dialer::open_room` (the invite's room
+//! unless told another); a few hundred share a client endpoint, each endpoint on its own
 //! big-buffer UDP socket. Also what the scenarios do with clients: fill a room with
 //! silent receivers, read frames, send timed messages at a fixed rate.
 
@@ -17,7 +18,9 @@ use bytes::BytesMut;
 use common::{
     codec,
     invite::Invite,
-    protocol::{ClientFrame, ClientMsgId, EventKind, Hello, InstallId, RoomEvent, ServerFrame},
+    protocol::{
+        ClientFrame, ClientMsgId, EventKind, Hello, InstallId, Join, RoomEvent, RoomId, ServerFrame,
+    },
 };
 use net::{Dialer, FrameReader, FrameWriter};
 
@@ -29,15 +32,14 @@ pub const TEXT_BYTES: usize = 100;
 /// How the load's clients present themselves.
 #[derive(Clone, Copy, Debug)]
 pub struct ClientOpts {
-    /// The hello's protocol version (2 loads the relay of protocol v2).
-    pub hello_version: u16,
     /// A QUIC idle timeout other than `net`'s (the relay uses the shorter of the two).
     pub idle_timeout: Option<Duration>,
 }
 
-/// One client session, split for a reader task and a writer.
+/// One client session in one room, split for a reader task and a writer.
 pub struct Client {
     pub conn: quinn::Connection,
+    pub room: RoomId,
     pub reader: FrameReader,
     pub writer: FrameWriter,
     pub install: InstallId,
@@ -48,7 +50,7 @@ pub struct Client {
 pub struct Endpoints {
     dialers: Vec<Dialer>,
     next: usize,
-    opts: ClientOpts,
+    room: String,
     room_key: Option<String>,
 }
 
@@ -106,28 +108,40 @@ impl Endpoints {
         Ok(Self {
             dialers,
             next: 0,
-            opts,
+            room: invite.room_name().to_owned(),
             room_key: invite.room_key.clone(),
         })
     }
 
-    /// Opens a session on the next endpoint.
+    /// Opens a session on the next endpoint, in the invite's room.
     pub fn join(&mut self, name: String) -> impl Future<Output = Result<Client>> + 'static {
+        let join = Join {
+            room: self.room.clone(),
+            key: self.room_key.clone(),
+            resume_after: None,
+        };
+        self.join_room(name, join)
+    }
+
+    /// Opens a session on the next endpoint, in the room `join` names.
+    pub fn join_room(
+        &mut self,
+        name: String,
+        join: Join,
+    ) -> impl Future<Output = Result<Client>> + 'static {
         let dialer = self.dialers[self.next % self.dialers.len()].clone();
         self.next += 1;
         let install = InstallId::random();
-        let hello = Hello {
-            version: self.opts.hello_version,
-            name,
-            install,
-            room_key: self.room_key.clone(),
-            resume_after: None,
-        };
+        let hello = Hello::new(name, install);
         async move {
-            let (conn, _welcome) = dialer.open(hello).await.map_err(|p| anyhow!("{p}"))?;
+            let (conn, _ready, welcome) = dialer
+                .open_room(hello, join)
+                .await
+                .map_err(|p| anyhow!("{p}"))?;
             let (conn, reader, writer) = conn.into_parts();
             Ok(Client {
                 conn,
+                room: welcome.room,
                 reader,
                 writer,
                 install,
@@ -139,6 +153,7 @@ impl Endpoints {
 
 /// The sending half of a client.
 pub struct Sender {
+    pub room: RoomId,
     pub writer: FrameWriter,
     pub install: InstallId,
     pub counter: u64,
@@ -149,6 +164,7 @@ impl Sender {
     pub fn next_send(&mut self, text: String) -> Result<bytes::Bytes> {
         self.counter += 1;
         Ok(codec::encode(&ClientFrame::Send {
+            room: self.room,
             id: ClientMsgId {
                 install: self.install,
                 counter: self.counter,
@@ -182,10 +198,14 @@ pub async fn receive(
     while let Ok(frame) = reader.next::<ServerFrame>().await {
         if let (
             Some(rec),
-            ServerFrame::Event(RoomEvent {
-                kind: EventKind::Message { text, .. },
+            ServerFrame::Event {
+                event:
+                    RoomEvent {
+                        kind: EventKind::Message { text, .. },
+                        ..
+                    },
                 ..
-            }),
+            },
         ) = (&recorder, frame)
         {
             if let Some((step, latency)) = parse_text(&text, base) {
@@ -274,6 +294,7 @@ pub async fn room(
 pub async fn sender(eps: &mut Endpoints, name: String, base: Instant) -> Result<Sender> {
     let Client {
         conn,
+        room,
         reader,
         writer,
         install,
@@ -281,6 +302,7 @@ pub async fn sender(eps: &mut Endpoints, name: String, base: Instant) -> Result<
     } = eps.join(name).await?;
     tokio::task::spawn_local(receive(reader, conn, base, None));
     Ok(Sender {
+        room,
         writer,
         install,
         counter,

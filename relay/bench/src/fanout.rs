@@ -14,7 +14,7 @@ use hdrhistogram::Histogram;
 use crate::{
     client::{all, full_room, send_at, TEXT_BYTES},
     record::{max_ms, ms, Recorder},
-    relay::{cpu_share, process_cpu_time, Target},
+    relay::{CpuMark, CpuShares, Target},
     Cli,
 };
 
@@ -30,6 +30,7 @@ struct StepResult {
     p50_ms: f64,
     p99_ms: f64,
     max_ms: f64,
+    cpu: CpuShares,
 }
 
 impl StepResult {
@@ -57,15 +58,22 @@ pub async fn run(cli: &Cli, relay: &Target, receivers: usize) -> Result<()> {
         cli.senders
     );
     println!(
-        "{:>10} {:>14} {:>8} {:>9} {:>9} {:>9} {:>10} {:>9}",
-        "msgs/s in", "delivered/s", "losses", "p50 ms", "p99 ms", "max ms", "relay CPU", "load CPU"
+        "{:>10} {:>14} {:>8} {:>9} {:>9} {:>9} {:>10} {:>9} {:>7}",
+        "msgs/s in",
+        "delivered/s",
+        "losses",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "relay CPU",
+        "load CPU",
+        "others"
     );
     let mut rate = (cli.start_delivered / receivers as f64).max(10.0);
     let mut best: Option<StepResult> = None;
     for step in 0..MAX_STEPS {
         let per_sender = rate / senders.len() as f64;
-        let cpu_before = relay.cpu_time();
-        let load_before = process_cpu_time("self");
+        let mark = CpuMark::now(relay);
         let mut sent = 0;
         let sends: Vec<_> = senders
             .drain(..)
@@ -85,8 +93,7 @@ pub async fn run(cli: &Cli, relay: &Target, receivers: usize) -> Result<()> {
                 }
             }
         }
-        let relay_cpu = cpu_share(cpu_before, relay.cpu_time(), cli.step_secs);
-        let load_cpu = cpu_share(load_before, process_cpu_time("self"), cli.step_secs);
+        let cpu = mark.since(relay);
         // Let the step's last messages arrive.
         tokio::time::sleep(Duration::from_secs(2)).await;
         let result = {
@@ -104,18 +111,20 @@ pub async fn run(cli: &Cli, relay: &Target, receivers: usize) -> Result<()> {
                 p50_ms: ms(h, 0.5),
                 p99_ms: ms(h, 0.99),
                 max_ms: max_ms(h),
+                cpu,
             }
         };
         println!(
-            "{:>10.0} {:>14.0} {:>8} {:>9.2} {:>9.2} {:>9.2} {:>10} {:>9}",
+            "{:>10.0} {:>14.0} {:>8} {:>9.2} {:>9.2} {:>9.2} {:>9.0}% {:>8.0}% {:>6.0}%",
             result.rate,
             result.delivered_per_s,
             result.losses,
             result.p50_ms,
             result.p99_ms,
             result.max_ms,
-            relay_cpu,
-            load_cpu
+            result.cpu.relay,
+            result.cpu.load,
+            result.cpu.others
         );
         if let Some(e) = sender_lost {
             println!("a sender lost its connection ({e:#}): the relay fell behind");
@@ -129,8 +138,8 @@ pub async fn run(cli: &Cli, relay: &Target, receivers: usize) -> Result<()> {
     }
     match best {
         Some(b) => println!(
-            "{{\"bench\":\"fanout\",\"receivers\":{receivers},\"senders\":{},\"delivered_per_s\":{:.0},\"input_msgs_per_s\":{:.0},\"p50_ms\":{:.2},\"p99_ms\":{:.2},\"max_ms\":{:.2},\"losses\":{}}}",
-            cli.senders, b.delivered_per_s, b.rate, b.p50_ms, b.p99_ms, b.max_ms, b.losses
+            "{{\"bench\":\"fanout\",\"receivers\":{receivers},\"senders\":{},\"delivered_per_s\":{:.0},\"input_msgs_per_s\":{:.0},\"p50_ms\":{:.2},\"p99_ms\":{:.2},\"max_ms\":{:.2},\"losses\":{},\"relay_cpu_pct\":{:.0},\"load_cpu_pct\":{:.0},\"others_cpu_pct\":{:.0}}}",
+            cli.senders, b.delivered_per_s, b.rate, b.p50_ms, b.p99_ms, b.max_ms, b.losses, b.cpu.relay, b.cpu.load, b.cpu.others
         ),
         None => println!("{{\"bench\":\"fanout\",\"receivers\":{receivers},\"error\":\"fell behind at the first step\"}}"),
     }

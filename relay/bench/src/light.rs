@@ -12,7 +12,7 @@ use anyhow::Result;
 use crate::{
     client::{all, full_room, send_at, ClientOpts},
     record::{max_ms, ms, Recorder},
-    relay::Target,
+    relay::{CpuMark, Target},
 };
 
 const RECEIVERS: usize = 100;
@@ -26,6 +26,7 @@ pub async fn run(relay: &Target, opts: ClientOpts) -> Result<()> {
     let base = Instant::now();
     let recorder = Rc::new(RefCell::new(Recorder::default()));
     let mut senders = full_room(&invite, opts, RECEIVERS, SENDERS, base, &recorder).await?;
+    let mark = CpuMark::now(relay);
     let sends: Vec<_> = senders
         .drain(..)
         .map(|s| send_at(s, RATE / SENDERS as f64, SECS, 0, base))
@@ -34,6 +35,7 @@ pub async fn run(relay: &Target, opts: ClientOpts) -> Result<()> {
     for r in all(sends).await {
         sent += r?.1;
     }
+    let cpu = mark.since(relay);
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rec = recorder.borrow();
     let Some(s) = rec.steps.first() else {
@@ -48,7 +50,12 @@ pub async fn run(relay: &Target, opts: ClientOpts) -> Result<()> {
     println!("\nlight load: {RECEIVERS} receivers, {RATE} msgs/s for {SECS} s");
     println!("p50 {p50:.3} ms, p99 {p99:.3} ms, max {max:.3} ms, losses {losses}");
     println!(
-        "{{\"bench\":\"light\",\"receivers\":{RECEIVERS},\"input_msgs_per_s\":{RATE},\"p50_ms\":{p50:.3},\"p99_ms\":{p99:.3},\"max_ms\":{max:.3},\"losses\":{losses}}}"
+        "relay CPU {:.0}%, load CPU {:.0}%, others {:.0}% (of one core)",
+        cpu.relay, cpu.load, cpu.others
+    );
+    println!(
+        "{{\"bench\":\"light\",\"receivers\":{RECEIVERS},\"input_msgs_per_s\":{RATE},\"p50_ms\":{p50:.3},\"p99_ms\":{p99:.3},\"max_ms\":{max:.3},\"losses\":{losses},\"relay_cpu_pct\":{:.0},\"load_cpu_pct\":{:.0},\"others_cpu_pct\":{:.0}}}",
+        cpu.relay, cpu.load, cpu.others
     );
     Ok(())
 }

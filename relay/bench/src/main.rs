@@ -12,7 +12,7 @@
 //!   room, reading, sending at a rate.
 //! - [`blackhole`]: client sockets that can be cut off, for clients that vanish silently.
 //! - [`record`]: receipts and latency histograms.
-//! - [`fanout`], [`light`], [`scale`], [`churn`]: one module per scenario.
+//! - [`fanout`], [`light`], [`scale`], [`churn`], [`school`]: one module per scenario.
 
 mod blackhole;
 mod churn;
@@ -22,17 +22,17 @@ mod light;
 mod record;
 mod relay;
 mod scale;
+mod school;
 
 use std::{path::PathBuf, time::Duration};
 
 use anyhow::{bail, Result};
 use clap::{Parser, ValueEnum};
 use client::ClientOpts;
-use common::protocol::PROTOCOL_VERSION;
 use relay::{RelayProcess, StartOpts, Target};
 
 /// Load a Piazza relay: fan-out, light-load latency, connection scale, memory through
-/// churn with clients that vanish silently.
+/// churn with clients that vanish silently, many rooms at a human rate (school).
 #[derive(Parser, Debug)]
 #[command(name = "piazza-bench", version)]
 pub struct Cli {
@@ -42,7 +42,7 @@ pub struct Cli {
     /// With --invite: the relay's pid, so its CPU and memory can be read.
     #[arg(long, requires = "invite")]
     relay_pid: Option<u32>,
-    /// Scenarios to run (churn is not in the default set: it takes ~2 min).
+    /// Scenarios to run (churn and school are not in the default set: they take minutes).
     #[arg(long, value_delimiter = ',', default_value = "fanout,light,scale")]
     scenarios: Vec<Scenario>,
     /// Receivers in the room for the fan-out scenario.
@@ -84,6 +84,34 @@ pub struct Cli {
     /// Churn: senders that post during the churn.
     #[arg(long, default_value_t = 4)]
     churn_senders: usize,
+    /// School: class rooms.
+    #[arg(long, default_value_t = 1000)]
+    classes: usize,
+    /// School: members of each class room.
+    #[arg(long, default_value_t = 10)]
+    class_size: usize,
+    /// School: members of the one large room (0: none).
+    #[arg(long, default_value_t = 1000)]
+    big_room: usize,
+    /// School: each class member posts once every this many seconds on average.
+    #[arg(long, default_value_t = 5.0)]
+    member_period_secs: f64,
+    /// School: messages per second in the large room, all members together.
+    #[arg(long, default_value_t = 2.0)]
+    big_room_rate: f64,
+    /// School: seconds each step lasts.
+    #[arg(long, default_value_t = 20.0)]
+    school_step_secs: f64,
+    /// School: steps (1: the human rate only; more: a ramp to find the limit).
+    #[arg(long, default_value_t = 1)]
+    school_steps: usize,
+    /// School: factor on every room's rate between steps.
+    #[arg(long, default_value_t = 2.0)]
+    school_ramp: f64,
+    /// School: the first step's rates as a factor of the human rate (below 1 finds a
+    /// limit under it).
+    #[arg(long, default_value_t = 1.0)]
+    school_start: f64,
     /// Core the started relay is pinned to.
     #[arg(long, default_value_t = 0)]
     relay_cpu: usize,
@@ -97,13 +125,13 @@ pub struct Cli {
     /// MALLOC_ARENA_MAX=2.
     #[arg(long = "relay-env", value_parser = parse_env)]
     relay_env: Vec<(String, String)>,
+    /// An extra argument for the started relay (repeatable), after the bench's own.
+    #[arg(long = "relay-arg", allow_hyphen_values = true)]
+    relay_args: Vec<String>,
     /// The clients' QUIC idle timeout in seconds instead of `net`'s (the relay uses the
-    /// shorter of its own and the client's): 30 is what clients of protocol v2 used.
+    /// shorter of its own and the client's).
     #[arg(long)]
     client_idle_secs: Option<u64>,
-    /// The hello's protocol version (2 loads a relay of protocol v2).
-    #[arg(long, hide = true, default_value_t = PROTOCOL_VERSION)]
-    hello_version: u16,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq)]
@@ -112,6 +140,7 @@ enum Scenario {
     Light,
     Scale,
     Churn,
+    School,
 }
 
 fn parse_env(s: &str) -> Result<(String, String), String> {
@@ -123,7 +152,6 @@ fn parse_env(s: &str) -> Result<(String, String), String> {
 impl Cli {
     fn client_opts(&self) -> ClientOpts {
         ClientOpts {
-            hello_version: self.hello_version,
             idle_timeout: self.client_idle_secs.map(Duration::from_secs),
         }
     }
@@ -140,14 +168,34 @@ impl Cli {
         }
     }
 
+    fn school_shape(&self) -> school::Shape {
+        school::Shape {
+            classes: self.classes,
+            class_size: self.class_size,
+            big: self.big_room,
+            member_period: self.member_period_secs,
+            big_rate: self.big_room_rate,
+            step_secs: self.school_step_secs,
+            steps: self.school_steps,
+            ramp: self.school_ramp,
+            start: self.school_start,
+        }
+    }
+
     /// A fresh relay for one measurement, or the one given.
     fn target(&self) -> Result<Target> {
+        self.target_with(&[])
+    }
+
+    /// Like [`Cli::target`], the started relay given `args` too.
+    fn target_with(&self, args: &[String]) -> Result<Target> {
         Ok(match &self.invite {
             Some(i) => Target::Given(i.parse()?, self.relay_pid),
             None => Target::Started(RelayProcess::start(&StartOpts {
                 bin: self.relay_bin.clone(),
                 cpu: self.relay_cpu,
                 env: self.relay_env.clone(),
+                args: args.iter().chain(&self.relay_args).cloned().collect(),
             })?),
         })
     }
@@ -161,9 +209,13 @@ fn main() -> Result<()> {
     if cli.round_clients == 0 || cli.round_secs <= 0.0 {
         bail!("--round-clients and --round-secs must be positive");
     }
+    if cli.member_period_secs <= 0.0 || cli.school_step_secs <= 0.0 {
+        bail!("--member-period-secs and --school-step-secs must be positive");
+    }
     println!(
-        "piazza-bench {} — relay {}, load on core {}",
+        "piazza-bench {} (load average {}) — relay {}, load on core {}",
         utc_minute(),
+        relay::loadavg(),
         match &cli.invite {
             Some(i) => format!("at {i}"),
             None => format!("started on core {} (taskset)", cli.relay_cpu),
@@ -192,6 +244,13 @@ fn main() -> Result<()> {
                 let relay = cli.target()?;
                 measure(churn::run(&cli, &relay))?;
             }
+            Scenario::School => {
+                // Clients create the rooms by joining them.
+                let rooms = cli.school_shape().rooms().to_string();
+                let relay =
+                    cli.target_with(&["--open-rooms".into(), "--max-rooms".into(), rooms])?;
+                measure(school::run(&cli, &relay))?;
+            }
         }
     }
     Ok(())
@@ -217,4 +276,29 @@ fn utc_minute() -> String {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn relay_env_is_key_equals_value() {
+        assert_eq!(
+            parse_env("MALLOC_ARENA_MAX=2"),
+            Ok(("MALLOC_ARENA_MAX".into(), "2".into()))
+        );
+        assert_eq!(parse_env("A=b=c"), Ok(("A".into(), "b=c".into())));
+        assert!(parse_env("NOEQUALS").is_err());
+    }
+
+    #[test]
+    fn the_school_asks_the_relay_for_open_rooms() {
+        let cli = Cli::parse_from(["piazza-bench", "--scenarios", "school", "--big-room", "0"]);
+        assert_eq!(cli.scenarios, vec![Scenario::School]);
+        assert_eq!(cli.school_shape().rooms(), 1001);
+        Cli::command().debug_assert();
+    }
 }

@@ -1,6 +1,7 @@
 //! The relay under load: starting `piazza-relay` (pinned with `taskset`, rate limits
-//! raised, a fresh data directory), or a relay given by invite, and reading what a
-//! process uses from `/proc` (CPU time, resident memory). Also pins the load itself.
+//! raised, a fresh data directory, extra flags a scenario needs), or a relay given by
+//! invite, and reading what a process uses from `/proc` (CPU time, resident memory) and
+//! how busy the machine is. Also pins the load itself.
 
 use std::{
     io::{BufRead, BufReader},
@@ -20,6 +21,8 @@ pub struct StartOpts {
     pub cpu: usize,
     /// Extra environment for the relay only (allocator tuning, logging).
     pub env: Vec<(String, String)>,
+    /// Extra arguments after the bench's own (`--open-rooms`, limits).
+    pub args: Vec<String>,
 }
 
 /// A relay process this tool started; killed when dropped.
@@ -53,6 +56,7 @@ impl RelayProcess {
                 "--data-dir",
             ])
             .arg(dir.path())
+            .args(&opts.args)
             .env(
                 "RUST_LOG",
                 std::env::var("BENCH_RELAY_LOG").unwrap_or_else(|_| "warn".into()),
@@ -147,12 +151,112 @@ pub fn process_cpu_time(pid: &str) -> Option<Duration> {
     Some(Duration::from_millis(ticks * 10))
 }
 
-/// A share of one core over `secs`, from CPU times before and after.
-pub fn cpu_share(before: Option<Duration>, after: Option<Duration>, secs: f64) -> String {
-    match (before, after) {
-        (Some(a), Some(b)) => format!("{:.0}%", (b - a).as_secs_f64() / secs * 100.0),
-        _ => "n/a".into(),
+/// CPU time the machine spent busy (user, nice, system, irq, softirq) and the time the
+/// hypervisor stole from it, from `/proc/stat`: all cores together first, then each
+/// core (`cpu0`, `cpu1`, …) in order.
+pub fn machine_cpu() -> Option<Vec<(Duration, Duration)>> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let readings: Vec<_> = stat
+        .lines()
+        .take_while(|l| l.starts_with("cpu"))
+        .filter_map(|line| {
+            let f: Vec<u64> = line
+                .split_whitespace()
+                .skip(1)
+                .map(|v| v.parse().unwrap_or(0))
+                .collect();
+            // user nice system idle iowait irq softirq steal, in ticks of 1/100 s.
+            let busy = f.first()? + f.get(1)? + f.get(2)? + f.get(5)? + f.get(6)?;
+            Some((
+                Duration::from_millis(busy * 10),
+                Duration::from_millis(f.get(7)? * 10),
+            ))
+        })
+        .collect();
+    (!readings.is_empty()).then_some(readings)
+}
+
+/// CPU readings at one moment: the relay's, the load's, the machine's.
+#[derive(Clone)]
+pub struct CpuMark {
+    relay: Option<Duration>,
+    load: Option<Duration>,
+    machine: Option<Vec<(Duration, Duration)>>,
+    at: std::time::Instant,
+}
+
+/// Shares of one core (100 = a whole core) between two marks.
+#[derive(Clone, Debug)]
+pub struct CpuShares {
+    pub relay: f64,
+    pub load: f64,
+    /// Everything else on the machine (other engineers' builds and tests), all cores.
+    pub others: f64,
+    /// Time the hypervisor ran someone else on our cores.
+    pub steal: f64,
+    /// How busy each core was (anything on it, ours included), `cpu0` first.
+    pub cores: Vec<f64>,
+}
+
+impl CpuShares {
+    /// How busy core `n` was (NaN if unknown).
+    pub fn core(&self, n: usize) -> f64 {
+        self.cores.get(n).copied().unwrap_or(f64::NAN)
     }
+}
+
+impl CpuMark {
+    /// Reads the relay's (if its pid is known), the load's and the machine's CPU now.
+    pub fn now(relay: &Target) -> Self {
+        Self {
+            relay: relay.cpu_time(),
+            load: process_cpu_time("self"),
+            machine: machine_cpu(),
+            at: std::time::Instant::now(),
+        }
+    }
+
+    /// The shares used since `self`.
+    pub fn since(&self, relay: &Target) -> CpuShares {
+        let now = Self::now(relay);
+        let secs = (now.at - self.at).as_secs_f64().max(1e-3);
+        let pct = |a: Option<Duration>, b: Option<Duration>| match (a, b) {
+            (Some(a), Some(b)) => b.saturating_sub(a).as_secs_f64() / secs * 100.0,
+            _ => f64::NAN,
+        };
+        let (relay_pct, load) = (pct(self.relay, now.relay), pct(self.load, now.load));
+        let reading = |m: &Option<Vec<(Duration, Duration)>>, i: usize| {
+            m.as_ref().and_then(|m| m.get(i).copied())
+        };
+        let busy = |i| {
+            pct(
+                reading(&self.machine, i).map(|m| m.0),
+                reading(&now.machine, i).map(|m| m.0),
+            )
+        };
+        let others = busy(0) - relay_pct.max(0.0) - load;
+        let cores = now
+            .machine
+            .as_ref()
+            .map_or(0, |m| m.len().saturating_sub(1));
+        CpuShares {
+            relay: relay_pct,
+            load,
+            others: others.max(0.0),
+            steal: pct(
+                reading(&self.machine, 0).map(|m| m.1),
+                reading(&now.machine, 0).map(|m| m.1),
+            ),
+            cores: (1..=cores).map(busy).collect(),
+        }
+    }
+}
+
+/// The machine's load averages (1, 5, 15 min) as `/proc/loadavg` gives them.
+pub fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "n/a".into())
 }
 
 /// Pins every thread of this process to one core (new threads inherit it).

@@ -22,7 +22,7 @@ use crate::{
 /// backlog as it does in a room in use.
 const HISTORY: usize = 100;
 
-/// Posts `n` messages as one client that then leaves, and waits until they are stored.
+/// Posts `n` messages as one client that then quits, and waits until they are stored.
 async fn fill_history(relay: &Target, opts: ClientOpts, n: usize) -> Result<()> {
     let mut eps = Endpoints::new(&relay.invite(), 1, opts)?;
     let mut c = eps.join("storico".into()).await?;
@@ -30,6 +30,7 @@ async fn fill_history(relay: &Target, opts: ClientOpts, n: usize) -> Result<()> 
     for counter in 1..=n as u64 {
         let text = format!("history {counter:04} ");
         frames.extend_from_slice(&common::codec::encode(&ClientFrame::Send {
+            room: c.room,
             id: common::protocol::ClientMsgId {
                 install: c.install,
                 counter,
@@ -44,7 +45,7 @@ async fn fill_history(relay: &Target, opts: ClientOpts, n: usize) -> Result<()> 
             acked += 1;
         }
     }
-    c.writer.write(&ClientFrame::Leave).await?;
+    c.writer.write(&ClientFrame::Quit).await?;
     c.conn.closed().await;
     Ok(())
 }
