@@ -56,6 +56,7 @@ fn main() -> Result<()> {
             let invite = Invite {
                 host: hosts[0].clone(),
                 port,
+                more: Vec::new(),
                 fingerprint: Some(cert.fingerprint()),
                 room_key: None,
                 room: None,

@@ -2,7 +2,9 @@
 //!
 //! `piazza://host:4433/<room>?fp=<sha-256 hex>&key=<room key>` names the relay and the
 //! room, pins the relay's self-signed certificate and carries the room key if the room
-//! has one. Without a room (`piazza://host:4433/?fp=…`, every invite of earlier
+//! has one. A relay reachable at several addresses (the relays of a cluster, which
+//! share one certificate) lists them all: `piazza://a.example:4433,b.example:4433/room?fp=…`;
+//! a client tries the next one when one fails. Without a room (`piazza://host:4433/?fp=…`, every invite of earlier
 //! versions) it means the relay's default room, [`DEFAULT_ROOM`]. A bare
 //! `host:port` (or `piazza://host:port` without `fp`) means the relay has a certificate
 //! from a public CA and is checked against the web PKI roots.
@@ -22,13 +24,36 @@ pub const SCHEME: &str = "piazza";
 /// The port a relay listens on unless told otherwise.
 pub const DEFAULT_PORT: u16 = 4433;
 
-/// Where a relay is and how to trust it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Invite {
+/// One address of a relay: a host and a UDP port.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Address {
     /// DNS name or IP address (IPv6 without brackets).
     pub host: String,
     /// UDP port.
     pub port: u16,
+}
+
+impl Address {
+    /// `host:port`, with brackets around an IPv6 address, for resolving.
+    pub fn authority(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// Where a relay is and how to trust it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invite {
+    /// DNS name or IP address (IPv6 without brackets) of the first address.
+    pub host: String,
+    /// UDP port of the first address.
+    pub port: u16,
+    /// The relay's other addresses, in the order to try them after the first (the
+    /// other relays of a cluster); usually none.
+    pub more: Vec<Address>,
     /// Pinned certificate fingerprint; `None` trusts the web PKI.
     pub fingerprint: Option<Fingerprint>,
     /// The room (as [`validate_room_name`] returns it); `None` is the default room.
@@ -75,12 +100,34 @@ impl Invite {
         }
     }
 
-    /// `host:port`, with brackets around an IPv6 address, for resolving.
+    /// `host:port` of the first address, with brackets around an IPv6 address.
     pub fn authority(&self) -> String {
-        if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
+        self.first().authority()
+    }
+
+    /// The first address.
+    pub fn first(&self) -> Address {
+        Address {
+            host: self.host.clone(),
+            port: self.port,
+        }
+    }
+
+    /// Every address of the relay, the first one first.
+    pub fn addresses(&self) -> Vec<Address> {
+        let mut all = vec![self.first()];
+        all.extend(self.more.iter().cloned());
+        all
+    }
+
+    /// The same invite with `address` as its only address (what one connection
+    /// attempt dials: its host is also the name the TLS handshake asks for).
+    pub fn via(&self, address: &Address) -> Self {
+        Self {
+            host: address.host.clone(),
+            port: address.port,
+            more: Vec::new(),
+            ..self.clone()
         }
     }
 
@@ -109,6 +156,7 @@ impl Invite {
         let probe = Invite {
             host: host.to_owned(),
             port: DEFAULT_PORT,
+            more: Vec::new(),
             fingerprint: None,
             room: None,
             room_key: None,
@@ -128,7 +176,28 @@ impl Invite {
 impl fmt::Display for Invite {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Hosts are checked where invites are made (`Invite::check_host`, parsing).
-        let mut url = self.url().ok_or(fmt::Error)?;
+        let url = self.with_room_and_query(self.url().ok_or(fmt::Error)?);
+        if self.more.is_empty() {
+            return f.write_str(url.as_str());
+        }
+        // The url crate knows one host: the others are written by hand, after the first.
+        for address in &self.more {
+            Self::check_host(&address.host).map_err(|_| fmt::Error)?;
+        }
+        let all: Vec<String> = self.addresses().iter().map(Address::authority).collect();
+        write!(
+            f,
+            "{SCHEME}://{}{}",
+            all.join(","),
+            &url[url::Position::BeforePath..]
+        )
+    }
+}
+
+impl Invite {
+    /// `url` (the first address) with the room as its path and the pin and key as its
+    /// query.
+    fn with_room_and_query(&self, mut url: Url) -> Url {
         if let Some(room) = &self.room {
             url.set_path(room);
         }
@@ -144,7 +213,7 @@ impl fmt::Display for Invite {
         if url.query() == Some("") {
             url.set_query(None);
         }
-        f.write_str(url.as_str())
+        url
     }
 }
 
@@ -163,6 +232,20 @@ impl FromStr for Invite {
             Some(_) => s.to_owned(),
             None => format!("{SCHEME}://{s}"),
         };
+        // Several addresses: the first makes the invite, the others are added to it.
+        let after = &with_scheme[SCHEME.len() + 3..];
+        let (authorities, rest) =
+            after.split_at(after.find(['/', '?', '#']).unwrap_or(after.len()));
+        if let Some((first, others)) = authorities.split_once(',') {
+            let mut invite: Invite = format!("{SCHEME}://{first}{rest}").parse()?;
+            for part in others.split(',') {
+                let address = format!("{SCHEME}://{part}/").parse::<Invite>()?.first();
+                if !invite.addresses().contains(&address) {
+                    invite.more.push(address);
+                }
+            }
+            return Ok(invite);
+        }
         // Check the port by hand: url reports every port problem the same way.
         let authority = with_scheme[SCHEME.len() + 3..]
             .split(['/', '?', '#'])
@@ -213,6 +296,7 @@ impl FromStr for Invite {
         Ok(Invite {
             host,
             port: port.or(url.port()).unwrap_or(DEFAULT_PORT),
+            more: Vec::new(),
             fingerprint,
             room,
             room_key,
@@ -234,6 +318,7 @@ mod tests {
             Invite {
                 host: "chat.example.org".into(),
                 port: 4433,
+                more: Vec::new(),
                 fingerprint: Some(fp()),
                 room: Some("classe-3b".into()),
                 room_key: Some("segreto & più".into()),
@@ -241,6 +326,7 @@ mod tests {
             Invite {
                 host: "127.0.0.1".into(),
                 port: 9000,
+                more: Vec::new(),
                 fingerprint: Some(fp()),
                 room: None,
                 room_key: None,
@@ -248,6 +334,7 @@ mod tests {
             Invite {
                 host: "::1".into(),
                 port: 5000,
+                more: Vec::new(),
                 fingerprint: None,
                 room: Some("3b".into()),
                 room_key: None,
@@ -280,6 +367,39 @@ mod tests {
         assert_eq!(
             "piazza://h:4433/città".parse::<Invite>(),
             Err(InviteError::BadRoom(RoomNameError::BadCharacter))
+        );
+    }
+
+    #[test]
+    fn a_relay_at_several_addresses_lists_them_all_in_order() {
+        let text = format!(
+            "piazza://a.example:4433,b.example:4434,[::1]:5000/classe-3b?fp={}",
+            fp()
+        );
+        let invite: Invite = text.parse().unwrap();
+        assert_eq!((invite.host.as_str(), invite.port), ("a.example", 4433));
+        let all: Vec<String> = invite.addresses().iter().map(Address::authority).collect();
+        assert_eq!(all, ["a.example:4433", "b.example:4434", "[::1]:5000"]);
+        assert_eq!(invite.room.as_deref(), Some("classe-3b"));
+        assert_eq!(invite.fingerprint, Some(fp()));
+        assert_eq!(invite.to_string(), text, "written as it was read");
+        // One attempt dials one address, under its own name.
+        let b = invite.via(&invite.more[0]);
+        assert_eq!((b.server_name(), b.port), ("b.example", 4434));
+        assert!(b.more.is_empty());
+        assert_eq!(b.room, invite.room);
+        // Without a scheme or a port, and with an address twice.
+        let invite: Invite = "a.example,b.example,a.example:4433".parse().unwrap();
+        assert_eq!(invite.addresses().len(), 2);
+        assert_eq!(invite.more[0].port, DEFAULT_PORT);
+        // Each address is checked.
+        assert_eq!(
+            "piazza://a:4433,/x".parse::<Invite>(),
+            Err(InviteError::MissingHost)
+        );
+        assert_eq!(
+            "piazza://a:4433,b:0/x".parse::<Invite>(),
+            Err(InviteError::BadPort("0".into()))
         );
     }
 

@@ -151,6 +151,7 @@ impl Relay {
         let base = Invite {
             host,
             port: addr.port(),
+            more: Vec::new(),
             fingerprint: Some(fingerprint),
             room: None,
             room_key: None,

@@ -14,6 +14,7 @@ fn invite(port: u16, fp: u8) -> Invite {
     Invite {
         host: "127.0.0.1".into(),
         port,
+        more: Vec::new(),
         fingerprint: Some(Fingerprint([fp; 32])),
         room: None,
         room_key: None,

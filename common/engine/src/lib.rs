@@ -29,8 +29,10 @@
 //!   - `backoff`: reconnect delays (and delays before joining a full room again);
 //!   - `effects` and `save`: the events produced and when to emit [`Event::Saved`];
 //!   - `verdict`: a failure, classified by type, to retry / recover / stop.
-//! - `runner`: the async select loop around the machine: the QUIC endpoint, the one
-//!   handshake (`net::Dialer::open`: hello, ready), the session's reader and writer.
+//! - `runner`: the async select loop around the machine: the QUIC endpoint, the
+//!   session's reader and writer.
+//! - `dial`: one connection attempt over every address of the relay (the one
+//!   handshake, `net::Dialer::open`: hello, ready, with each place in turn).
 //!
 //! # What the app can rely on
 //! Everything about messages holds per room; rooms never mix.
@@ -64,7 +66,9 @@
 //!   silent is noticed within about 4 s (no datagram while QUIC keep-alives go out
 //!   every 2 s) as [`Problem::Unreachable`]. A problem retrying cannot heal (wrong pin,
 //!   a refused hello, this install connected elsewhere: [`Status::Failed`]) stops until
-//!   [`Command::ReconnectNow`]; a replaced session never reconnects by itself.
+//!   [`Command::ReconnectNow`]; a replaced session never reconnects by itself. An
+//!   invite with several addresses (a cluster's relays) is tried address by address
+//!   within one attempt, the one that answered last first.
 //! - **Resume recovery**: a connection that fails on a frame this client cannot decode
 //!   while rooms resume is followed by joining those rooms without resuming (their
 //!   recent backlog); events seen before are still skipped and [`Event::Welcome`] says
@@ -84,6 +88,7 @@
 mod api;
 mod backoff;
 mod cursor;
+mod dial;
 mod effects;
 mod history;
 mod liveness;

@@ -12,12 +12,13 @@ use std::{
 use common::{
     codec::CodecError,
     invite::Invite,
-    protocol::{ByeReason, ClientFrame, Hello, Ready, ServerFrame},
+    protocol::{ByeReason, ClientFrame, ServerFrame},
 };
-use net::{socket, Conn, Dialer, FrameReader, FrameWriter};
+use net::{socket, FrameReader, FrameWriter};
 use tokio::sync::mpsc;
 
 use crate::{
+    dial::{dial, Dialed},
     liveness,
     machine::{Io, Machine},
     verdict::Failure,
@@ -35,12 +36,6 @@ const COMMAND_BATCH: usize = 64;
 const READ_AHEAD: usize = 256;
 
 type Dialing = Pin<Box<dyn Future<Output = Dialed> + Send>>;
-
-/// An attempt's outcome, and the endpoint it used (kept for the next attempts).
-struct Dialed {
-    endpoint: Option<quinn::Endpoint>,
-    result: Result<(Conn, Ready), Problem>,
-}
 
 /// An open session: the connection, its writer, the frames a reader task decodes, and
 /// the clock of liveness probes.
@@ -84,6 +79,8 @@ pub(crate) struct Runner {
     commands: mpsc::UnboundedReceiver<Command>,
     events: mpsc::UnboundedSender<Event>,
     endpoint: Option<quinn::Endpoint>,
+    /// The address that answered last (tried first next time).
+    answered: Option<std::net::SocketAddr>,
     link: Link,
     /// Every command handle was dropped.
     gone: bool,
@@ -102,6 +99,7 @@ impl Runner {
             commands,
             events,
             endpoint: None,
+            answered: None,
             link: Link::Offline,
             gone: false,
         }
@@ -176,6 +174,9 @@ impl Runner {
         if dialed.endpoint.is_some() {
             self.endpoint = dialed.endpoint;
         }
+        if dialed.addr.is_some() {
+            self.answered = dialed.addr;
+        }
         match dialed.result {
             Ok((conn, ready)) => {
                 let (conn, reader, writer) = conn.into_parts();
@@ -234,6 +235,7 @@ impl Runner {
                     hello,
                     self.endpoint.clone(),
                     self.connect_timeout,
+                    self.answered,
                 );
                 self.link = Link::Dialing(Box::pin(attempt));
             }
@@ -307,34 +309,6 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
     match deadline {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
-    }
-}
-
-/// One attempt, within `timeout`: resolve, an endpoint of the address's family (the
-/// last one when it fits), then the one handshake, `net::Dialer::open` (hello, ready).
-/// Rooms are joined afterwards, over the session.
-async fn dial(
-    invite: Invite,
-    hello: Hello,
-    endpoint: Option<quinn::Endpoint>,
-    timeout: Duration,
-) -> Dialed {
-    let mut used = None;
-    let attempt = async {
-        let addr = net::resolve(&invite).await?;
-        let endpoint = match endpoint {
-            Some(ep) if ep.local_addr().is_ok_and(|l| l.is_ipv4() == addr.is_ipv4()) => ep,
-            _ => socket::client_endpoint(addr).map_err(|e| Problem::Local(e.to_string()))?,
-        };
-        used = Some(endpoint.clone());
-        Dialer::to_addr(endpoint, &invite, addr)?.open(hello).await
-    };
-    let result = tokio::time::timeout(timeout, attempt)
-        .await
-        .unwrap_or(Err(Problem::Unreachable));
-    Dialed {
-        endpoint: used,
-        result,
     }
 }
 

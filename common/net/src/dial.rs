@@ -161,8 +161,37 @@ pub async fn open(
         .await
 }
 
-/// The relay's address. Literal addresses need no lookup; names are looked up off the
-/// runtime's threads (`lookup_host`), so a slow resolver cannot stall a client.
+/// Every place the relay can be reached, in the invite's order: each of its addresses
+/// with every record its name has, paired with the invite for that address (its host is
+/// the name the handshake asks for). An address that does not resolve is skipped; if
+/// none does, the first one's problem.
+pub async fn resolve_all(invite: &Invite) -> Result<Vec<(Invite, SocketAddr)>, Problem> {
+    let mut found: Vec<(Invite, SocketAddr)> = Vec::new();
+    let mut first_problem = None;
+    for address in invite.addresses() {
+        match tokio::net::lookup_host(address.authority()).await {
+            Ok(addrs) => {
+                let via = invite.via(&address);
+                for addr in addrs {
+                    if !found.iter().any(|(_, a)| *a == addr) {
+                        found.push((via.clone(), addr));
+                    }
+                }
+            }
+            Err(e) => {
+                first_problem.get_or_insert(Problem::Resolve(e.to_string()));
+            }
+        }
+    }
+    if found.is_empty() {
+        return Err(first_problem
+            .unwrap_or_else(|| Problem::Resolve(format!("no address for {}", invite.host))));
+    }
+    Ok(found)
+}
+
+/// The relay's first address. Literal addresses need no lookup; names are looked up off
+/// the runtime's threads (`lookup_host`), so a slow resolver cannot stall a client.
 pub async fn resolve(invite: &Invite) -> Result<SocketAddr, Problem> {
     let found = tokio::net::lookup_host(invite.authority())
         .await

@@ -18,5 +18,5 @@ pub mod socket;
 pub mod tls;
 
 pub use conn::{Conn, FrameReader, FrameWriter, WriteError};
-pub use dial::{open, resolve, Dialer};
+pub use dial::{open, resolve, resolve_all, Dialer};
 pub use problem::Problem;

@@ -39,6 +39,7 @@ fn dialer(server: &Server, fingerprint: Option<Fingerprint>) -> Dialer {
     let invite = Invite {
         host: "localhost".into(),
         port: addr.port(),
+        more: Vec::new(),
         fingerprint,
         room: None,
         room_key: None,

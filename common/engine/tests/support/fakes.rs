@@ -114,6 +114,7 @@ impl FakeRelay {
         let invite = Invite {
             host: "127.0.0.1".into(),
             port: endpoint.local_addr().unwrap().port(),
+            more: Vec::new(),
             fingerprint: Some(cert.fingerprint()),
             room: None,
             room_key: None,

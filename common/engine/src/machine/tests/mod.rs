@@ -24,6 +24,7 @@ fn config(state: EngineState) -> EngineConfig {
     let invite = Invite {
         host: "127.0.0.1".into(),
         port: 4433,
+        more: Vec::new(),
         fingerprint: None,
         room: None,
         room_key: Some("chiave".into()),

@@ -26,6 +26,7 @@ fn invite(room: Option<&str>, key: Option<&str>) -> Invite {
     Invite {
         host: "127.0.0.1".into(),
         port: 4433,
+        more: Vec::new(),
         fingerprint: None,
         room: room.map(Into::into),
         room_key: key.map(Into::into),
