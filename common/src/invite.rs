@@ -3,8 +3,9 @@
 //! `piazza://host:4433/<room>?fp=<sha-256 hex>&key=<room key>` names the relay and the
 //! room, pins the relay's self-signed certificate and carries the room key if the room
 //! has one. A relay reachable at several addresses (the relays of a cluster, which
-//! share one certificate) lists them all: `piazza://a.example:4433,b.example:4433/room?fp=…`;
-//! a client tries the next one when one fails. Without a room (`piazza://host:4433/?fp=…`, every invite of earlier
+//! share one certificate) lists them all,
+//! `piazza://a.example:4433,b.example:4433/room?fp=…`, and a client tries the next one
+//! when one fails. Without a room (`piazza://host:4433/?fp=…`, every invite of earlier
 //! versions) it means the relay's default room, [`DEFAULT_ROOM`]. A bare
 //! `host:port` (or `piazza://host:port` without `fp`) means the relay has a certificate
 //! from a public CA and is checked against the web PKI roots.
