@@ -106,6 +106,15 @@ impl Invite {
         self.first().authority()
     }
 
+    /// The relay's addresses for people to read: the first, and how many more
+    /// (`a.example:4433 +2`).
+    pub fn place_label(&self) -> String {
+        match self.more.len() {
+            0 => self.authority(),
+            more => format!("{} +{more}", self.authority()),
+        }
+    }
+
     /// The first address.
     pub fn first(&self) -> Address {
         Address {
@@ -384,6 +393,7 @@ mod tests {
         assert_eq!(invite.room.as_deref(), Some("classe-3b"));
         assert_eq!(invite.fingerprint, Some(fp()));
         assert_eq!(invite.to_string(), text, "written as it was read");
+        assert_eq!(invite.place_label(), "a.example:4433 +2");
         // One attempt dials one address, under its own name.
         let b = invite.via(&invite.more[0]);
         assert_eq!((b.server_name(), b.port), ("b.example", 4434));

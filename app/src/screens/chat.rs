@@ -70,7 +70,15 @@ pub fn ChatScreen(
     };
     let view = &tab.view;
     let key = tab.key.clone();
-    let host = tab.invite.authority();
+    // Every address in the tooltip; the first and how many more on screen.
+    let all_hosts = tab
+        .invite
+        .addresses()
+        .iter()
+        .map(|a| a.authority())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let host = tab.invite.place_label();
     let (status_text, status_kind) = match &view.status.status {
         Status::Connected => (lang.connected(), "connected"),
         Status::Connecting | Status::Reconnecting { .. } => (lang.connecting(), "connecting"),
@@ -118,7 +126,7 @@ pub fn ChatScreen(
                         div { class: "brand small",
                             div { class: "brand-text",
                                 h1 { id: "room-title", "{key.room}" }
-                                span { class: "host", title: "{host}",
+                                span { class: "host", title: "{all_hosts}",
                                     span { class: "dot {status_kind}", id: "status-dot", title: status_text }
                                     "{host}"
                                 }

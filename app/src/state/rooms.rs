@@ -156,7 +156,13 @@ impl Rooms {
             .map(|t| RoomSummary {
                 id: t.key.id(),
                 name: t.key.room.clone(),
-                host: t.invite.authority(),
+                host: t
+                    .invite
+                    .addresses()
+                    .iter()
+                    .map(|a| a.authority())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 last: t
                     .view
                     .timeline
