@@ -3,9 +3,8 @@
 mod support;
 
 use std::{
-    io::{BufRead, BufReader},
     path::Path,
-    process::{Child, Command, Stdio},
+    process::{Child, Command},
     time::{Duration, Instant},
 };
 
@@ -14,24 +13,7 @@ use support::*;
 
 /// Starts the binary on a free loopback port; returns it and the invite it printed.
 fn spawn_relay(dir: &Path, listen: &str) -> (Child, Invite) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_piazza-relay"))
-        .args(["--listen", listen, "--data-dir"])
-        .arg(dir)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let invite = loop {
-        let line = lines.next().expect("relay printed its invite").unwrap();
-        if let Some(rest) = line.strip_prefix("invite:") {
-            break rest.trim().parse::<Invite>().unwrap();
-        }
-    };
-    // Keep draining stdout so the relay never blocks on it.
-    std::thread::spawn(move || for _ in lines {});
+    let (child, invite, _) = support::process::start(dir, listen, &[]);
     (child, invite)
 }
 

@@ -21,6 +21,17 @@ pub struct RelayProcess {
 /// Starts the binary with `--listen listen --data-dir dir` and `args`; returns once it
 /// printed the default room's invite.
 pub fn spawn(dir: &Path, listen: &str, args: &[&str]) -> RelayProcess {
+    let (child, invite, lines) = start(dir, listen, args);
+    RelayProcess {
+        child,
+        invite,
+        lines,
+    }
+}
+
+/// [`spawn`], as its parts: the process (nobody kills it when it is dropped), the
+/// default room's invite, the lines printed after it.
+pub fn start(dir: &Path, listen: &str, args: &[&str]) -> (Child, Invite, mpsc::Receiver<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_piazza-relay"))
         .args(["--listen", listen, "--data-dir"])
         .arg(dir)
@@ -45,11 +56,7 @@ pub fn spawn(dir: &Path, listen: &str, args: &[&str]) -> RelayProcess {
             let _ = tx.send(line);
         }
     });
-    RelayProcess {
-        child,
-        invite,
-        lines: rx,
-    }
+    (child, invite, rx)
 }
 
 impl RelayProcess {
