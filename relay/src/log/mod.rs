@@ -16,6 +16,7 @@
 //! (disk, network): the room calls them from `spawn_blocking`, never on the async
 //! workers.
 
+pub mod jetstream;
 pub mod redb;
 
 #[cfg(test)]
@@ -62,6 +63,9 @@ pub enum Appended {
     Duplicate(Seq),
     /// [`Resend::OnlyIfStored`] and not stored: nothing appended.
     Missing,
+    /// Not stored: an earlier entry of the batch was, then the log failed (a clustered
+    /// log cannot take back what it stored; the embedded one never answers this).
+    Failed,
 }
 
 /// One stored event: its encoded frame (`ServerFrame::Event` naming its room, prefix
@@ -141,6 +145,9 @@ pub enum LogError {
     /// A log written by an earlier version could not be upgraded.
     #[error("upgrading the log: {0}")]
     Upgrade(String),
+    /// The cluster (NATS JetStream) failed, in plain words.
+    #[error("{0}")]
+    Cluster(String),
 }
 
 impl LogError {

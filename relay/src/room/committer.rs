@@ -207,7 +207,7 @@ impl Room {
                     let reason = RejectReason::RateLimited;
                     (id, ServerFrame::Rejected { room, id, reason }, false)
                 }),
-                None => id.map(|id| {
+                Some(Appended::Failed) | None => id.map(|id| {
                     let reason = RejectReason::StorageFailed;
                     (id, ServerFrame::Rejected { room, id, reason }, false)
                 }),
