@@ -8,7 +8,7 @@ use std::{
 
 use crate::{
     limits::Limits,
-    log::LogError,
+    log::{jetstream::ClusterConfig, LogError},
     rooms::{RoomConfig, RoomsError},
 };
 
@@ -34,6 +34,9 @@ pub struct RelayConfig {
     pub open_rooms: bool,
     /// Limits.
     pub limits: Limits,
+    /// Keep the room logs in this NATS JetStream cluster instead of the data
+    /// directory's redb (`None`, the default).
+    pub cluster: Option<ClusterConfig>,
     /// Fault injection for tests: store events but neither publish nor acknowledge
     /// them, as if the relay died between storing and acknowledging.
     #[doc(hidden)]
@@ -53,6 +56,7 @@ impl RelayConfig {
             rooms: Vec::new(),
             open_rooms: false,
             limits: Limits::default(),
+            cluster: None,
             lose_acks: false,
         }
     }
@@ -86,6 +90,9 @@ pub enum RelayError {
         /// What the log said.
         source: LogError,
     },
+    /// The cluster's room logs could not be opened.
+    #[error("the room logs in the cluster: {0}")]
+    Cluster(LogError),
     /// TLS configuration failed.
     #[error("{0}")]
     Tls(#[from] net::tls::TlsError),

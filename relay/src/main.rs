@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use common::protocol::RateLimit;
 use relay::{
     admin::{self, RoomsCommand},
+    log::jetstream::ClusterConfig,
     rooms::read_rooms_file,
     Limits, Relay, RelayConfig, RoomConfig,
 };
@@ -43,6 +44,10 @@ enum Command {
         /// The relay's data directory.
         #[arg(long, env = "PIAZZA_DATA_DIR", default_value_os_t = default_data_dir())]
         data_dir: PathBuf,
+        /// Not supported yet: the rooms of a relay on a cluster are managed through its
+        /// rooms file.
+        #[arg(long, value_delimiter = ',', value_name = "URL[,URL…]")]
+        cluster: Vec<String>,
         #[command(subcommand)]
         action: RoomsAction,
     },
@@ -139,6 +144,24 @@ struct Run {
     /// their members get the online count instead.
     #[arg(long, default_value_t = Limits::default().presence_limit)]
     presence_limit: usize,
+    /// Keep the room logs in NATS JetStream instead of the data directory: the
+    /// servers' URLs, comma-separated (every node's). The data directory still holds
+    /// the certificate and secrets.
+    #[arg(
+        long,
+        env = "PIAZZA_CLUSTER",
+        value_delimiter = ',',
+        value_name = "URL[,URL…]"
+    )]
+    cluster: Vec<String>,
+    /// Replicas of the cluster's stream and buckets [default: min(3, number of
+    /// --cluster URLs)].
+    #[arg(long, requires = "cluster")]
+    cluster_replicas: Option<usize>,
+    /// Seconds the cluster remembers a message id (later resends are answered from
+    /// the ids bucket).
+    #[arg(long, requires = "cluster", default_value_t = 120)]
+    cluster_duplicate_window: u64,
     /// Seconds a new connection has to say hello.
     #[arg(long, default_value_t = Limits::default().hello_timeout.as_secs())]
     hello_timeout: u64,
@@ -177,7 +200,17 @@ async fn main() -> Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Rooms { data_dir, action }) => {
+        Some(Command::Rooms {
+            data_dir,
+            cluster,
+            action,
+        }) => {
+            if !cluster.is_empty() {
+                anyhow::bail!(
+                    "`piazza-relay rooms` is not supported with --cluster yet: change the \
+                     rooms of a relay on a cluster with its rooms file and a reload"
+                );
+            }
             let command = match action {
                 RoomsAction::List => RoomsCommand::List,
                 RoomsAction::Archive { name } => RoomsCommand::Archive(name),
@@ -218,6 +251,11 @@ async fn run(cli: Run) -> Result<()> {
             presence_limit: cli.presence_limit,
             ..Limits::default()
         },
+        cluster: (!cli.cluster.is_empty()).then(|| ClusterConfig {
+            replicas: cli.cluster_replicas,
+            duplicate_window: Duration::from_secs(cli.cluster_duplicate_window),
+            ..ClusterConfig::new(cli.cluster.clone())
+        }),
         lose_acks: false,
     };
     let relay = Relay::start(config).await.with_context(|| {
@@ -228,6 +266,9 @@ async fn run(cli: Run) -> Result<()> {
     })?;
     println!("Piazza relay listening on {} (UDP)", relay.addr());
     println!("data dir:    {}", cli.data_dir.display());
+    if !cli.cluster.is_empty() {
+        println!("room logs:   NATS JetStream at {}", cli.cluster.join(","));
+    }
     println!("fingerprint: {}", relay.fingerprint());
     // Scripts read this line: the default room's invite, as before rooms.
     println!("invite:      {}", relay.invite());

@@ -20,7 +20,7 @@ use crate::{
     accept::{accept_loop, while_busy},
     identity,
     limits::Limits,
-    log::{redb::RedbStore, LogError, Store},
+    log::{jetstream::JetStreamStore, redb::RedbStore, LogError, Store},
     room::Close,
     rooms::{configured, Plan, RoomConfig, Rooms, RoomsSetup},
     session::registry::Sessions,
@@ -103,7 +103,14 @@ impl Relay {
         let server_config = net::tls::server_config(cert.chain.clone(), cert.key())?;
 
         let log_path = config.data_dir.join(LOG_FILE);
-        let store: Arc<dyn Store> = Arc::new(open_store(log_path.clone()).await?);
+        let store: Arc<dyn Store> = match &config.cluster {
+            Some(cluster) => Arc::new(
+                JetStreamStore::open(cluster)
+                    .await
+                    .map_err(RelayError::Cluster)?,
+            ),
+            None => Arc::new(open_store(log_path.clone()).await?),
+        };
         let stats = Arc::new(Stats::default());
         let setup = RoomsSetup {
             store: store.clone(),
@@ -117,6 +124,9 @@ impl Relay {
             Ok(rooms) => rooms,
             Err(source) => {
                 store.close();
+                if config.cluster.is_some() {
+                    return Err(RelayError::Cluster(source));
+                }
                 return Err(RelayError::Store {
                     path: log_path,
                     source,
