@@ -233,6 +233,7 @@ async fn killing_the_stream_leader_while_a_client_sends_loses_no_acked_message()
         .enumerate()
         .filter_map(|(i, o)| Some((*o.as_ref().ok()?, format!("messaggio {i}"))))
         .collect();
+    eprintln!("{} of 120 acked", acked.len());
     assert!(acked.len() >= 100, "most messages acked: {outcomes:?}");
     let log = logged(&invite).await;
     for m in &acked {
@@ -244,4 +245,18 @@ async fn killing_the_stream_leader_while_a_client_sends_loses_no_acked_message()
     assert_eq!(texts.len(), log.len(), "no message stored twice");
     drop(anna);
     relay.shutdown().await;
+}
+
+#[test]
+fn the_rooms_command_says_it_is_not_supported_with_cluster_yet() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_piazza-relay"))
+        .args(["rooms", "--cluster", "nats://127.0.0.1:4222", "--data-dir"])
+        .arg(dir.path())
+        .arg("list")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not supported with --cluster yet"), "{err}");
 }

@@ -32,7 +32,13 @@ fn free_port() -> u16 {
 /// The `nats-server` binary: `$NATS_SERVER`, on the `PATH`, or Debian's `/usr/sbin`.
 fn binary() -> PathBuf {
     if let Some(path) = std::env::var_os("NATS_SERVER") {
-        return path.into();
+        let path = PathBuf::from(path);
+        assert!(
+            path.is_file(),
+            "NATS_SERVER={} is not a file",
+            path.display()
+        );
+        return path;
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
     let dirs = std::env::split_paths(&path).chain(["/usr/sbin".into(), "/usr/bin".into()]);
