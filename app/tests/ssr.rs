@@ -620,6 +620,7 @@ fn the_room_list_shows_names_last_messages_unread_counts_and_the_room_shown() {
             id: "r/piazza".into(),
             name: "piazza".into(),
             host: "127.0.0.1:4433".into(),
+            place: Some("127.0.0.1:4433".into()),
             last: Some(("Bruno".into(), "ci vediamo".into())),
             unread: 0,
             muted: false,
@@ -630,6 +631,7 @@ fn the_room_list_shows_names_last_messages_unread_counts_and_the_room_shown() {
             id: "r/classe-3b".into(),
             name: "classe-3b".into(),
             host: "127.0.0.1:4433".into(),
+            place: None,
             last: None,
             unread: 4,
             muted: true,
@@ -651,6 +653,8 @@ fn the_room_list_shows_names_last_messages_unread_counts_and_the_room_shown() {
     assert!(b.contains(r#"aria-label="silenziata""#), "{html}");
     assert_eq!(html.matches(r#"aria-current="true""#).count(), 1, "{html}");
     assert!(html.contains("Entra in una stanza"), "{html}");
+    // Where a room is shows only when it is needed (a name shared across relays).
+    assert_eq!(html.matches(r#"class="room-place""#).count(), 1, "{html}");
 }
 
 #[test]

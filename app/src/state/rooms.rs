@@ -55,8 +55,11 @@ pub struct RoomSummary {
     pub id: String,
     /// The room's name.
     pub name: String,
-    /// The relay's address.
+    /// The relay's addresses.
     pub host: String,
+    /// Where the room is, shown beside its name when another room in the list has the
+    /// same name (on another relay).
+    pub place: Option<String>,
     /// The last message: sender and text.
     pub last: Option<(String, String)>,
     /// Unread messages.
@@ -156,6 +159,13 @@ impl Rooms {
             .map(|t| RoomSummary {
                 id: t.key.id(),
                 name: t.key.room.clone(),
+                place: (self
+                    .tabs
+                    .iter()
+                    .filter(|o| o.key.room == t.key.room)
+                    .count()
+                    > 1)
+                .then(|| t.invite.place_label()),
                 host: t
                     .invite
                     .addresses()
@@ -225,6 +235,26 @@ mod tests {
         assert_eq!(summaries.len(), 1);
         assert!(summaries[0].active);
         assert_eq!(summaries[0].last, None);
+    }
+
+    #[test]
+    fn rooms_of_one_name_on_two_relays_say_where_they_are() {
+        let mut elsewhere = tab("a", 0);
+        elsewhere.invite = "piazza://chat.example.org:4433/a".parse().unwrap();
+        elsewhere.key = RoomKey::of(&elsewhere.invite);
+        let rooms = Rooms {
+            tabs: vec![tab("a", 0), elsewhere, tab("b", 0)],
+            active: None,
+        };
+        let places: Vec<Option<String>> = rooms.summaries().into_iter().map(|s| s.place).collect();
+        assert_eq!(
+            places,
+            [
+                Some("127.0.0.1:4433".to_owned()),
+                Some("chat.example.org:4433".to_owned()),
+                None
+            ]
+        );
     }
 
     #[test]

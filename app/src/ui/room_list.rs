@@ -86,6 +86,9 @@ fn room_row(lang: Lang, room: RoomSummary, on_select: EventHandler<String>) -> E
                     span { class: "room-name",
                         span { class: "dot {mark}", "aria-hidden": "true" }
                         "{room.name}"
+                        if let Some(place) = &room.place {
+                            span { class: "room-place", "{place}" }
+                        }
                         if room.muted {
                             span { class: "room-muted", title: lang.muted(), "aria-label": lang.muted(), BellIcon { off: true } }
                         }
