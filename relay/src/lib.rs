@@ -20,7 +20,8 @@
 //! - [`log`]: the seams — [`RoomLog`](log::RoomLog) (one room's log: append a batch
 //!   and get seqs, read, look up ids, present set) and [`Store`](log::Store) (every
 //!   room's log, the catalogue of rooms) — and their redb implementation (one
-//!   database, group commit across rooms, the upgrade from the one-room log).
+//!   database, group commit across rooms, the upgrade from the one-room log), and the
+//!   JetStream one (`--cluster`: every room in one NATS stream, ids and presence in KV).
 //! - [`admin`]: the operator's commands on a stopped relay's data (`rooms list`,
 //!   `archive`, `unarchive`, `delete`).
 //! - [`limits`], [`stats`]: configurable limits, counters.
