@@ -115,14 +115,17 @@ pub struct Ui {
 enum Step {
     Intent(Option<Intent>),
     Events(Vec<Tagged>),
+    Storage(Option<String>),
 }
 
 /// The controller's loop: runs for the life of the app.
 pub async fn run(mut intents: UnboundedReceiver<Intent>, ui: Ui, store: Option<Store>) {
-    let (mut sessions, mut events) = Sessions::new();
+    let (mut sessions, receivers) = Sessions::new();
+    let (mut events, mut storage) = (receivers.events, receivers.storage);
     loop {
         let step = tokio::select! {
             intent = intents.next() => Step::Intent(intent),
+            Some(error) = storage.recv() => Step::Storage(error),
             Some(first) = events.recv() => {
                 // A burst (a backlog, a busy room) is folded in one go: one render.
                 let mut batch = vec![first];
@@ -143,6 +146,10 @@ pub async fn run(mut intents: UnboundedReceiver<Intent>, ui: Ui, store: Option<S
                 }
             }
             Step::Events(batch) => fold::fold(ui, &mut sessions, &batch),
+            Step::Storage(error) => {
+                let mut shown = ui.storage_error;
+                shown.set(error);
+            }
         }
     }
 }
@@ -175,7 +182,11 @@ async fn handle(intent: Intent, ui: Ui, store: Option<&Store>, sessions: &mut Se
             }
             add_tab(ui, store, sessions, &name, &invite);
             phase.set(if at_once { Phase::Chat } else { Phase::Joining });
-            save_rooms(ui, store);
+            // Rooms rejoined at start are already saved (with their mute): saving after
+            // each would drop the ones not rejoined yet.
+            if !at_once {
+                save_rooms(ui, store);
+            }
         }
         Intent::OpenAddRoom => add_room.set(Some(AddRoom {
             joining: None,

@@ -41,18 +41,32 @@ pub struct Session {
 pub struct Sessions {
     by_relay: HashMap<String, Session>,
     tx: mpsc::UnboundedSender<Tagged>,
+    storage: mpsc::UnboundedSender<Option<String>>,
+}
+
+/// Where a session's events and its files' write failures arrive.
+pub struct Receivers {
+    /// Engine events, tagged with their relay.
+    pub events: mpsc::UnboundedReceiver<Tagged>,
+    /// The last write failure of a relay's files (`None` after a success).
+    pub storage: mpsc::UnboundedReceiver<Option<String>>,
 }
 
 impl Sessions {
-    /// No sessions yet; events will arrive on the returned receiver.
-    pub fn new() -> (Self, mpsc::UnboundedReceiver<Tagged>) {
-        let (tx, rx) = mpsc::unbounded_channel();
+    /// No sessions yet; events and write failures will arrive on the receivers.
+    pub fn new() -> (Self, Receivers) {
+        let (tx, events) = mpsc::unbounded_channel();
+        let (storage, storage_rx) = mpsc::unbounded_channel();
         (
             Self {
                 by_relay: HashMap::new(),
                 tx,
+                storage,
             },
-            rx,
+            Receivers {
+                events,
+                storage: storage_rx,
+            },
         )
     }
 
@@ -127,6 +141,16 @@ impl Sessions {
         if let Some(writer) = &writer {
             // The install id and resume points are on disk before anything is sent.
             writer.state(state.clone());
+            // A full disk reaches the banner (and a later success clears it).
+            let (mut errors, storage) = (writer.errors(), self.storage.clone());
+            tokio::spawn(async move {
+                while errors.changed().await.is_ok() {
+                    let error = errors.borrow_and_update().clone();
+                    if storage.send(error).is_err() {
+                        return;
+                    }
+                }
+            });
         }
         let (engine, mut events) = engine::start(EngineConfig::new(invite.clone(), name, state));
         let (done, stopped) = watch::channel(false);
