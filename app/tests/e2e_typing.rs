@@ -168,11 +168,8 @@ fn the_composer_keeps_every_keystroke_at_a_calm_pace_with_dead_keys_and_new_line
         app.type_text(line, 10);
         app.key("shift+Return");
     }
-    std::thread::sleep(Duration::from_millis(300));
-    assert!(
-        at_bottom(&mut app),
-        "the growing composer hid the newest messages"
-    );
+    // The growing composer must not hide the newest messages.
+    wait_until("the newest messages in view", WAIT, || at_bottom(&mut app));
     app.key("ctrl+a BackSpace");
     // The send button takes what is typed, too.
     app.type_text("con il pulsante", 60);

@@ -233,7 +233,6 @@ async fn killing_the_stream_leader_while_a_client_sends_loses_no_acked_message()
         .enumerate()
         .filter_map(|(i, o)| Some((*o.as_ref().ok()?, format!("messaggio {i}"))))
         .collect();
-    eprintln!("{} of 120 acked", acked.len());
     assert!(acked.len() >= 100, "most messages acked: {outcomes:?}");
     let log = logged(&invite).await;
     for m in &acked {
