@@ -257,10 +257,7 @@ impl FromStr for Invite {
             return Ok(invite);
         }
         // Check the port by hand: url reports every port problem the same way.
-        let authority = with_scheme[SCHEME.len() + 3..]
-            .split(['/', '?', '#'])
-            .next()
-            .unwrap_or("");
+        let authority = authorities;
         let host_part = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
         if host_part.is_empty() {
             return Err(InviteError::MissingHost);

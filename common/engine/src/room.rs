@@ -35,14 +35,6 @@ pub(crate) enum Presence {
     Later(Instant),
 }
 
-/// Whether a refusal is worth trying again by itself, later.
-pub(crate) fn passing(reason: JoinRefusal) -> bool {
-    matches!(
-        reason,
-        JoinRefusal::RoomFull | JoinRefusal::TooManyRoomsOnRelay
-    )
-}
-
 /// One room.
 #[derive(Debug)]
 pub(crate) struct Room {
@@ -204,7 +196,7 @@ impl Room {
             return false;
         }
         self.cursor.parted();
-        if passing(reason) {
+        if reason.is_passing() {
             let (_, wait) = self.later.next(now, rand::random());
             self.presence = Presence::Later(now + wait);
         } else {

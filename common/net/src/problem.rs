@@ -49,7 +49,7 @@ impl Problem {
             Self::Refused(reason) => {
                 !matches!(reason, RefuseReason::RelayFull | RefuseReason::HelloTimeout)
             }
-            Self::JoinRefused(reason) => !matches!(reason, JoinRefusal::RoomFull),
+            Self::JoinRefused(reason) => !reason.is_passing(),
             Self::Bye(ByeReason::Replaced) => true,
             _ => false,
         }

@@ -85,6 +85,14 @@ pub enum JoinRefusal {
     TooManyRoomsOnRelay,
 }
 
+impl JoinRefusal {
+    /// A refusal that may pass by itself (the room or the relay is full for now): worth
+    /// joining again later. The others need the person to change something.
+    pub fn is_passing(self) -> bool {
+        matches!(self, Self::RoomFull | Self::TooManyRoomsOnRelay)
+    }
+}
+
 /// Why a client is no longer in a room.
 #[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Debug)]
 pub enum RoomLeftReason {
