@@ -123,7 +123,9 @@ impl Relay {
         let rooms = match Rooms::start(setup).await {
             Ok(rooms) => rooms,
             Err(source) => {
-                store.close();
+                // Closing waits for the store's writers: off the async workers.
+                let closing = store.clone();
+                let _ = tokio::task::spawn_blocking(move || closing.close()).await;
                 if config.cluster.is_some() {
                     return Err(RelayError::Cluster(source));
                 }

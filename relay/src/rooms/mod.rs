@@ -124,6 +124,16 @@ impl Rooms {
                 records,
             }),
         };
+        // Every configured room on record in one write; opening each then writes nothing.
+        rooms
+            .record(
+                setup
+                    .configured
+                    .iter()
+                    .map(|r| (r.name.clone(), false))
+                    .collect(),
+            )
+            .await?;
         for room in &setup.configured {
             rooms
                 .open(&rooms.slot(&room.name).expect("just added"))

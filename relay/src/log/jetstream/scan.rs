@@ -60,7 +60,12 @@ pub(super) async fn scan(
                 }
             }
             if got == 0 {
-                break;
+                // A read that stops short would look complete (a history page, the
+                // install counters that recognise resends): say so instead.
+                return Err(unreachable(format!(
+                    "{left} messages were pending on {}, none came",
+                    consumer.cached_info().config.filter_subject
+                )));
             }
         }
         Ok(())
