@@ -28,8 +28,9 @@ pub(crate) struct Dialed {
 
 /// One attempt: resolve every address, then the one handshake (`net::Dialer::open`:
 /// hello, ready) with each place in turn until one answers, within `timeout` for one
-/// place and [`PER_PLACE`] each for several. Rooms are joined afterwards, over the
-/// session.
+/// place and [`PER_PLACE`] each for several (so an attempt over several places may take
+/// longer than `timeout`: a silent first place must not starve the others). The lookup
+/// has its own `timeout`. Rooms are joined afterwards, over the session.
 pub(crate) async fn dial(
     invite: Invite,
     hello: Hello,
