@@ -206,6 +206,12 @@ impl Lang {
             (Self::It, RejectReason::Archived) => "la stanza è archiviata".into(),
             (Self::En, RejectReason::NotInRoom) => "you are not in this room".into(),
             (Self::It, RejectReason::NotInRoom) => "non sei in questa stanza".into(),
+            (Self::En, RejectReason::Unavailable) => {
+                "the relay cannot reach its storage right now; retry in a moment".into()
+            }
+            (Self::It, RejectReason::Unavailable) => {
+                "il relay ora non raggiunge il suo archivio; riprova tra poco".into()
+            }
         }
     }
 

@@ -160,6 +160,7 @@ fn server_frames() -> Vec<ServerFrame> {
         RejectReason::ControlCharacter,
         RejectReason::Archived,
         RejectReason::NotInRoom,
+        RejectReason::Unavailable,
     ] {
         frames.push(ServerFrame::Rejected {
             room: ROOM,

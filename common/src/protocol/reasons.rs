@@ -42,6 +42,9 @@ pub enum RejectReason {
     Archived,
     /// The client is not in that room.
     NotInRoom,
+    /// The relay's cluster (where rooms are stored) cannot be reached now; sending
+    /// again later works.
+    Unavailable,
 }
 
 /// Why a session was refused (rooms refuse joins with a [`JoinRefusal`]).
@@ -245,6 +248,7 @@ impl fmt::Display for RejectReason {
             Self::ControlCharacter => "the message contains control characters",
             Self::Archived => "the room is archived (read-only)",
             Self::NotInRoom => "not in that room",
+            Self::Unavailable => "the relay cannot reach its storage right now; try again shortly",
         })
     }
 }

@@ -182,6 +182,36 @@ pub trait RoomLog: Send + Sync + 'static {
     /// Names whose last logged presence event is a join: who the log's readers believe
     /// online. After a crash these never got their leave.
     fn present(&self) -> Result<Vec<String>, LogError>;
+    /// For a log shared by several relays: every event of the room stored after `after`
+    /// (by any relay, this one included), in the log's order, as it is stored — the room
+    /// fans out from here instead of from its own appends. `None` (the default): the
+    /// log is this relay's alone. The feed ends when the receiver is dropped.
+    fn follow(&self, _after: Seq) -> Option<tokio::sync::mpsc::Receiver<Stored>> {
+        None
+    }
+    /// True for a log shared by several relays (then [`RoomLog::follow`] is `Some`).
+    fn is_shared(&self) -> bool {
+        false
+    }
+    /// For a shared log: claims the name key `key` (display name `name`) for `install`
+    /// on this relay, so names stay unique across relays. [`Claim::Taken`] when another
+    /// install holds it on a relay that is alive; an install takes its own name over
+    /// from another relay. Always granted for a log of one relay. Blocks.
+    fn claim(&self, _key: &str, _name: &str, _install: InstallId) -> Result<Claim, LogError> {
+        Ok(Claim::Granted)
+    }
+    /// Gives up a claim made by [`RoomLog::claim`] (if it is still this relay's and
+    /// `install`'s). Does not block.
+    fn release(&self, _key: &str, _install: InstallId) {}
+}
+
+/// The answer to [`RoomLog::claim`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// The name is the install's on this relay now.
+    Granted,
+    /// Another install uses the name on a relay that is alive.
+    Taken,
 }
 
 /// A room the store has a record of (it has been opened, or created by a client).

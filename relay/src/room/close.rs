@@ -27,6 +27,7 @@ impl Room {
         let (done, rx) = oneshot::channel();
         let mut s = self.state.lock().unwrap();
         if let Some(m) = s.members.remove(&member.key, member.session) {
+            self.log.release(&member.key, m.install);
             if s.presence.left(&m.name) {
                 self.append(
                     EventKind::Left {
@@ -73,7 +74,19 @@ impl Room {
     fn mark_closed(&self, s: &mut State) -> oneshot::Receiver<()> {
         let (done, rx) = oneshot::channel();
         s.closed = true;
-        for name in s.presence.take_all() {
+        let present = if self.shared {
+            // Only this relay's members: the others' are present on their relays.
+            let mut here = Vec::new();
+            for (key, m) in s.members.iter() {
+                self.log.release(key, m.install);
+                here.push(m.name.clone());
+            }
+            here.retain(|name| s.presence.left(name));
+            here
+        } else {
+            s.presence.take_all()
+        };
+        for name in present {
             self.append(
                 EventKind::Left {
                     name,

@@ -9,9 +9,11 @@
 //! messages.
 //!
 //! What publishing does is a [`Publisher`] chosen when the room opens: [`Fanout`]
-//! (history, every member's queue, acks), or, for fault injection, [`LoseAcks`] (stored,
-//! then nobody hears of it, as if the relay died between storing and acknowledging).
-//! The hot path never asks which.
+//! (history, every member's queue, acks); [`Answer`] for a room shared by several
+//! relays, whose fan-out comes from the log's feed (`follow.rs`) — only the senders are
+//! answered here, each ack once the feed has delivered its message; or, for fault
+//! injection, [`LoseAcks`] (stored, then nobody hears of it, as if the relay died
+//! between storing and acknowledging). The hot path never asks which.
 
 use std::{
     sync::{atomic::Ordering, Arc, Weak},
@@ -25,8 +27,8 @@ use common::{
 };
 use tokio::sync::mpsc;
 
-use super::{pack::encode, Room};
-use crate::log::{self, Appended, Entry, LogError};
+use super::{members::SessionId, pack::encode, Room, State};
+use crate::log::{self, Appended, Entry, LogError, Stored};
 
 /// Work for the committer, in the order the room queued it.
 pub(crate) enum Job {
@@ -54,12 +56,32 @@ pub trait Publisher: Send + Sync + 'static {
 /// Publishes: history, fan-out, acks.
 pub struct Fanout;
 
+/// Answers the senders; the fan-out is the feed's (a room shared by several relays).
+pub struct Answer;
+
 /// Fault injection: stores, then neither publishes nor acknowledges.
 pub struct LoseAcks;
 
+/// Which [`Publisher`] a room's committer uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Publish {
+    /// [`Fanout`].
+    Fanout,
+    /// [`Answer`].
+    Answer,
+    /// [`LoseAcks`].
+    LoseAcks,
+}
+
 impl Publisher for Fanout {
     fn publish(&self, room: &Room, batch: Vec<Done>) {
-        room.publish(batch);
+        room.publish(batch, true);
+    }
+}
+
+impl Publisher for Answer {
+    fn publish(&self, room: &Room, batch: Vec<Done>) {
+        room.publish(batch, false);
     }
 }
 
@@ -85,13 +107,13 @@ pub fn publish_pause(members: usize) -> Duration {
     Duration::from_micros((members as u64 * 20).min(25_000))
 }
 
-/// Starts the committer of `room` with the publisher `lose_acks` selects.
-pub(crate) fn start(room: Weak<Room>, jobs: mpsc::UnboundedReceiver<Job>, lose_acks: bool) {
-    if lose_acks {
-        tokio::spawn(run(room, jobs, LoseAcks));
-    } else {
-        tokio::spawn(run(room, jobs, Fanout));
-    }
+/// Starts the committer of `room` with the publisher `publish` names.
+pub(crate) fn start(room: Weak<Room>, jobs: mpsc::UnboundedReceiver<Job>, publish: Publish) {
+    match publish {
+        Publish::Fanout => tokio::spawn(run(room, jobs, Fanout)),
+        Publish::Answer => tokio::spawn(run(room, jobs, Answer)),
+        Publish::LoseAcks => tokio::spawn(run(room, jobs, LoseAcks)),
+    };
 }
 
 async fn run<P: Publisher>(room: Weak<Room>, mut jobs: mpsc::UnboundedReceiver<Job>, publisher: P) {
@@ -165,83 +187,118 @@ async fn append(room: &Room, entries: Vec<Entry>) -> Vec<Done> {
 }
 
 impl Room {
-    /// Publishes a durable batch: history, fan-out (each member gets the batch's events
-    /// in one push), then the senders' acks (and the answers to resends); evicts members
-    /// that cannot keep up.
-    pub(crate) fn publish(&self, batch: Vec<Done>) {
+    /// Publishes a durable batch: history and fan-out when `deliver` (each member gets
+    /// the batch's events in one push; a shared room's come from its feed instead), then
+    /// the senders' acks (and the answers to resends); evicts members that cannot keep
+    /// up.
+    pub(crate) fn publish(&self, batch: Vec<Done>, deliver: bool) {
         let mut s = self.state.lock().unwrap();
-        let room = self.id;
-        let fanout: Vec<Bytes> = batch
-            .iter()
-            .filter_map(|d| match &d.outcome {
-                Some(Appended::New(stored)) => Some(stored.frame.clone()),
-                _ => None,
-            })
-            .collect();
         let mut slow = Vec::new();
-        if !fanout.is_empty() {
-            for (key, m) in s.members.iter() {
-                if !m.queue.push_all(&fanout) {
-                    slow.push((key.clone(), m.session));
-                }
-            }
+        if deliver {
+            let stored = batch
+                .iter()
+                .filter_map(|d| match &d.outcome {
+                    Some(Appended::New(stored)) => Some(stored.clone()),
+                    _ => None,
+                })
+                .collect();
+            self.deliver(&mut s, stored, &mut slow);
         }
+        let room = self.id;
+        let failed = match self.shared {
+            true => RejectReason::Unavailable,
+            false => RejectReason::StorageFailed,
+        };
         for done in batch {
-            let id = done.id;
-            let answer = match done.outcome {
-                Some(Appended::New(stored)) => {
-                    let seq = stored.seq;
-                    s.published = seq;
-                    s.history.push_back(stored);
-                    if s.history.len() > self.limits.history {
-                        if let Some(old) = s.history.pop_front() {
-                            s.forgotten = old.seq;
-                        }
-                    }
-                    id.map(|id| (id, ServerFrame::Ack { room, id, seq }, true))
-                }
-                Some(Appended::Duplicate(seq)) => {
-                    id.map(|id| (id, ServerFrame::Ack { room, id, seq }, false))
-                }
-                Some(Appended::Missing) => id.map(|id| {
-                    let reason = RejectReason::RateLimited;
-                    (id, ServerFrame::Rejected { room, id, reason }, false)
-                }),
-                Some(Appended::Failed) | None => id.map(|id| {
-                    let reason = RejectReason::StorageFailed;
-                    (id, ServerFrame::Rejected { room, id, reason }, false)
-                }),
+            let Some(id) = done.id else { continue };
+            let (frame, published) = match done.outcome {
+                Some(Appended::New(stored)) => (Ok(stored.seq), true),
+                Some(Appended::Duplicate(seq)) => (Ok(seq), false),
+                Some(Appended::Missing) => (Err(RejectReason::RateLimited), false),
+                Some(Appended::Failed) | None => (Err(failed), false),
             };
-            let Some((id, frame, published)) = answer else {
-                continue;
-            };
-            if let ServerFrame::Ack { seq, .. } = frame {
-                s.seq.remember(id, seq);
-            }
-            let waiters = s.seq.settle(id);
-            if waiters.is_empty() {
-                continue;
-            }
-            let frame = encode(&frame);
-            for (i, queue) in waiters.into_iter().enumerate() {
-                // The ack of a published message to its sender is bounded by the rate
-                // limit; answers to resends (the later waiters) are what a client can
-                // provoke, so they count.
-                if published && i == 0 {
-                    queue.push_exempt(frame.clone());
-                } else if !queue.push(frame.clone()) {
-                    if let Some((key, m)) = s
-                        .members
-                        .iter()
-                        .find(|(_, m)| Arc::ptr_eq(&m.queue, &queue))
-                    {
-                        slow.push((key.clone(), m.session));
+            match frame {
+                Ok(seq) => {
+                    s.seq.remember(id, seq);
+                    if seq > s.published {
+                        // Not delivered by the feed yet: acked once it is.
+                        s.awaiting.entry(seq).or_default().push((id, published));
+                    } else {
+                        self.settle(
+                            &mut s,
+                            id,
+                            ServerFrame::Ack { room, id, seq },
+                            published,
+                            &mut slow,
+                        );
                     }
+                }
+                Err(reason) => {
+                    let frame = ServerFrame::Rejected { room, id, reason };
+                    self.settle(&mut s, id, frame, false, &mut slow);
                 }
             }
         }
         for (key, session) in slow {
             self.evict(&mut s, &key, session);
+        }
+    }
+
+    /// Records events as published and fans them out to every member.
+    pub(super) fn deliver(
+        &self,
+        s: &mut State,
+        events: Vec<Stored>,
+        slow: &mut Vec<(String, SessionId)>,
+    ) {
+        if events.is_empty() {
+            return;
+        }
+        let fanout: Vec<Bytes> = events.iter().map(|e| e.frame.clone()).collect();
+        for (key, m) in s.members.iter() {
+            if !m.queue.push_all(&fanout) {
+                slow.push((key.clone(), m.session));
+            }
+        }
+        for stored in events {
+            s.published = stored.seq;
+            s.history.push_back(stored);
+            if s.history.len() > self.limits.history {
+                if let Some(old) = s.history.pop_front() {
+                    s.forgotten = old.seq;
+                }
+            }
+        }
+    }
+
+    /// Tells everyone waiting for `id` the outcome `frame`. The ack of a published
+    /// message to its sender is bounded by the rate limit; answers to resends (the later
+    /// waiters) are what a client can provoke, so they count.
+    pub(super) fn settle(
+        &self,
+        s: &mut State,
+        id: ClientMsgId,
+        frame: ServerFrame,
+        published: bool,
+        slow: &mut Vec<(String, SessionId)>,
+    ) {
+        let waiters = s.seq.settle(id);
+        if waiters.is_empty() {
+            return;
+        }
+        let frame = encode(&frame);
+        for (i, queue) in waiters.into_iter().enumerate() {
+            if published && i == 0 {
+                queue.push_exempt(frame.clone());
+            } else if !queue.push(frame.clone()) {
+                if let Some((key, m)) = s
+                    .members
+                    .iter()
+                    .find(|(_, m)| Arc::ptr_eq(&m.queue, &queue))
+                {
+                    slow.push((key.clone(), m.session));
+                }
+            }
         }
     }
 }

@@ -6,6 +6,7 @@ use common::protocol::{EventKind, JoinRefusal, LeaveReason, Seq, Welcome, MAX_HI
 
 use super::{
     blocking,
+    log::Claim,
     members::Member,
     pack::{self, history_page},
     Close, MemberRef, Resend, Room, Stored,
@@ -25,6 +26,7 @@ impl Room {
             Some(after) => self.read_replay(after).await,
             None => None,
         };
+        let claimed = self.claim(member).await?;
         let name = member.name.clone();
         let (base, names, backlog, hole) = {
             let mut s = self.state.lock().unwrap();
@@ -38,14 +40,29 @@ impl Room {
                 queue: member.queue.clone(),
             };
             let max = self.limits.room_members;
-            let replaced = s.members.admit(&member.key, admitted, max)?;
+            let replaced = match s.members.admit(&member.key, admitted, max) {
+                Ok(replaced) => replaced,
+                Err(refusal) => {
+                    if claimed && refusal == JoinRefusal::RoomFull {
+                        self.log.release(&member.key, member.install);
+                    }
+                    return Err(refusal);
+                }
+            };
             // From here on the member is in the room: everything published from now is
             // queued for it, after the welcome (put in front below).
             let online = s.members.len();
-            let names: Vec<String> = if online <= self.limits.presence_limit {
-                s.members.iter().map(|(_, m)| m.name.clone()).collect()
-            } else {
+            let names: Vec<String> = if online > self.limits.presence_limit {
                 Vec::new()
+            } else if self.shared {
+                // Members of other relays too: who the log says is present.
+                let mut names: Vec<String> = s.presence.names().cloned().collect();
+                names.extend(s.members.iter().map(|(_, m)| m.name.clone()));
+                names.sort();
+                names.dedup();
+                names
+            } else {
+                s.members.iter().map(|(_, m)| m.name.clone()).collect()
             };
             let (backlog, gap) = match resume_after {
                 Some(after) => {
@@ -96,6 +113,29 @@ impl Room {
         };
         member.queue.fill(hole, pack::welcome(base, names, backlog));
         Ok(())
+    }
+
+    /// A shared room: claims the member's name across relays (true when the claim is
+    /// made), refused when another install uses it on another relay. A cluster that
+    /// cannot be asked does not keep anyone out (the name is checked on this relay).
+    async fn claim(&self, member: &MemberRef) -> Result<bool, JoinRefusal> {
+        if !self.shared {
+            return Ok(false);
+        }
+        let (log, key, name, install) = (
+            self.log.clone(),
+            member.key.clone(),
+            member.name.clone(),
+            member.install,
+        );
+        match blocking(move || log.claim(&key, &name, install)).await {
+            Ok(Claim::Granted) => Ok(true),
+            Ok(Claim::Taken) => Err(JoinRefusal::NameTaken),
+            Err(e) => {
+                tracing::warn!(room = %self.name, "names could not be checked across relays: {e}");
+                Ok(false)
+            }
+        }
     }
 
     /// The events after `after` from the log, when memory does not reach back that far

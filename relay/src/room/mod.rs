@@ -16,12 +16,14 @@
 //! - [`queue`]: a member's outgoing frames, bounded in bytes, and how it closes.
 //! - [`pack`]: welcome, backlog and history pages packed by wire size.
 //! - [`committer`]: appends, publish pacing, publishing (or, for fault injection, not).
+//! - `follow.rs`: a room shared by several relays fans out from its log's feed.
 //! - [`presence`]: which joins and leaves are logged; online counts.
 //! - `join.rs`: admitting a member and its welcome; history pages.
 //! - `close.rs`: leaving, archiving, closing the room (relay shutdown, deleted room).
 
 mod close;
 pub mod committer;
+mod follow;
 mod join;
 pub mod members;
 pub mod pack;
@@ -35,7 +37,7 @@ pub use close::Closing;
 mod tests;
 
 use std::{
-    collections::VecDeque,
+    collections::{BTreeMap, VecDeque},
     sync::{
         atomic::{AtomicBool, Ordering},
         Arc, Mutex,
@@ -58,7 +60,7 @@ use crate::{
     log::{self, blocking, Entry, LogError, Resend, RoomLog, Stored},
     stats::Stats,
 };
-use committer::Job;
+use committer::{Job, Publish};
 use members::{Members, SessionId};
 use pack::encode;
 use presence::Presence;
@@ -107,6 +109,9 @@ struct State {
     /// The seq of the last event dropped from `history` (0: none yet).
     forgotten: Seq,
     closed: bool,
+    /// Shared room: acks of messages stored past `published`, sent once the feed
+    /// delivers them (a sender sees its message before its ack, as on one relay).
+    awaiting: BTreeMap<Seq, Vec<(ClientMsgId, bool)>>,
 }
 
 /// One room of the relay, shared by the sessions of its members.
@@ -117,6 +122,8 @@ pub struct Room {
     /// True once closed with everything it logged durable.
     finished: watch::Sender<bool>,
     state: Mutex<State>,
+    /// Shared by several relays: fans out from the log's feed ([`follow`]).
+    shared: bool,
     jobs: mpsc::UnboundedSender<Job>,
     log: Arc<dyn RoomLog>,
     limits: Limits,
@@ -138,7 +145,8 @@ pub struct Setup {
     pub log: Arc<dyn RoomLog>,
     /// Archived: readable, not writable.
     pub archived: bool,
-    /// Fault injection: store but neither publish nor acknowledge (see [`committer`]).
+    /// Fault injection: store but neither publish nor acknowledge (see [`committer`]);
+    /// not for a shared log.
     pub lose_acks: bool,
 }
 
@@ -157,8 +165,14 @@ impl Room {
             archived,
             lose_acks,
         } = setup;
+        let shared = log.is_shared();
         let reader = log.clone();
-        let stale = blocking(move || reader.present()).await?;
+        // A shared log's present members may be on other relays: the cluster reaps
+        // those of relays that died (`log::jetstream::members`).
+        let stale = match shared {
+            true => Vec::new(),
+            false => blocking(move || reader.present()).await?,
+        };
         if !stale.is_empty() {
             tracing::info!(
                 room = %name,
@@ -194,6 +208,11 @@ impl Room {
         for (id, seq_of) in history.iter().filter_map(|e| Some((e.id()?, e.seq))) {
             seq.remember(id, seq_of);
         }
+        let feed = if shared { log.follow(published) } else { None };
+        let presence = match feed {
+            Some(_) => Presence::shared(limits.presence_limit, present),
+            None => Presence::new(limits.presence_limit, present),
+        };
         let (jobs, rx) = mpsc::unbounded_channel();
         let room = Arc::new(Self {
             id: RoomId::of(&name),
@@ -203,18 +222,28 @@ impl Room {
             state: Mutex::new(State {
                 members: Members::default(),
                 seq,
-                presence: Presence::new(limits.presence_limit, present),
+                presence,
                 history: history.into(),
                 published,
                 forgotten: 0,
                 closed: false,
+                awaiting: BTreeMap::new(),
             }),
+            shared: feed.is_some(),
             jobs,
             log,
             limits,
             stats,
         });
-        committer::start(Arc::downgrade(&room), rx, lose_acks);
+        let publish = match (feed, lose_acks) {
+            (Some(feed), _) => {
+                tokio::spawn(follow::run(Arc::downgrade(&room), feed));
+                Publish::Answer
+            }
+            (None, true) => Publish::LoseAcks,
+            (None, false) => Publish::Fanout,
+        };
+        committer::start(Arc::downgrade(&room), rx, publish);
         tokio::spawn(presence::run_ticker(Arc::downgrade(&room)));
         Ok(room)
     }
@@ -270,6 +299,7 @@ impl Room {
             if m.queue.close(Close::TooSlow) {
                 self.stats.evicted_slow.fetch_add(1, Ordering::Relaxed);
             }
+            self.log.release(key, m.install);
             if s.presence.left(&m.name) {
                 self.append(
                     EventKind::Left {

@@ -8,8 +8,17 @@
 //! crash does it for whoever the log still records as present. In a room over the limit
 //! members get [`ServerFrame::Online`] counts instead, from the ticker
 //! ([`run_ticker`]).
+//!
+//! In a room shared by several relays ([`Presence::shared`]) the logged set follows the
+//! log: every relay's joins and leaves come back through the room's feed
+//! ([`Presence::seen`]); this relay's own decisions are applied at once and their echo
+//! skipped.
 
-use std::{collections::BTreeSet, sync::Weak, time::Duration};
+use std::{
+    collections::{BTreeSet, HashMap},
+    sync::Weak,
+    time::Duration,
+};
 
 use common::protocol::ServerFrame;
 
@@ -25,6 +34,8 @@ pub struct Presence {
     limit: usize,
     /// The count last told, while the room is (or just was) over the limit.
     told: Option<usize>,
+    /// Shared room: this relay's joins and leaves per name not yet back from the log.
+    echoes: Option<HashMap<String, usize>>,
 }
 
 impl Presence {
@@ -34,17 +45,64 @@ impl Presence {
             logged: present.into_iter().collect(),
             limit,
             told: None,
+            echoes: None,
+        }
+    }
+
+    /// The same, for a room shared by several relays.
+    pub fn shared(limit: usize, present: impl IntoIterator<Item = String>) -> Self {
+        Self {
+            echoes: Some(HashMap::new()),
+            ..Self::new(limit, present)
         }
     }
 
     /// `name` joined, making `online` members: true when the join is to be logged.
     pub fn joined(&mut self, name: &str, online: usize) -> bool {
-        online <= self.limit && self.logged.insert(name.to_owned())
+        let log = online <= self.limit && self.logged.insert(name.to_owned());
+        self.logging(name, log)
     }
 
     /// `name` left: true when the leave is to be logged (its join was).
     pub fn left(&mut self, name: &str) -> bool {
-        self.logged.remove(name)
+        let log = self.logged.remove(name);
+        self.logging(name, log)
+    }
+
+    fn logging(&mut self, name: &str, log: bool) -> bool {
+        if let (true, Some(echoes)) = (log, self.echoes.as_mut()) {
+            *echoes.entry(name.to_owned()).or_default() += 1;
+        }
+        log
+    }
+
+    /// Shared room: the log holds a join (or leave) of `name`, by any relay. One of this
+    /// relay's own is skipped (applied already); another relay's is applied.
+    pub fn seen(&mut self, name: &str, joined: bool) {
+        if let Some(echoes) = self.echoes.as_mut() {
+            if let Some(n) = echoes.get_mut(name) {
+                *n -= 1;
+                if *n == 0 {
+                    echoes.remove(name);
+                }
+                return;
+            }
+        }
+        if joined {
+            self.logged.insert(name.to_owned());
+        } else {
+            self.logged.remove(name);
+        }
+    }
+
+    /// True if `name`'s join is logged and its leave is not.
+    pub fn is_logged(&self, name: &str) -> bool {
+        self.logged.contains(name)
+    }
+
+    /// The names logged as present, in name order.
+    pub fn names(&self) -> impl Iterator<Item = &String> {
+        self.logged.iter()
     }
 
     /// Everyone logged as present, forgotten: their `Left{Shutdown}` is to be logged.
@@ -129,6 +187,28 @@ mod tests {
             "a crashed relay's members included"
         );
         assert!(p.take_all().is_empty());
+    }
+
+    #[test]
+    fn a_shared_room_applies_other_relays_presence_and_skips_its_own_echo() {
+        let mut p = Presence::shared(10, ["Dario".to_string()]);
+        assert!(p.joined("Anna", 1));
+        assert!(p.left("Anna"));
+        p.seen("Bruno", true);
+        p.seen("Anna", true);
+        assert!(
+            !p.is_logged("Anna"),
+            "the echo of our own join is not applied again"
+        );
+        p.seen("Anna", false);
+        assert!(!p.is_logged("Anna"));
+        p.seen("Dario", false);
+        assert_eq!(p.names().collect::<Vec<_>>(), ["Bruno"]);
+        p.seen("Anna", true);
+        assert!(
+            p.is_logged("Anna"),
+            "echoes used up: a join from elsewhere counts"
+        );
     }
 
     #[test]

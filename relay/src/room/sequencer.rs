@@ -69,6 +69,12 @@ impl<W> Sequencer<W> {
         self.in_flight.entry(id).or_default().push(waiter);
     }
 
+    /// `id` is in the log (stored by any relay): its install's counter covers it.
+    pub fn seen(&mut self, id: ClientMsgId) {
+        let counter = self.counters.entry(id.install).or_insert(0);
+        *counter = (*counter).max(id.counter);
+    }
+
     /// The log has answered for `id` (stored, duplicate, missing or failed): everyone
     /// waiting for it.
     pub fn settle(&mut self, id: ClientMsgId) -> Vec<W> {

@@ -21,6 +21,8 @@
 //!
 //! Works with nats-server 2.9: `create_key_value` is not used (see [`kv_compat`]).
 
+mod follow;
+mod members;
 mod room;
 mod scan;
 
@@ -51,6 +53,10 @@ pub const INSTALLS: &str = "piazza-installs";
 pub const PRESENT: &str = "piazza-present";
 /// KV bucket: room name → flags.
 pub const ROOMS: &str = "piazza-rooms";
+/// KV bucket: the relays alive (see [`members`]).
+pub const RELAYS: &str = "piazza-relays";
+/// KV bucket: (room, name key) → the relay and install using the name.
+pub const MEMBERS: &str = "piazza-members";
 
 /// Flag of [`ROOMS`]: archived.
 const ARCHIVED: u8 = 1;
@@ -122,6 +128,10 @@ pub(crate) struct Cluster {
     pub(crate) installs: kv::Store,
     pub(crate) present: kv::Store,
     pub(crate) rooms: kv::Store,
+    pub(crate) relays: kv::Store,
+    pub(crate) members: kv::Store,
+    /// This relay's id in the cluster (new each time it starts).
+    pub(crate) relay: String,
     pub(crate) retry_for: Duration,
     /// The runtime the connection lives on: blocking reads run their requests on it.
     pub(crate) rt: Handle,
@@ -198,22 +208,35 @@ impl JetStreamStore {
         let installs = kv_compat(&js, bucket(INSTALLS)).await?;
         let present = kv_compat(&js, bucket(PRESENT)).await?;
         let rooms = kv_compat(&js, bucket(ROOMS)).await?;
-        tracing::info!(replicas, "room logs in NATS JetStream (stream {STREAM})");
-        Ok(Self {
-            cluster: Arc::new(Cluster {
-                js,
-                stream,
-                ids,
-                installs,
-                present,
-                rooms,
-                retry_for: config.retry_for,
-                rt: Handle::current(),
-                closed: AtomicBool::new(false),
-                busy: AtomicUsize::new(0),
-                commits: AtomicU64::new(0),
-            }),
-        })
+        let relays = kv_compat(
+            &js,
+            kv::Config {
+                max_age: members::RELAY_TTL,
+                ..bucket(RELAYS)
+            },
+        )
+        .await?;
+        let members = kv_compat(&js, bucket(MEMBERS)).await?;
+        let relay = format!("{:016x}", rand::random::<u64>());
+        tracing::info!(replicas, relay = %relay, "room logs in NATS JetStream (stream {STREAM})");
+        let cluster = Arc::new(Cluster {
+            js,
+            stream,
+            ids,
+            installs,
+            present,
+            rooms,
+            relays,
+            members,
+            relay,
+            retry_for: config.retry_for,
+            rt: Handle::current(),
+            closed: AtomicBool::new(false),
+            busy: AtomicUsize::new(0),
+            commits: AtomicU64::new(0),
+        });
+        members::start(cluster.clone());
+        Ok(Self { cluster })
     }
 }
 
@@ -303,6 +326,12 @@ async fn kv_compat(js: &jetstream::Context, c: kv::Config) -> Result<kv::Store, 
             max_messages_per_subject: c.history.max(1),
             max_bytes: c.max_bytes,
             max_age: c.max_age,
+            // At most the age (nats-server refuses a longer window).
+            duplicate_window: if c.max_age.is_zero() {
+                Duration::from_secs(120)
+            } else {
+                c.max_age
+            },
             max_message_size: c.max_value_size,
             storage: c.storage,
             num_replicas: c.num_replicas.max(1),
@@ -328,7 +357,7 @@ impl Store for JetStreamStore {
         let mut out = c.block(async {
             let kv = c.kv_stream(ROOMS).await?;
             let mut out = Vec::new();
-            scan::last_per_key(&kv, ROOMS, "", |key, value| {
+            scan::last_per_key(&kv, ROOMS, "", |key, value, _| {
                 let Some(name) = hex::decode(key)
                     .ok()
                     .and_then(|n| String::from_utf8(n).ok())

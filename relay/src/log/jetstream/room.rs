@@ -25,7 +25,7 @@ use tokio::sync::mpsc;
 use super::{
     install_key, refused, room_token, scan, subject, unreachable, Cluster, INSTALLS, PRESENT,
 };
-use crate::log::{AppendDone, Appended, Entry, LogError, Resend, RoomLog, Stored};
+use crate::log::{AppendDone, Appended, Claim, Entry, LogError, Resend, RoomLog, Stored};
 
 type Work = (Vec<Entry>, AppendDone);
 
@@ -103,7 +103,7 @@ impl JetStreamRoomLog {
 }
 
 /// A stored event back (its seq is the stream's); `None` (logged) if unreadable.
-fn decode(room: RoomId, seq: Seq, body: &[u8]) -> Option<Stored> {
+pub(super) fn decode(room: RoomId, seq: Seq, body: &[u8]) -> Option<Stored> {
     match codec::decode::<RoomEvent>(body) {
         Ok((mut event, _)) => {
             event.seq = seq;
@@ -359,7 +359,7 @@ impl RoomLog for JetStreamRoomLog {
             let kv = c.kv_stream(INSTALLS).await?;
             let mut out = HashMap::new();
             let prefix = room_token(self.room);
-            scan::last_per_key(&kv, INSTALLS, &prefix, |key, value| {
+            scan::last_per_key(&kv, INSTALLS, &prefix, |key, value, _| {
                 let install = hex::decode(key).ok().and_then(|b| b.try_into().ok());
                 let counter = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok());
                 if let (Some(install), Some(counter)) = (install, counter) {
@@ -377,7 +377,7 @@ impl RoomLog for JetStreamRoomLog {
             let kv = c.kv_stream(PRESENT).await?;
             let mut out = Vec::new();
             let prefix = room_token(self.room);
-            scan::last_per_key(&kv, PRESENT, &prefix, |key, _| {
+            scan::last_per_key(&kv, PRESENT, &prefix, |key, _, _| {
                 if let Some(name) = hex::decode(key)
                     .ok()
                     .and_then(|n| String::from_utf8(n).ok())
@@ -389,5 +389,29 @@ impl RoomLog for JetStreamRoomLog {
             out.sort();
             Ok(out)
         })
+    }
+
+    fn is_shared(&self) -> bool {
+        true
+    }
+
+    fn follow(&self, after: Seq) -> Option<mpsc::Receiver<Stored>> {
+        Some(super::follow::follow(
+            self.cluster.clone(),
+            self.room,
+            after,
+        ))
+    }
+
+    fn claim(&self, key: &str, name: &str, install: InstallId) -> Result<Claim, LogError> {
+        let c = &self.cluster;
+        c.block(super::members::claim(c, self.room, key, name, install))
+    }
+
+    fn release(&self, key: &str, install: InstallId) {
+        let (c, room, key) = (self.cluster.clone(), self.room, key.to_owned());
+        self.cluster.rt.spawn(async move {
+            super::members::release(&c, room, &key, install).await;
+        });
     }
 }

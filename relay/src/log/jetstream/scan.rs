@@ -76,13 +76,13 @@ pub(super) async fn scan(
     result
 }
 
-/// Calls `each(key, value)` for the live keys of KV `bucket` under `prefix` (`""`:
-/// all; else keys `<prefix>.…`), `key` without the prefix.
+/// Calls `each(key, value, revision)` for the live keys of KV `bucket` under `prefix`
+/// (`""`: all; else keys `<prefix>.…`), `key` without the prefix.
 pub(super) async fn last_per_key(
     kv_stream: &Stream,
     bucket: &str,
     prefix: &str,
-    mut each: impl FnMut(&str, &[u8]),
+    mut each: impl FnMut(&str, &[u8], u64),
 ) -> Result<(), LogError> {
     let (filter, strip) = if prefix.is_empty() {
         (format!("$KV.{bucket}.>"), format!("$KV.{bucket}."))
@@ -96,12 +96,12 @@ pub(super) async fn last_per_key(
         kv_stream,
         filter,
         DeliverPolicy::LastPerSubject,
-        |_, subject, headers, payload| {
+        |seq, subject, headers, payload| {
             let deleted = headers
                 .and_then(|h| h.get("KV-Operation"))
                 .is_some_and(|op| matches!(op.as_str(), "DEL" | "PURGE"));
             if let (false, Some(key)) = (deleted, subject.strip_prefix(&strip)) {
-                each(key, payload);
+                each(key, payload, seq);
             }
             true
         },
