@@ -37,6 +37,9 @@ pub struct RelayConfig {
     /// Keep the room logs in this NATS JetStream cluster instead of the data
     /// directory's redb (`None`, the default).
     pub cluster: Option<ClusterConfig>,
+    /// The addresses invites list, in order (every relay of a cluster, or a DNS name
+    /// with a record per relay); empty: this relay's own address.
+    pub advertise: Vec<common::invite::Address>,
     /// Fault injection for tests: store events but neither publish nor acknowledge
     /// them, as if the relay died between storing and acknowledging.
     #[doc(hidden)]
@@ -57,6 +60,7 @@ impl RelayConfig {
             open_rooms: false,
             limits: Limits::default(),
             cluster: None,
+            advertise: Vec::new(),
             lose_acks: false,
         }
     }

@@ -162,6 +162,11 @@ struct Run {
     /// the ids bucket).
     #[arg(long, requires = "cluster", default_value_t = 120)]
     cluster_duplicate_window: u64,
+    /// The addresses invites list, in the order clients try them: every relay of a
+    /// cluster (`a.example:4433,b.example:4433`), or one DNS name with a record per
+    /// relay [default: this relay's --listen address, or its first --host].
+    #[arg(long, value_delimiter = ',', value_name = "HOST:PORT[,HOST:PORT…]")]
+    advertise: Vec<String>,
     /// Seconds a new connection has to say hello.
     #[arg(long, default_value_t = Limits::default().hello_timeout.as_secs())]
     hello_timeout: u64,
@@ -256,6 +261,7 @@ async fn run(cli: Run) -> Result<()> {
             duplicate_window: Duration::from_secs(cli.cluster_duplicate_window),
             ..ClusterConfig::new(cli.cluster.clone())
         }),
+        advertise: advertised(&cli.advertise)?,
         lose_acks: false,
     };
     let relay = Relay::start(config).await.with_context(|| {
@@ -277,6 +283,17 @@ async fn run(cli: Run) -> Result<()> {
     tracing::info!("shutting down");
     relay.shutdown().await;
     Ok(())
+}
+
+/// The `--advertise` addresses, read the way an invite's are.
+fn advertised(list: &[String]) -> Result<Vec<common::invite::Address>> {
+    if list.is_empty() {
+        return Ok(Vec::new());
+    }
+    let invite: common::invite::Invite = format!("piazza://{}/", list.join(","))
+        .parse()
+        .with_context(|| format!("--advertise {}", list.join(",")))?;
+    Ok(invite.addresses())
 }
 
 /// Prints `invite NAME: …` for every configured room but the default one and `skip`.

@@ -160,10 +160,14 @@ impl Relay {
         } else {
             addr.ip().to_string()
         };
+        let (host, port, more) = match config.advertise.split_first() {
+            Some((first, more)) => (first.host.clone(), first.port, more.to_vec()),
+            None => (host, addr.port(), Vec::new()),
+        };
         let base = Invite {
             host,
-            port: addr.port(),
-            more: Vec::new(),
+            port,
+            more,
             fingerprint: Some(fingerprint),
             room: None,
             room_key: None,

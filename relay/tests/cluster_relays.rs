@@ -10,7 +10,16 @@ use common::protocol::*;
 use relay::{log::jetstream::ClusterConfig, Relay, RelayConfig};
 use support::{nats::NatsCluster, process, *};
 
+/// The relays' logs, shown for a test that fails.
+fn logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("relay=info,async_nats=warn")
+        .with_test_writer()
+        .try_init();
+}
+
 fn on(cluster: &NatsCluster, dir: &Path) -> RelayConfig {
+    logs();
     let mut config = RelayConfig::for_tests(dir);
     config.limits.rate = RateLimit {
         per_second: 100_000,
@@ -181,11 +190,11 @@ async fn a_resend_through_another_relay_after_the_duplicate_window_gets_its_firs
     b.shutdown().await;
 }
 
-/// The answer to `id`, however long the cluster takes to give up or come back (a
-/// publish is retried for `retry_for`, each try waits up to 5 s).
+/// The answer to `id`, however long the cluster takes to give up or come back (each
+/// write is retried for `retry_for`, each try waits up to 5 s).
 async fn answer(client: &mut Client, id: ClientMsgId) -> Result<Seq, RejectReason> {
     loop {
-        match client.next_within(Duration::from_secs(30)).await {
+        match client.next_within(Duration::from_secs(60)).await {
             Ok(ServerFrame::Ack { id: got, seq, .. }) if got == id => return Ok(seq),
             Ok(ServerFrame::Rejected {
                 id: got, reason, ..
@@ -256,8 +265,20 @@ async fn a_relay_killed_under_load_its_client_resumes_on_another_and_nothing_is_
     let cluster = NatsCluster::start().await;
     let urls = cluster.urls().join(",");
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let flags = ["--cluster", &urls, "--rate", "1000", "--burst", "1000"];
-    let relay_a = process::spawn(dir_a.path(), "127.0.0.1:0", &flags);
+    let ports = [process::free_udp_port(), process::free_udp_port()];
+    let listen: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+    let advertise = listen.join(",");
+    let flags = [
+        "--cluster",
+        &urls,
+        "--rate",
+        "1000",
+        "--burst",
+        "1000",
+        "--advertise",
+        &advertise,
+    ];
+    let relay_a = process::spawn(dir_a.path(), &listen[0], &flags);
     let (cert, key) = (
         dir_a.path().join(certs::CERT_FILE),
         dir_a.path().join(certs::KEY_FILE),
@@ -269,10 +290,15 @@ async fn a_relay_killed_under_load_its_client_resumes_on_another_and_nothing_is_
         "--key",
         key.to_str().unwrap(),
     ]);
-    let relay_b = process::spawn(dir_b.path(), "127.0.0.1:0", &with_cert);
+    let relay_b = process::spawn(dir_b.path(), &listen[1], &with_cert);
+    // The invite either relay prints lists both, in the order given.
+    let addresses = relay_a.invite.addresses();
+    assert_eq!(addresses.len(), 2, "{}", relay_a.invite);
+    assert_eq!(relay_b.invite.to_string(), relay_a.invite.to_string());
+    let second = relay_a.invite.via(&addresses[1]);
     let install = InstallId::random();
     let (mut anna, _) = join_as(&relay_a.invite, "Anna", install, None).await;
-    let (mut bruno, _) = join(&relay_b.invite, "Bruno").await;
+    let (mut bruno, _) = join(&second, "Bruno").await;
     let texts: Vec<String> = (0..150).map(|i| format!("messaggio {i}")).collect();
     let mut sent = Vec::new();
     for text in &texts[..60] {
@@ -295,7 +321,7 @@ async fn a_relay_killed_under_load_its_client_resumes_on_another_and_nothing_is_
     // Her app moves to relay B, resumes after what it saw, and sends again what was
     // not acked (the same ids), then the rest.
     let counter = anna.counter;
-    let (mut anna, _) = join_as(&relay_b.invite, "Anna", install, Some(last_seen)).await;
+    let (mut anna, _) = join_as(&second, "Anna", install, Some(last_seen)).await;
     anna.counter = counter;
     let room = anna.room;
     let mut waiting = Vec::new();
@@ -322,7 +348,7 @@ async fn a_relay_killed_under_load_its_client_resumes_on_another_and_nothing_is_
     let mut want: Vec<&String> = texts.iter().collect();
     want.sort();
     assert_eq!(got, want, "every message once, on the relay that lived");
-    let log = messages_in(&read_log(&relay_b.invite).await);
+    let log = messages_in(&read_log(&second).await);
     assert_eq!(log, seen, "the log holds them once, in the order seen");
 }
 
@@ -363,4 +389,57 @@ async fn the_members_of_a_killed_relay_are_shown_gone_within_ten_seconds() {
     assert!(took < Duration::from_secs(10), "shown gone after {took:?}");
     // Her name is free again for anyone.
     let (_carla, _) = join(&relay_b.invite, "Anna").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nats_node_killed_under_load_loses_no_acked_message_and_both_relays_go_on() {
+    let mut cluster = NatsCluster::start().await;
+    let (a, b, _dirs) = two_relays(&cluster, |_| {}).await;
+    let (mut anna, _) = join(&a.invite(), "Anna").await;
+    let (mut bruno, _) = join(&b.invite(), "Bruno").await;
+    let js = async_nats::jetstream::new(cluster.client().await);
+    let mut stream = js.get_stream("PIAZZA").await.unwrap();
+    let info = stream.info().await.unwrap();
+    let leader = info.cluster.clone().and_then(|c| c.leader).unwrap();
+    let mut ids = Vec::new();
+    for i in 0..120 {
+        if i == 30 {
+            cluster.kill(cluster.index(&leader));
+        }
+        ids.push(anna.say(&format!("messaggio {i}")).await);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let mut outcomes = Vec::new();
+    for id in &ids {
+        outcomes.push(answer(&mut anna, *id).await);
+    }
+    let acked: Vec<(Seq, String)> = outcomes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, o)| Some((*o.as_ref().ok()?, format!("messaggio {i}"))))
+        .collect();
+    assert!(acked.len() >= 100, "most messages acked: {outcomes:?}");
+    // Relay B delivered every acked message once, in seq order.
+    let mut seen = Vec::new();
+    while seen.last() != acked.last() {
+        match bruno.next_within(Duration::from_secs(30)).await {
+            Ok(ServerFrame::Event { event, .. }) => {
+                if let EventKind::Message { text, .. } = event.kind {
+                    seen.push((event.seq, text));
+                }
+            }
+            Ok(_) => {}
+            Err(e) => panic!("Bruno got {} messages: {e}", seen.len()),
+        }
+    }
+    for m in &acked {
+        assert_eq!(seen.iter().filter(|s| *s == m).count(), 1, "{m:?} once");
+    }
+    let texts: HashSet<&String> = seen.iter().map(|m| &m.1).collect();
+    assert_eq!(texts.len(), seen.len(), "nothing delivered twice");
+    // Both relays go on serving.
+    let id = bruno.say("ancora qui").await;
+    assert!(answer(&mut bruno, id).await.is_ok());
+    a.shutdown().await;
+    b.shutdown().await;
 }

@@ -116,3 +116,10 @@ pub fn rooms_command(dir: &Path, args: &[&str]) -> (bool, String, String) {
         String::from_utf8(out.stderr).unwrap(),
     )
 }
+
+/// A UDP port free on loopback now (for a relay whose address must be known before it
+/// starts, as in `--advertise`).
+pub fn free_udp_port() -> u16 {
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.local_addr().unwrap().port()
+}

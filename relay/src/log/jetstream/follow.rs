@@ -1,11 +1,14 @@
 //! Following a room: the events every relay stores in it, in the stream's order, from
-//! an ordered consumer filtered on the room's subject. The consumer is made again (from
-//! the seq after the last one delivered) whenever it fails — a node lost, the whole
-//! cluster down and back — so the feed has no holes and no repeats.
+//! an ephemeral pull consumer filtered on the room's subject (what async-nats calls an
+//! ordered consumer, kept by hand). Each pull waits up to [`PULL`] for news and must be
+//! answered within [`ANSWER`]; a consumer that fails, stops answering (its node was
+//! killed: the library's own ordered consumer was seen to stall silently then) or
+//! skips a consumer seq is made again from the seq after the last one delivered — so
+//! the feed has no holes and no repeats.
 
 use std::{sync::Arc, time::Duration};
 
-use async_nats::jetstream::consumer::{self, DeliverPolicy};
+use async_nats::jetstream::consumer::{self, AckPolicy, DeliverPolicy};
 use common::protocol::{RoomId, Seq};
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
@@ -15,6 +18,12 @@ use crate::log::Stored;
 
 /// Events buffered between the consumer and the room (the consumer waits beyond).
 const BUFFER: usize = 1024;
+/// Messages asked for per pull.
+const BATCH: usize = 256;
+/// How long a pull waits for news in a quiet room.
+const PULL: Duration = Duration::from_secs(2);
+/// How long a pull may take to be answered in full before the consumer is given up.
+const ANSWER: Duration = Duration::from_secs(5);
 
 /// Starts following `room` after seq `after`; the feed ends when the receiver is
 /// dropped.
@@ -47,11 +56,15 @@ pub(super) fn follow(c: Arc<Cluster>, room: RoomId, after: Seq) -> mpsc::Receive
 async fn run(c: &Cluster, room: RoomId, next: &mut Seq, tx: &mpsc::Sender<Stored>) -> String {
     let made = c
         .stream
-        .create_consumer(consumer::pull::OrderedConfig {
+        .create_consumer(consumer::pull::Config {
             filter_subject: subject(room),
             deliver_policy: DeliverPolicy::ByStartSequence {
                 start_sequence: *next,
             },
+            ack_policy: AckPolicy::None,
+            inactive_threshold: Duration::from_secs(30),
+            memory_storage: true,
+            num_replicas: 1,
             ..Default::default()
         })
         .await;
@@ -59,28 +72,43 @@ async fn run(c: &Cluster, room: RoomId, next: &mut Seq, tx: &mpsc::Sender<Stored
         Ok(consumer) => consumer,
         Err(e) => return format!("no consumer: {e}"),
     };
-    let mut messages = match consumer.messages().await {
-        Ok(messages) => messages,
-        Err(e) => return format!("no messages: {e}"),
-    };
-    while let Some(message) = messages.next().await {
-        let message = match message {
-            Ok(message) => message,
-            Err(e) => return e.to_string(),
-        };
-        let seq = match message.info() {
-            Ok(info) => info.stream_sequence,
-            Err(e) => return format!("a message without its seq: {e}"),
-        };
-        if seq < *next {
-            continue;
-        }
-        *next = seq + 1;
-        if let Some(stored) = decode(room, seq, &message.payload) {
-            if tx.send(stored).await.is_err() {
-                return "nobody follows".into();
+    let mut delivered = 0;
+    loop {
+        let pull = async {
+            let mut batch = consumer
+                .batch()
+                .max_messages(BATCH)
+                .expires(PULL)
+                .messages()
+                .await
+                .map_err(|e| e.to_string())?;
+            while let Some(message) = batch.next().await {
+                let message = message.map_err(|e| e.to_string())?;
+                let info = message.info().map_err(|e| e.to_string())?;
+                if info.consumer_sequence != delivered + 1 {
+                    return Err(format!(
+                        "consumer seq {} after {delivered}",
+                        info.consumer_sequence
+                    ));
+                }
+                delivered = info.consumer_sequence;
+                let seq = info.stream_sequence;
+                if seq < *next {
+                    continue;
+                }
+                *next = seq + 1;
+                if let Some(stored) = decode(room, seq, &message.payload) {
+                    if tx.send(stored).await.is_err() {
+                        return Err("nobody follows".into());
+                    }
+                }
             }
+            Ok(())
+        };
+        match tokio::time::timeout(ANSWER, pull).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return e,
+            Err(_) => return format!("no answer in {ANSWER:?}"),
         }
     }
-    "the consumer ended".into()
 }
