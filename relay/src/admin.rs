@@ -76,7 +76,8 @@ fn checked(name: &str) -> Result<String, AdminError> {
     validate_room_name(name).map_err(AdminError::BadName)
 }
 
-fn run_on(store: &RedbStore, command: &RoomsCommand) -> Result<String, AdminError> {
+/// Runs `command` on an open store (the cluster's, for `--cluster`). Blocks.
+pub fn run_on(store: &dyn Store, command: &RoomsCommand) -> Result<String, AdminError> {
     let find = |name: &str| -> Result<RoomRecord, AdminError> {
         let rooms = store.rooms()?;
         let known = rooms.into_iter().find(|r| r.name == name);

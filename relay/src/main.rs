@@ -8,7 +8,10 @@ use clap::{Args, Parser, Subcommand};
 use common::protocol::RateLimit;
 use relay::{
     admin::{self, RoomsCommand},
-    log::jetstream::ClusterConfig,
+    log::{
+        jetstream::{ClusterConfig, JetStreamStore, NatsAccess},
+        Store,
+    },
     rooms::read_rooms_file,
     Limits, Relay, RelayConfig, RoomConfig,
 };
@@ -44,9 +47,14 @@ enum Command {
         /// The relay's data directory.
         #[arg(long, env = "PIAZZA_DATA_DIR", default_value_os_t = default_data_dir())]
         data_dir: PathBuf,
-        /// Not supported yet: the rooms of a relay on a cluster are managed through its
-        /// rooms file.
-        #[arg(long, value_delimiter = ',', value_name = "URL[,URL…]")]
+        /// The rooms of a cluster (its NATS servers' URLs): `list` only; archive a
+        /// cluster's room with the rooms file and a reload of every relay.
+        #[arg(
+            long,
+            env = "PIAZZA_CLUSTER",
+            value_delimiter = ',',
+            value_name = "URL[,URL…]"
+        )]
         cluster: Vec<String>,
         #[command(subcommand)]
         action: RoomsAction,
@@ -162,6 +170,38 @@ struct Run {
     /// the ids bucket).
     #[arg(long, requires = "cluster", default_value_t = 120)]
     cluster_duplicate_window: u64,
+    /// NATS user (the password comes from PIAZZA_NATS_PASSWORD).
+    #[arg(long, requires = "cluster", env = "PIAZZA_NATS_USER")]
+    nats_user: Option<String>,
+    /// NATS password, for --nats-user (better in the environment than on the command
+    /// line).
+    #[arg(
+        long,
+        requires = "nats_user",
+        env = "PIAZZA_NATS_PASSWORD",
+        hide_env_values = true
+    )]
+    nats_password: Option<String>,
+    /// NATS authentication token.
+    #[arg(
+        long,
+        requires = "cluster",
+        env = "PIAZZA_NATS_TOKEN",
+        hide_env_values = true
+    )]
+    nats_token: Option<String>,
+    /// NATS credentials file (JWT and NKey seed, as `nsc` makes them).
+    #[arg(long, requires = "cluster")]
+    nats_creds: Option<PathBuf>,
+    /// CA certificate of the NATS servers: the connection then requires TLS.
+    #[arg(long, requires = "cluster")]
+    nats_ca: Option<PathBuf>,
+    /// Client certificate for NATS servers that verify clients (with --nats-key).
+    #[arg(long, requires_all = ["cluster", "nats_key"])]
+    nats_cert: Option<PathBuf>,
+    /// Key of --nats-cert.
+    #[arg(long, requires = "nats_cert")]
+    nats_key: Option<PathBuf>,
     /// The addresses invites list, in the order clients try them: every relay of a
     /// cluster (`a.example:4433,b.example:4433`), or one DNS name with a record per
     /// relay [default: this relay's --listen address, or its first --host].
@@ -210,19 +250,30 @@ async fn main() -> Result<()> {
             cluster,
             action,
         }) => {
-            if !cluster.is_empty() {
-                anyhow::bail!(
-                    "`piazza-relay rooms` is not supported with --cluster yet: change the \
-                     rooms of a relay on a cluster with its rooms file and a reload"
-                );
-            }
             let command = match action {
                 RoomsAction::List => RoomsCommand::List,
                 RoomsAction::Archive { name } => RoomsCommand::Archive(name),
                 RoomsAction::Unarchive { name } => RoomsCommand::Unarchive(name),
                 RoomsAction::Delete { name } => RoomsCommand::Delete(name),
             };
-            print!("{}", admin::run(&data_dir, &command)?);
+            if cluster.is_empty() {
+                print!("{}", admin::run(&data_dir, &command)?);
+                return Ok(());
+            }
+            if command != RoomsCommand::List {
+                anyhow::bail!(
+                    "with --cluster, `piazza-relay rooms` only lists: the relays of a cluster \
+                     run while it is changed, so archive or close a room with the rooms file \
+                     and a reload of every relay (kill -HUP, or systemctl reload)"
+                );
+            }
+            let store = JetStreamStore::open_for_admin(&ClusterConfig::new(cluster)).await?;
+            let listed = tokio::task::spawn_blocking(move || {
+                let out = admin::run_on(&store, &command);
+                store.close();
+                out
+            });
+            print!("{}", listed.await??);
             Ok(())
         }
         None => run(cli.run).await,
@@ -259,6 +310,16 @@ async fn run(cli: Run) -> Result<()> {
         cluster: (!cli.cluster.is_empty()).then(|| ClusterConfig {
             replicas: cli.cluster_replicas,
             duplicate_window: Duration::from_secs(cli.cluster_duplicate_window),
+            access: NatsAccess {
+                user: cli.nats_user.clone().map(|u| {
+                    let password = cli.nats_password.clone().unwrap_or_default();
+                    (u, password)
+                }),
+                token: cli.nats_token.clone(),
+                creds: cli.nats_creds.clone(),
+                ca: cli.nats_ca.clone(),
+                client_cert: cli.nats_cert.clone().zip(cli.nats_key.clone()),
+            },
             ..ClusterConfig::new(cli.cluster.clone())
         }),
         advertise: advertised(&cli.advertise)?,

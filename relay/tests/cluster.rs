@@ -246,16 +246,52 @@ async fn killing_the_stream_leader_while_a_client_sends_loses_no_acked_message()
     relay.shutdown().await;
 }
 
-#[test]
-fn the_rooms_command_says_it_is_not_supported_with_cluster_yet() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rooms_command_lists_a_clusters_rooms_and_says_how_to_change_them() {
+    let cluster = NatsCluster::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_piazza-relay"))
-        .args(["rooms", "--cluster", "nats://127.0.0.1:4222", "--data-dir"])
-        .arg(dir.path())
-        .arg("list")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("not supported with --cluster yet"), "{err}");
+    let mut config = on(&cluster, dir.path());
+    config.rooms = vec![relay::RoomConfig::parse_flag("classe-3b").unwrap()];
+    let relay = start_with(config).await;
+    let urls = cluster.urls().join(",");
+    let rooms = |action: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_piazza-relay"))
+            .args(["rooms", "--cluster", &urls, action])
+            .args((action != "list").then_some("classe-3b"))
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let list = rooms("list");
+    let out = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        list.status.success(),
+        "{}",
+        String::from_utf8_lossy(&list.stderr)
+    );
+    assert!(out.contains("classe-3b"), "{out}");
+    let archive = rooms("archive");
+    assert!(!archive.status.success());
+    let err = String::from_utf8_lossy(&archive.stderr);
+    assert!(err.contains("rooms file and a reload"), "{err}");
+    relay.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_reaches_a_cluster_that_wants_a_user_and_password() {
+    let auth = "authorization {\n  user: piazza\n  password: \"segreta lunga\"\n}";
+    let cluster = NatsCluster::start_with(auth, Some(("piazza", "segreta lunga"))).await;
+    let dir = tempfile::tempdir().unwrap();
+    let urls = cluster.urls().join(",");
+    // The password from the environment, as the systemd unit's EnvironmentFile gives it.
+    let relay = process::spawn_with_env(
+        dir.path(),
+        "127.0.0.1:0",
+        &["--cluster", &urls, "--nats-user", "piazza"],
+        &[("PIAZZA_NATS_PASSWORD", "segreta lunga")],
+    );
+    let (mut anna, _) = join(&relay.invite, "Anna").await;
+    let id = anna.say("con la password").await;
+    assert!(anna.ack_of(id).await.is_ok());
+    relay.kill();
 }

@@ -154,40 +154,41 @@ fn a_second_relay_on_the_same_data_directory_says_the_log_is_in_use() {
 }
 
 #[test]
-fn the_systemd_unit_verifies() {
+fn the_systemd_units_verify() {
     // A missing tool is a failure, not a skip: scripts/setup.sh installs systemd.
     let out = Command::new("systemd-analyze")
         .arg("--version")
         .output()
         .expect("systemd-analyze is not installed (scripts/setup.sh installs systemd)");
     assert!(out.status.success());
-    // Point the unit at the binary just built, as an installed copy would be.
-    let unit =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/piazza-relay.service"))
-            .unwrap();
-    assert!(unit.contains("DynamicUser=yes") && unit.contains("StateDirectory=piazza-relay"));
-    assert!(unit.contains("Restart=on-failure"));
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("piazza-relay.service");
-    std::fs::write(
-        &path,
-        unit.replace(
+    for file in ["piazza-relay.service", "piazza-relay-cluster.service"] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        let unit = std::fs::read_to_string(path).unwrap();
+        assert!(unit.contains("DynamicUser=yes") && unit.contains("StateDirectory=piazza-relay"));
+        assert!(unit.contains("Restart=on-failure"));
+        // Point the unit at the binary just built, as an installed copy would be.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("piazza-relay.service");
+        let here = unit.replace(
             "/usr/local/bin/piazza-relay",
             env!("CARGO_BIN_EXE_piazza-relay"),
-        ),
-    )
-    .unwrap();
-    let out = Command::new("systemd-analyze")
-        .arg("verify")
-        .arg(&path)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "systemd-analyze verify: {stderr}");
-    assert!(
-        !stderr.contains("piazza-relay.service:"),
-        "warnings about the unit: {stderr}"
-    );
+        );
+        std::fs::write(&path, here).unwrap();
+        let out = Command::new("systemd-analyze")
+            .arg("verify")
+            .arg(&path)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "{file}: systemd-analyze verify: {stderr}"
+        );
+        assert!(
+            !stderr.contains("piazza-relay.service:"),
+            "{file}: warnings about the unit: {stderr}"
+        );
+    }
 }
 
 #[tokio::test]

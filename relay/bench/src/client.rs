@@ -256,6 +256,7 @@ pub const JOINS_IN_FLIGHT: usize = 128;
 /// many receivers failed to join (with the first error).
 pub async fn room(
     invite: &Invite,
+    prefix: &str,
     opts: ClientOpts,
     receivers: usize,
     senders: usize,
@@ -278,14 +279,14 @@ pub async fn room(
             let joined = joins.join_next().await.expect("running")?;
             settle(joined, &mut failed);
         }
-        joins.spawn_local(eps.join(format!("r{i}")));
+        joins.spawn_local(eps.join(format!("{prefix}r{i}")));
     }
     while let Some(joined) = joins.join_next().await {
         settle(joined?, &mut failed);
     }
     let mut out = Vec::new();
     for i in 0..senders {
-        out.push(sender(&mut eps, format!("s{i}"), base).await?);
+        out.push(sender(&mut eps, format!("{prefix}s{i}"), base).await?);
     }
     Ok((out, failed, first_error))
 }
@@ -312,17 +313,43 @@ pub async fn sender(eps: &mut Endpoints, name: String, base: Instant) -> Result<
 /// Like [`room`], but every receiver must join.
 pub async fn full_room(
     invite: &Invite,
+    prefix: &str,
     opts: ClientOpts,
     receivers: usize,
     senders: usize,
     base: Instant,
     recorder: &Rc<RefCell<Recorder>>,
 ) -> Result<Vec<Sender>> {
-    let (senders, failed, error) = room(invite, opts, receivers, senders, base, recorder).await?;
+    let (senders, failed, error) =
+        room(invite, prefix, opts, receivers, senders, base, recorder).await?;
     match error {
         Some(e) => Err(e.context(format!("{failed} of {receivers} receivers could not join"))),
         None => Ok(senders),
     }
+}
+
+/// Like [`full_room`] on several relays sharing the room (a cluster): the receivers
+/// split evenly between `invites`, the senders on the first.
+pub async fn split_room(
+    invites: &[Invite],
+    opts: ClientOpts,
+    receivers: usize,
+    senders: usize,
+    base: Instant,
+    recorder: &Rc<RefCell<Recorder>>,
+) -> Result<Vec<Sender>> {
+    let share = receivers / invites.len().max(1);
+    let mut out = Vec::new();
+    for (i, invite) in invites.iter().enumerate() {
+        let (mine, senders) = match i {
+            0 => (receivers - share * (invites.len() - 1), senders),
+            _ => (share, 0),
+        };
+        // Names are unique across a cluster's relays: each relay's clients get their own.
+        let prefix = format!("{}", (b'a' + i as u8) as char);
+        out.extend(full_room(invite, &prefix, opts, mine, senders, base, recorder).await?);
+    }
+    Ok(out)
 }
 
 fn spawn_receiver(c: Client, base: Instant, recorder: Option<Rc<RefCell<Recorder>>>) {

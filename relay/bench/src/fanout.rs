@@ -12,9 +12,9 @@ use anyhow::Result;
 use hdrhistogram::Histogram;
 
 use crate::{
-    client::{all, full_room, send_at, TEXT_BYTES},
+    client::{all, send_at, split_room, TEXT_BYTES},
     record::{max_ms, ms, Recorder},
-    relay::{CpuMark, CpuShares, Target},
+    relay::{settle, CpuMark, CpuShares, Target},
     Cli,
 };
 
@@ -41,11 +41,11 @@ impl StepResult {
 
 /// Runs the ramp with `receivers` receivers and prints each step and the result.
 pub async fn run(cli: &Cli, relay: &Target, receivers: usize) -> Result<()> {
-    let invite = relay.invite();
+    let invites = relay.invites();
     let base = Instant::now();
     let recorder = Rc::new(RefCell::new(Recorder::default()));
-    let mut senders = full_room(
-        &invite,
+    let mut senders = split_room(
+        &invites,
         cli.client_opts(),
         receivers,
         cli.senders,
@@ -53,12 +53,13 @@ pub async fn run(cli: &Cli, relay: &Target, receivers: usize) -> Result<()> {
         &recorder,
     )
     .await?;
+    settle(relay).await;
     println!(
         "\nfan-out: {receivers} receivers, {} senders, {TEXT_BYTES}-byte texts",
         cli.senders
     );
     println!(
-        "{:>10} {:>14} {:>8} {:>9} {:>9} {:>9} {:>10} {:>9} {:>7}",
+        "{:>10} {:>14} {:>8} {:>9} {:>9} {:>9} {:>10} {:>9} {:>7} {:>9}",
         "msgs/s in",
         "delivered/s",
         "losses",
@@ -67,7 +68,8 @@ pub async fn run(cli: &Cli, relay: &Target, receivers: usize) -> Result<()> {
         "max ms",
         "relay CPU",
         "load CPU",
-        "others"
+        "others",
+        "of: nats"
     );
     let mut rate = (cli.start_delivered / receivers as f64).max(10.0);
     let mut best: Option<StepResult> = None;
@@ -115,7 +117,7 @@ pub async fn run(cli: &Cli, relay: &Target, receivers: usize) -> Result<()> {
             }
         };
         println!(
-            "{:>10.0} {:>14.0} {:>8} {:>9.2} {:>9.2} {:>9.2} {:>9.0}% {:>8.0}% {:>6.0}%",
+            "{:>10.0} {:>14.0} {:>8} {:>9.2} {:>9.2} {:>9.2} {:>9.0}% {:>8.0}% {:>6.0}% {:>8.0}%",
             result.rate,
             result.delivered_per_s,
             result.losses,
@@ -124,7 +126,8 @@ pub async fn run(cli: &Cli, relay: &Target, receivers: usize) -> Result<()> {
             result.max_ms,
             result.cpu.relay,
             result.cpu.load,
-            result.cpu.others
+            result.cpu.others,
+            result.cpu.nats
         );
         if let Some(e) = sender_lost {
             println!("a sender lost its connection ({e:#}): the relay fell behind");
@@ -138,8 +141,8 @@ pub async fn run(cli: &Cli, relay: &Target, receivers: usize) -> Result<()> {
     }
     match best {
         Some(b) => println!(
-            "{{\"bench\":\"fanout\",\"receivers\":{receivers},\"senders\":{},\"delivered_per_s\":{:.0},\"input_msgs_per_s\":{:.0},\"p50_ms\":{:.2},\"p99_ms\":{:.2},\"max_ms\":{:.2},\"losses\":{},\"relay_cpu_pct\":{:.0},\"load_cpu_pct\":{:.0},\"others_cpu_pct\":{:.0}}}",
-            cli.senders, b.delivered_per_s, b.rate, b.p50_ms, b.p99_ms, b.max_ms, b.losses, b.cpu.relay, b.cpu.load, b.cpu.others
+            "{{\"bench\":\"fanout\",\"receivers\":{receivers},\"senders\":{},\"delivered_per_s\":{:.0},\"input_msgs_per_s\":{:.0},\"p50_ms\":{:.2},\"p99_ms\":{:.2},\"max_ms\":{:.2},\"losses\":{},\"relay_cpu_pct\":{:.0},\"load_cpu_pct\":{:.0},\"others_cpu_pct\":{:.0},\"nats_cpu_pct\":{:.0},\"nats_us_per_msg\":{:.1}}}",
+            cli.senders, b.delivered_per_s, b.rate, b.p50_ms, b.p99_ms, b.max_ms, b.losses, b.cpu.relay, b.cpu.load, b.cpu.others, b.cpu.nats, b.cpu.nats * 1e4 / b.rate
         ),
         None => println!("{{\"bench\":\"fanout\",\"receivers\":{receivers},\"error\":\"fell behind at the first step\"}}"),
     }

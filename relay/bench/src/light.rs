@@ -10,9 +10,9 @@ use std::{
 use anyhow::Result;
 
 use crate::{
-    client::{all, full_room, send_at, ClientOpts},
+    client::{all, send_at, split_room, ClientOpts},
     record::{max_ms, ms, Recorder},
-    relay::{CpuMark, Target},
+    relay::{settle, CpuMark, Target},
 };
 
 const RECEIVERS: usize = 100;
@@ -22,10 +22,11 @@ const SECS: f64 = 5.0;
 
 /// Runs the scenario and prints its result.
 pub async fn run(relay: &Target, opts: ClientOpts) -> Result<()> {
-    let invite = relay.invite();
+    let invites = relay.invites();
     let base = Instant::now();
     let recorder = Rc::new(RefCell::new(Recorder::default()));
-    let mut senders = full_room(&invite, opts, RECEIVERS, SENDERS, base, &recorder).await?;
+    let mut senders = split_room(&invites, opts, RECEIVERS, SENDERS, base, &recorder).await?;
+    settle(relay).await;
     let mark = CpuMark::now(relay);
     let sends: Vec<_> = senders
         .drain(..)
@@ -50,12 +51,12 @@ pub async fn run(relay: &Target, opts: ClientOpts) -> Result<()> {
     println!("\nlight load: {RECEIVERS} receivers, {RATE} msgs/s for {SECS} s");
     println!("p50 {p50:.3} ms, p99 {p99:.3} ms, max {max:.3} ms, losses {losses}");
     println!(
-        "relay CPU {:.0}%, load CPU {:.0}%, others {:.0}% (of one core)",
-        cpu.relay, cpu.load, cpu.others
+        "relay CPU {:.0}% (of it nats-server {:.0}%), load CPU {:.0}%, others {:.0}% (of one core)",
+        cpu.relay, cpu.nats, cpu.load, cpu.others
     );
     println!(
-        "{{\"bench\":\"light\",\"receivers\":{RECEIVERS},\"input_msgs_per_s\":{RATE},\"p50_ms\":{p50:.3},\"p99_ms\":{p99:.3},\"max_ms\":{max:.3},\"losses\":{losses},\"relay_cpu_pct\":{:.0},\"load_cpu_pct\":{:.0},\"others_cpu_pct\":{:.0}}}",
-        cpu.relay, cpu.load, cpu.others
+        "{{\"bench\":\"light\",\"receivers\":{RECEIVERS},\"input_msgs_per_s\":{RATE},\"p50_ms\":{p50:.3},\"p99_ms\":{p99:.3},\"max_ms\":{max:.3},\"losses\":{losses},\"relay_cpu_pct\":{:.0},\"load_cpu_pct\":{:.0},\"others_cpu_pct\":{:.0},\"nats_cpu_pct\":{:.0},\"relays\":{}}}",
+        cpu.relay, cpu.load, cpu.others, cpu.nats, relay.invites().len()
     );
     Ok(())
 }

@@ -12,11 +12,14 @@
 //!   room, reading, sending at a rate.
 //! - [`blackhole`]: client sockets that can be cut off, for clients that vanish silently.
 //! - [`record`]: receipts and latency histograms.
+//! - [`cluster`]: relays sharing rooms through a 3-node NATS JetStream cluster
+//!   (`--cluster-relays`), loaded like one relay.
 //! - [`fanout`], [`light`], [`scale`], [`churn`], [`school`]: one module per scenario.
 
 mod blackhole;
 mod churn;
 mod client;
+mod cluster;
 mod fanout;
 mod light;
 mod record;
@@ -115,6 +118,15 @@ pub struct Cli {
     /// Core the started relay is pinned to.
     #[arg(long, default_value_t = 0)]
     relay_cpu: usize,
+    /// Load a cluster of this many relays sharing rooms through a 3-node NATS
+    /// JetStream cluster this tool starts (0: one relay with its embedded log). The
+    /// fan-out and light scenarios split their receivers between the relays, senders
+    /// on the first.
+    #[arg(long, default_value_t = 0)]
+    cluster_relays: usize,
+    /// Core the nats-server nodes are pinned to [default: --relay-cpu].
+    #[arg(long)]
+    nats_cpu: Option<usize>,
     /// Core the load runs on.
     #[arg(long, default_value_t = 1)]
     load_cpu: usize,
@@ -189,14 +201,23 @@ impl Cli {
 
     /// Like [`Cli::target`], the started relay given `args` too.
     fn target_with(&self, args: &[String]) -> Result<Target> {
+        let opts = StartOpts {
+            bin: self.relay_bin.clone(),
+            cpu: self.relay_cpu,
+            env: self.relay_env.clone(),
+            args: args.iter().chain(&self.relay_args).cloned().collect(),
+        };
         Ok(match &self.invite {
             Some(i) => Target::Given(i.parse()?, self.relay_pid),
-            None => Target::Started(RelayProcess::start(&StartOpts {
-                bin: self.relay_bin.clone(),
-                cpu: self.relay_cpu,
-                env: self.relay_env.clone(),
-                args: args.iter().chain(&self.relay_args).cloned().collect(),
-            })?),
+            None if self.cluster_relays > 0 => {
+                let nats_cpu = self.nats_cpu.unwrap_or(self.relay_cpu);
+                let start = cluster::Cluster::start(self.cluster_relays, &opts, nats_cpu);
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                Target::Cluster(rt.block_on(start)?)
+            }
+            None => Target::Started(RelayProcess::start(&opts)?),
         })
     }
 }
@@ -218,6 +239,12 @@ fn main() -> Result<()> {
         relay::loadavg(),
         match &cli.invite {
             Some(i) => format!("at {i}"),
+            None if cli.cluster_relays > 0 => format!(
+                "cluster of {} relays on core {} and 3 nats-server nodes on core {} (taskset)",
+                cli.cluster_relays,
+                cli.relay_cpu,
+                cli.nats_cpu.unwrap_or(cli.relay_cpu)
+            ),
             None => format!("started on core {} (taskset)", cli.relay_cpu),
         },
         cli.load_cpu

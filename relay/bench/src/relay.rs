@@ -87,6 +87,11 @@ impl RelayProcess {
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
+
+    /// Its data directory (the certificate other relays of a cluster share).
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
 }
 
 impl Drop for RelayProcess {
@@ -96,26 +101,59 @@ impl Drop for RelayProcess {
     }
 }
 
-/// The relay a scenario loads: one it started, or one given by invite (and maybe pid).
+/// The relay a scenario loads: one it started, one given by invite (and maybe pid), or
+/// a cluster it started (relays sharing rooms through NATS JetStream).
 pub enum Target {
     /// Started by this tool.
     Started(RelayProcess),
     /// Given on the command line; its pid (if given) lets CPU and memory be read.
     Given(Invite, Option<u32>),
+    /// Several relays and the nats-server nodes under them, started by this tool.
+    Cluster(crate::cluster::Cluster),
 }
 
 impl Target {
-    /// The relay's pid, when known.
+    /// The (first) relay's pid, when known.
     pub fn pid(&self) -> Option<u32> {
         match self {
             Self::Started(r) => Some(r.pid()),
             Self::Given(_, pid) => *pid,
+            Self::Cluster(c) => c.relays.first().map(RelayProcess::pid),
         }
     }
 
-    /// CPU time (user + system) the relay has used so far.
+    /// CPU time (user + system) the relay has used so far; for a cluster, every relay's
+    /// and every nats-server's together (the whole server side).
     pub fn cpu_time(&self) -> Option<Duration> {
-        process_cpu_time(&self.pid()?.to_string())
+        match self {
+            Self::Cluster(c) => {
+                let relays = c.relays.iter().map(|r| r.pid());
+                relays
+                    .chain(c.nats_pids())
+                    .map(|pid| process_cpu_time(&pid.to_string()))
+                    .sum()
+            }
+            _ => process_cpu_time(&self.pid()?.to_string()),
+        }
+    }
+
+    /// CPU time the nats-server nodes have used so far (a cluster only).
+    pub fn nats_cpu_time(&self) -> Option<Duration> {
+        match self {
+            Self::Cluster(c) => c
+                .nats_pids()
+                .map(|pid| process_cpu_time(&pid.to_string()))
+                .sum(),
+            _ => None,
+        }
+    }
+
+    /// One invite per relay (a cluster's relays serve the same rooms).
+    pub fn invites(&self) -> Vec<Invite> {
+        match self {
+            Self::Cluster(c) => c.relays.iter().map(|r| r.invite.clone()).collect(),
+            _ => vec![self.invite()],
+        }
     }
 
     /// The relay's resident memory, in bytes.
@@ -128,6 +166,7 @@ impl Target {
         match self {
             Self::Started(r) => r.invite.clone(),
             Self::Given(i, _) => i.clone(),
+            Self::Cluster(c) => c.relays[0].invite.clone(),
         }
     }
 }
@@ -180,6 +219,7 @@ pub fn machine_cpu() -> Option<Vec<(Duration, Duration)>> {
 #[derive(Clone)]
 pub struct CpuMark {
     relay: Option<Duration>,
+    nats: Option<Duration>,
     load: Option<Duration>,
     machine: Option<Vec<(Duration, Duration)>>,
     at: std::time::Instant,
@@ -188,7 +228,10 @@ pub struct CpuMark {
 /// Shares of one core (100 = a whole core) between two marks.
 #[derive(Clone, Debug)]
 pub struct CpuShares {
+    /// The relay (a cluster: every relay and nats-server).
     pub relay: f64,
+    /// A cluster's nats-server nodes (NaN for one relay).
+    pub nats: f64,
     pub load: f64,
     /// Everything else on the machine (other engineers' builds and tests), all cores.
     pub others: f64,
@@ -210,6 +253,7 @@ impl CpuMark {
     pub fn now(relay: &Target) -> Self {
         Self {
             relay: relay.cpu_time(),
+            nats: relay.nats_cpu_time(),
             load: process_cpu_time("self"),
             machine: machine_cpu(),
             at: std::time::Instant::now(),
@@ -241,6 +285,7 @@ impl CpuMark {
             .map_or(0, |m| m.len().saturating_sub(1));
         CpuShares {
             relay: relay_pct,
+            nats: pct(self.nats, now.nats),
             load,
             others: others.max(0.0),
             steal: pct(
@@ -248,6 +293,22 @@ impl CpuMark {
                 reading(&now.machine, 0).map(|m| m.1),
             ),
             cores: (1..=cores).map(busy).collect(),
+        }
+    }
+}
+
+/// Waits until the server side is quiet (under a tenth of a core for half a second,
+/// a minute at most): a cluster logs the joins of a freshly filled room one by one
+/// after the clients are in, and a step measured meanwhile would measure that.
+pub async fn settle(relay: &Target) {
+    let start = std::time::Instant::now();
+    let mut last = relay.cpu_time();
+    while start.elapsed() < Duration::from_secs(60) {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let now = relay.cpu_time();
+        match (last, now) {
+            (Some(a), Some(b)) if b.saturating_sub(a) > Duration::from_millis(50) => last = now,
+            _ => return,
         }
     }
 }

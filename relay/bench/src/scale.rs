@@ -59,7 +59,7 @@ pub async fn run(relay: &Target, opts: ClientOpts, clients: usize) -> Result<()>
     let base = Instant::now();
     let recorder = Rc::new(RefCell::new(Recorder::default()));
     let start = Instant::now();
-    let (mut senders, failed, error) = room(&invite, opts, clients, 1, base, &recorder).await?;
+    let (mut senders, failed, error) = room(&invite, "", opts, clients, 1, base, &recorder).await?;
     let connect_secs = start.elapsed().as_secs_f64();
     if let Some(e) = error {
         println!("{failed} of {clients} clients could not join; the first error: {e:#}");

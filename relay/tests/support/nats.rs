@@ -22,6 +22,7 @@ pub struct NatsCluster {
     pub dir: tempfile::TempDir,
     pub nodes: Vec<Node>,
     binary: PathBuf,
+    user: Option<(String, String)>,
 }
 
 fn free_port() -> u16 {
@@ -58,6 +59,13 @@ impl NatsCluster {
     /// Writes the configs of three nodes and starts them; returns once JetStream
     /// answers (a fresh cluster takes about 10 s).
     pub async fn start() -> Self {
+        Self::start_with("", None).await
+    }
+
+    /// Like [`NatsCluster::start`], each node's config ending with `extra` (an
+    /// `authorization { … }` block, say); `user` and password for the helper's own
+    /// client.
+    pub async fn start_with(extra: &str, user: Option<(&str, &str)>) -> Self {
         let binary = binary();
         let dir = tempfile::tempdir().unwrap();
         let clients: Vec<u16> = (0..3).map(|_| free_port()).collect();
@@ -74,7 +82,7 @@ impl NatsCluster {
                  jetstream {{\n  store_dir: \"{store}\"\n  max_memory_store: 64MB\n  \
                  max_file_store: 1GB\n}}\n\
                  cluster {{\n  name: piazza-test\n  listen: 127.0.0.1:{route}\n  \
-                 routes: [\n{others}\n  ]\n}}\n",
+                 routes: [\n{others}\n  ]\n}}\n{extra}\n",
                 client = clients[i],
                 route = routes[i],
                 store = dir.path().join(&name).display(),
@@ -89,7 +97,13 @@ impl NatsCluster {
                 child: None,
             });
         }
-        let mut cluster = Self { dir, nodes, binary };
+        let user = user.map(|(u, p)| (u.to_owned(), p.to_owned()));
+        let mut cluster = Self {
+            dir,
+            nodes,
+            binary,
+            user,
+        };
         for i in 0..3 {
             cluster.start_node(i);
         }
@@ -136,7 +150,11 @@ impl NatsCluster {
     pub async fn client(&self) -> async_nats::Client {
         let addrs: Vec<async_nats::ServerAddr> =
             self.urls().iter().map(|u| u.parse().unwrap()).collect();
-        async_nats::ConnectOptions::new()
+        let mut options = async_nats::ConnectOptions::new();
+        if let Some((user, password)) = &self.user {
+            options = options.user_and_password(user.clone(), password.clone());
+        }
+        options
             .retry_on_initial_connect()
             .connection_timeout(Duration::from_secs(2))
             .connect(addrs)

@@ -21,7 +21,17 @@ pub struct RelayProcess {
 /// Starts the binary with `--listen listen --data-dir dir` and `args`; returns once it
 /// printed the default room's invite.
 pub fn spawn(dir: &Path, listen: &str, args: &[&str]) -> RelayProcess {
-    let (child, invite, lines) = start(dir, listen, args);
+    spawn_with_env(dir, listen, args, &[])
+}
+
+/// [`spawn`], with `env` in the relay's environment only.
+pub fn spawn_with_env(
+    dir: &Path,
+    listen: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> RelayProcess {
+    let (child, invite, lines) = start_with_env(dir, listen, args, env);
     RelayProcess {
         child,
         invite,
@@ -32,11 +42,21 @@ pub fn spawn(dir: &Path, listen: &str, args: &[&str]) -> RelayProcess {
 /// [`spawn`], as its parts: the process (nobody kills it when it is dropped), the
 /// default room's invite, the lines printed after it.
 pub fn start(dir: &Path, listen: &str, args: &[&str]) -> (Child, Invite, mpsc::Receiver<String>) {
+    start_with_env(dir, listen, args, &[])
+}
+
+fn start_with_env(
+    dir: &Path,
+    listen: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (Child, Invite, mpsc::Receiver<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_piazza-relay"))
         .args(["--listen", listen, "--data-dir"])
         .arg(dir)
         .args(args)
         .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

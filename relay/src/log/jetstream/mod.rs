@@ -75,6 +75,53 @@ pub struct ClusterConfig {
     pub duplicate_window: Duration,
     /// How long one write is retried (same message id) before it is given up.
     pub retry_for: Duration,
+    /// How the relay proves who it is to the servers, and checks who they are.
+    pub access: NatsAccess,
+}
+
+/// Credentials and TLS for the NATS connection (all optional: a cluster on a private
+/// network may need none).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NatsAccess {
+    /// User and password.
+    pub user: Option<(String, String)>,
+    /// An authentication token.
+    pub token: Option<String>,
+    /// A `.creds` file (JWT and NKey seed, for accounts set up with `nsc`).
+    pub creds: Option<std::path::PathBuf>,
+    /// The CA that signed the servers' certificates: the connection requires TLS.
+    pub ca: Option<std::path::PathBuf>,
+    /// A client certificate and its key, for servers that verify clients.
+    pub client_cert: Option<(std::path::PathBuf, std::path::PathBuf)>,
+}
+
+impl NatsAccess {
+    /// `options` with these credentials and TLS settings.
+    async fn apply(
+        &self,
+        mut options: async_nats::ConnectOptions,
+    ) -> Result<async_nats::ConnectOptions, LogError> {
+        if let Some((user, password)) = &self.user {
+            options = options.user_and_password(user.clone(), password.clone());
+        }
+        if let Some(token) = &self.token {
+            options = options.token(token.clone());
+        }
+        if let Some(creds) = &self.creds {
+            options = options.credentials_file(creds).await.map_err(|e| {
+                LogError::Cluster(format!("the NATS credentials {}: {e}", creds.display()))
+            })?;
+        }
+        if let Some(ca) = &self.ca {
+            options = options.add_root_certificates(ca.clone()).require_tls(true);
+        }
+        if let Some((cert, key)) = &self.client_cert {
+            options = options
+                .add_client_certificate(cert.clone(), key.clone())
+                .require_tls(true);
+        }
+        Ok(options)
+    }
 }
 
 impl ClusterConfig {
@@ -86,6 +133,7 @@ impl ClusterConfig {
             replicas: None,
             duplicate_window: Duration::from_secs(120),
             retry_for: Duration::from_secs(20),
+            access: NatsAccess::default(),
         }
     }
 
@@ -172,9 +220,21 @@ pub struct JetStreamStore {
 
 impl JetStreamStore {
     /// Connects to the cluster (retrying while its servers start), waits until JetStream
-    /// answers (60 s at most), and makes or checks the stream and the buckets. Call from
-    /// inside the runtime the store will live on.
+    /// answers (60 s at most), makes or checks the stream and the buckets, and starts
+    /// this relay's heartbeat. Call from inside the runtime the store will live on.
     pub async fn open(config: &ClusterConfig) -> Result<Self, LogError> {
+        let store = Self::connect(config).await?;
+        members::start(store.cluster.clone());
+        Ok(store)
+    }
+
+    /// Like [`JetStreamStore::open`], for a command that reads the cluster (no
+    /// heartbeat: it is not a relay).
+    pub async fn open_for_admin(config: &ClusterConfig) -> Result<Self, LogError> {
+        Self::connect(config).await
+    }
+
+    async fn connect(config: &ClusterConfig) -> Result<Self, LogError> {
         let addrs = config
             .urls
             .iter()
@@ -184,7 +244,11 @@ impl JetStreamStore {
         if addrs.is_empty() {
             return Err(LogError::Cluster("no cluster address given".into()));
         }
-        let client = async_nats::ConnectOptions::new()
+        let options = config
+            .access
+            .apply(async_nats::ConnectOptions::new())
+            .await?;
+        let client = options
             .name("piazza-relay")
             .retry_on_initial_connect()
             .max_reconnects(None)
@@ -235,7 +299,6 @@ impl JetStreamStore {
             busy: AtomicUsize::new(0),
             commits: AtomicU64::new(0),
         });
-        members::start(cluster.clone());
         Ok(Self { cluster })
     }
 }
