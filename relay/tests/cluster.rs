@@ -11,7 +11,16 @@ use common::protocol::*;
 use relay::{log::jetstream::ClusterConfig, RelayConfig};
 use support::{nats::NatsCluster, process, *};
 
+/// The relay's logs, shown for a test that fails.
+fn logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("relay=debug,async_nats=warn")
+        .with_test_writer()
+        .try_init();
+}
+
 fn on(cluster: &NatsCluster, dir: &std::path::Path) -> RelayConfig {
+    logs();
     let mut config = RelayConfig::for_tests(dir);
     config.limits.rate = RateLimit {
         per_second: 100_000,
@@ -227,7 +236,8 @@ async fn killing_the_stream_leader_while_a_client_sends_loses_no_acked_message()
         ids.push(anna.say(&format!("messaggio {i}")).await);
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let outcomes = anna.outcomes(&ids).await;
+    // Writes pause while the stream elects a leader (longer on a busy 2-core machine).
+    let outcomes = anna.outcomes_within(&ids, Duration::from_secs(60)).await;
     let acked: Vec<(Seq, String)> = outcomes
         .iter()
         .enumerate()

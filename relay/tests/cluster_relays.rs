@@ -340,7 +340,9 @@ async fn a_relay_killed_under_load_its_client_resumes_on_another_and_nothing_is_
     for text in &texts[60..] {
         waiting.push(anna.say(text).await);
     }
-    let outcomes = anna.outcomes(&waiting).await;
+    let outcomes = anna
+        .outcomes_within(&waiting, Duration::from_secs(60))
+        .await;
     assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
     let seen = messages(&mut bruno, 150).await;
     let mut got: Vec<&String> = seen.iter().map(|m| &m.1).collect();
@@ -409,10 +411,7 @@ async fn a_nats_node_killed_under_load_loses_no_acked_message_and_both_relays_go
         ids.push(anna.say(&format!("messaggio {i}")).await);
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let mut outcomes = Vec::new();
-    for id in &ids {
-        outcomes.push(answer(&mut anna, *id).await);
-    }
+    let outcomes = anna.outcomes_within(&ids, Duration::from_secs(60)).await;
     let acked: Vec<(Seq, String)> = outcomes
         .iter()
         .enumerate()

@@ -272,13 +272,23 @@ impl Client {
 
     /// Reads until every id in `ids` is acked or rejected; outcomes in the order of `ids`.
     pub async fn outcomes(&mut self, ids: &[ClientMsgId]) -> Vec<Result<Seq, RejectReason>> {
+        self.outcomes_within(ids, WAIT).await
+    }
+
+    /// [`Client::outcomes`], waiting up to `wait` for each next frame (a cluster
+    /// recovering from a lost node takes longer than a relay on its own disk).
+    pub async fn outcomes_within(
+        &mut self,
+        ids: &[ClientMsgId],
+        wait: Duration,
+    ) -> Vec<Result<Seq, RejectReason>> {
         let mut out: Vec<Option<Result<Seq, RejectReason>>> = vec![None; ids.len()];
         while out.iter().any(Option::is_none) {
-            let (id, outcome) = match self.next().await {
-                Some(ServerFrame::Ack { id, seq, .. }) => (id, Ok(seq)),
-                Some(ServerFrame::Rejected { id, reason, .. }) => (id, Err(reason)),
-                Some(_) => continue,
-                None => panic!("{}: outcomes missing: {out:?}", self.name),
+            let (id, outcome) = match self.next_within(wait).await {
+                Ok(ServerFrame::Ack { id, seq, .. }) => (id, Ok(seq)),
+                Ok(ServerFrame::Rejected { id, reason, .. }) => (id, Err(reason)),
+                Ok(_) => continue,
+                Err(e) => panic!("{}: outcomes missing ({e}): {out:?}", self.name),
             };
             if let Some(at) = ids.iter().position(|i| *i == id) {
                 out[at] = Some(outcome);

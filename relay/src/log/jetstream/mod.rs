@@ -253,6 +253,8 @@ impl JetStreamStore {
             .retry_on_initial_connect()
             .max_reconnects(None)
             .connection_timeout(Duration::from_secs(2))
+            // A server that stops answering (not just closing) is left within seconds.
+            .ping_interval(Duration::from_secs(2))
             .event_callback(|event| async move { tracing::info!("cluster connection: {event}") })
             .connect(addrs)
             .await
