@@ -442,3 +442,38 @@ async fn a_nats_node_killed_under_load_loses_no_acked_message_and_both_relays_go
     a.shutdown().await;
     b.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_logged_as_left_by_its_old_relay_is_logged_back_by_its_new_one() {
+    let cluster = NatsCluster::start().await;
+    let (a, b, _dirs) = two_relays(&cluster, |_| {}).await;
+    let install = InstallId::random();
+    let (old, _) = join_as(&a.invite(), "Anna", install, None).await;
+    let (mut bruno, _) = join(&b.invite(), "Bruno").await;
+    // Anna's app moves to relay B while relay A still holds her old session.
+    let (_anna, _) = join_as(&b.invite(), "Anna", install, None).await;
+    // Then relay A loses that session and logs her leave.
+    old.connection.close(0u32.into(), b"gone");
+    let mut seen = Vec::new();
+    while !seen.contains(&"joined Anna".to_string()) {
+        match bruno.next_within(Duration::from_secs(15)).await {
+            Ok(ServerFrame::Event { event, .. }) => match event.kind {
+                EventKind::Left { name, .. } if name == "Anna" => seen.push(format!("left {name}")),
+                EventKind::Joined { name } if name == "Anna" => seen.push(format!("joined {name}")),
+                _ => {}
+            },
+            Ok(_) => {}
+            Err(e) => panic!("Bruno saw {seen:?}, then {e}"),
+        }
+    }
+    assert_eq!(
+        seen,
+        ["left Anna", "joined Anna"],
+        "she is still here, on relay B"
+    );
+    // A newcomer is told she is online.
+    let (_carla, welcome) = join(&b.invite(), "Carla").await;
+    assert!(welcome.members.contains(&"Anna".to_string()), "{welcome:?}");
+    a.shutdown().await;
+    b.shutdown().await;
+}
