@@ -115,6 +115,12 @@ impl Invite {
         }
     }
 
+    /// Every address, `host:port`, comma-separated (a tooltip's full list).
+    pub fn authorities(&self) -> String {
+        let all: Vec<String> = self.addresses().iter().map(Address::authority).collect();
+        all.join(", ")
+    }
+
     /// The first address.
     pub fn first(&self) -> Address {
         Address {
@@ -391,6 +397,10 @@ mod tests {
         assert_eq!(invite.fingerprint, Some(fp()));
         assert_eq!(invite.to_string(), text, "written as it was read");
         assert_eq!(invite.place_label(), "a.example:4433 +2");
+        assert_eq!(
+            invite.authorities(),
+            "a.example:4433, b.example:4434, [::1]:5000"
+        );
         // One attempt dials one address, under its own name.
         let b = invite.via(&invite.more[0]);
         assert_eq!((b.server_name(), b.port), ("b.example", 4434));

@@ -8,62 +8,11 @@ use std::{collections::HashMap, time::Duration};
 
 use async_nats::jetstream;
 use common::protocol::*;
-use relay::{log::jetstream::ClusterConfig, RelayConfig};
-use support::{nats::NatsCluster, process, *};
-
-/// The relay's logs, shown for a test that fails.
-fn logs() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter("relay=debug,async_nats=warn")
-        .with_test_writer()
-        .try_init();
-}
-
-fn on(cluster: &NatsCluster, dir: &std::path::Path) -> RelayConfig {
-    logs();
-    let mut config = RelayConfig::for_tests(dir);
-    config.limits.rate = RateLimit {
-        per_second: 100_000,
-        burst: 100_000,
-    };
-    config.cluster = Some(ClusterConfig::new(cluster.urls()));
-    config
-}
+use support::{cluster::*, nats::NatsCluster, process, *};
 
 /// The (seq, text) of every message in the invite's room, as a fresh client reads it.
 async fn logged(invite: &common::invite::Invite) -> Vec<(Seq, String)> {
     messages_in(&read_log(invite).await)
-}
-
-/// Reads until every id in `ids` is acked and `n` messages arrived: the acks' seqs
-/// and the (seq, text) of the messages, in order.
-async fn acks_and_messages(
-    client: &mut Client,
-    ids: &[ClientMsgId],
-    n: usize,
-) -> (HashMap<ClientMsgId, Seq>, Vec<(Seq, String)>) {
-    let (mut acks, mut messages) = (HashMap::new(), Vec::new());
-    while acks.len() < ids.len() || messages.len() < n {
-        match client.next().await {
-            Some(ServerFrame::Ack { id, seq, .. }) if ids.contains(&id) => {
-                acks.insert(id, seq);
-            }
-            Some(ServerFrame::Rejected { id, reason, .. }) => panic!("{id:?} rejected: {reason:?}"),
-            Some(ServerFrame::Event { event, .. }) => {
-                if let EventKind::Message { text, .. } = event.kind {
-                    messages.push((event.seq, text));
-                }
-            }
-            Some(_) => {}
-            None => panic!(
-                "{}: {} acks, {} messages",
-                client.name,
-                acks.len(),
-                messages.len()
-            ),
-        }
-    }
-    (acks, messages)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -87,7 +36,11 @@ async fn two_clients_chat_through_a_relay_process_on_the_cluster_in_one_order() 
     let mut seen = Vec::new();
     for (client, ids) in [(&mut anna, &from_anna), (&mut bruno, &from_bruno)] {
         let (acks, got) = acks_and_messages(client, ids, 40).await;
-        acked.extend(acks);
+        acked.extend(
+            ids.iter()
+                .copied()
+                .zip(acks.into_iter().map(Result::unwrap)),
+        );
         seen.push(got);
     }
     assert_eq!(seen[0], seen[1], "both got every message in one order");
@@ -116,12 +69,7 @@ async fn a_relay_restarted_on_a_fresh_data_dir_serves_history_and_resumes_from_t
     for i in 0..30 {
         ids.push(anna.say(&format!("prima {i}")).await);
     }
-    let seqs: Vec<Seq> = anna
-        .outcomes(&ids)
-        .await
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
+    let seqs = anna.acked_seqs(&ids).await;
     let before = logged(&relay.invite()).await;
     assert_eq!(before.len(), 30);
     drop(anna);
@@ -170,12 +118,7 @@ async fn a_resend_after_the_duplicate_window_is_acked_with_its_first_seq_and_sto
         anna.say("due").await,
         anna.say("tre").await,
     ];
-    let seqs: Vec<Seq> = anna
-        .outcomes(&ids)
-        .await
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
+    let seqs = anna.acked_seqs(&ids).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     // On this relay (the id known to the log's records, not to memory).
     let room = anna.room;
@@ -220,30 +163,7 @@ async fn killing_the_stream_leader_while_a_client_sends_loses_no_acked_message()
     let relay = start_with(on(&cluster, dir.path())).await;
     let invite = relay.invite();
     let (mut anna, _) = join(&invite, "Anna").await;
-    let js = jetstream::new(cluster.client().await);
-    let mut stream = js.get_stream("PIAZZA").await.unwrap();
-    let info = stream.info().await.unwrap();
-    let leader = info
-        .cluster
-        .as_ref()
-        .and_then(|c| c.leader.clone())
-        .unwrap();
-    let mut ids = Vec::new();
-    for i in 0..120 {
-        if i == 30 {
-            cluster.kill(cluster.index(&leader));
-        }
-        ids.push(anna.say(&format!("messaggio {i}")).await);
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    // Writes pause while the stream elects a leader (longer on a busy 2-core machine).
-    let outcomes = anna.outcomes_within(&ids, Duration::from_secs(60)).await;
-    let acked: Vec<(Seq, String)> = outcomes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, o)| Some((*o.as_ref().ok()?, format!("messaggio {i}"))))
-        .collect();
-    assert!(acked.len() >= 100, "most messages acked: {outcomes:?}");
+    let acked = say_while_the_leader_dies(&mut cluster, &mut anna).await;
     let log = logged(&invite).await;
     for m in &acked {
         assert!(log.contains(m), "acked {m:?} is in the log");

@@ -7,27 +7,8 @@ mod support;
 use std::{collections::HashSet, path::Path, time::Duration};
 
 use common::protocol::*;
-use relay::{log::jetstream::ClusterConfig, Relay, RelayConfig};
-use support::{nats::NatsCluster, process, *};
-
-/// The relays' logs, shown for a test that fails.
-fn logs() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter("relay=info,async_nats=warn")
-        .with_test_writer()
-        .try_init();
-}
-
-fn on(cluster: &NatsCluster, dir: &Path) -> RelayConfig {
-    logs();
-    let mut config = RelayConfig::for_tests(dir);
-    config.limits.rate = RateLimit {
-        per_second: 100_000,
-        burst: 100_000,
-    };
-    config.cluster = Some(ClusterConfig::new(cluster.urls()));
-    config
-}
+use relay::{Relay, RelayConfig};
+use support::{cluster::*, nats::NatsCluster, process, *};
 
 /// A second relay's config: the first one's certificate (one for the cluster).
 fn sharing_cert(mut config: RelayConfig, first: &Path) -> RelayConfig {
@@ -59,39 +40,6 @@ async fn two_relays(
 /// events skipped).
 async fn messages(client: &mut Client, n: usize) -> Vec<(Seq, String)> {
     acks_and_messages(client, &[], n).await.1
-}
-
-/// Reads until every id in `ids` is answered and `n` messages arrived: the answers in
-/// the order of `ids`, and the (seq, text) of the messages in order.
-async fn acks_and_messages(
-    client: &mut Client,
-    ids: &[ClientMsgId],
-    n: usize,
-) -> (Vec<Result<Seq, RejectReason>>, Vec<(Seq, String)>) {
-    let mut answers = vec![None; ids.len()];
-    let mut out = Vec::new();
-    while out.len() < n || answers.iter().any(Option::is_none) {
-        let (id, answer) = match client.next().await {
-            Some(ServerFrame::Event { event, .. }) => {
-                if let EventKind::Message { text, .. } = event.kind {
-                    out.push((event.seq, text));
-                }
-                continue;
-            }
-            Some(ServerFrame::Ack { id, seq, .. }) => (id, Ok(seq)),
-            Some(ServerFrame::Rejected { id, reason, .. }) => (id, Err(reason)),
-            Some(_) => continue,
-            None => panic!(
-                "{}: {} messages, answers {answers:?}",
-                client.name,
-                out.len()
-            ),
-        };
-        if let Some(at) = ids.iter().position(|i| *i == id) {
-            answers[at] = Some(answer);
-        }
-    }
-    (answers.into_iter().map(Option::unwrap).collect(), out)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -164,12 +112,7 @@ async fn a_resend_through_another_relay_after_the_duplicate_window_gets_its_firs
     let install = InstallId::random();
     let (mut anna, _) = join_as(&a.invite(), "Anna", install, None).await;
     let ids = [anna.say("una").await, anna.say("due").await];
-    let seqs: Vec<Seq> = anna
-        .outcomes(&ids)
-        .await
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
+    let seqs = anna.acked_seqs(&ids).await;
     let room = anna.room;
     anna.connection.close(0u32.into(), b"moving");
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -399,25 +342,7 @@ async fn a_nats_node_killed_under_load_loses_no_acked_message_and_both_relays_go
     let (a, b, _dirs) = two_relays(&cluster, |_| {}).await;
     let (mut anna, _) = join(&a.invite(), "Anna").await;
     let (mut bruno, _) = join(&b.invite(), "Bruno").await;
-    let js = async_nats::jetstream::new(cluster.client().await);
-    let mut stream = js.get_stream("PIAZZA").await.unwrap();
-    let info = stream.info().await.unwrap();
-    let leader = info.cluster.clone().and_then(|c| c.leader).unwrap();
-    let mut ids = Vec::new();
-    for i in 0..120 {
-        if i == 30 {
-            cluster.kill(cluster.index(&leader));
-        }
-        ids.push(anna.say(&format!("messaggio {i}")).await);
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let outcomes = anna.outcomes_within(&ids, Duration::from_secs(60)).await;
-    let acked: Vec<(Seq, String)> = outcomes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, o)| Some((*o.as_ref().ok()?, format!("messaggio {i}"))))
-        .collect();
-    assert!(acked.len() >= 100, "most messages acked: {outcomes:?}");
+    let acked = say_while_the_leader_dies(&mut cluster, &mut anna).await;
     // Relay B delivered every acked message once, in seq order.
     let mut seen = Vec::new();
     while seen.last() != acked.last() {

@@ -71,13 +71,7 @@ pub fn ChatScreen(
     let view = &tab.view;
     let key = tab.key.clone();
     // Every address in the tooltip; the first and how many more on screen.
-    let all_hosts = tab
-        .invite
-        .addresses()
-        .iter()
-        .map(|a| a.authority())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let all_hosts = tab.invite.authorities();
     let host = tab.invite.place_label();
     let (status_text, status_kind) = match &view.status.status {
         Status::Connected => (lang.connected(), "connected"),

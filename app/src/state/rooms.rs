@@ -166,13 +166,7 @@ impl Rooms {
                     .count()
                     > 1)
                 .then(|| t.invite.place_label()),
-                host: t
-                    .invite
-                    .addresses()
-                    .iter()
-                    .map(|a| a.authority())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                host: t.invite.authorities(),
                 last: t
                     .view
                     .timeline

@@ -7,7 +7,7 @@ mod support;
 use std::{net::SocketAddr, time::Duration};
 
 use common::{invite::Address, protocol::*};
-use engine::{EngineState, Event, Status};
+use engine::EngineState;
 use support::*;
 
 /// A UDP port where nothing will answer: bound, and never read.
@@ -68,12 +68,7 @@ async fn when_its_relay_goes_away_the_engine_resumes_through_another_address() {
     // The first relay stops; the other one (same certificate, same log, as a
     // cluster's relays share them) serves from the other address.
     first.shutdown().await;
-    seen.extend(
-        until(&mut anna_events, "reconnecting", |e| {
-            matches!(e, Event::Status(Status::Reconnecting { .. }))
-        })
-        .await,
-    );
+    seen.extend(until(&mut anna_events, "reconnecting", is_reconnecting).await);
     say(&anna, ROOM, "scritto nel frattempo");
     let second = relay_at(dir.path(), SocketAddr::from(([127, 0, 0, 1], second_port))).await;
     seen.extend(until(&mut anna_events, "reconnected", is_connected).await);

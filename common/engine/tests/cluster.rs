@@ -11,7 +11,7 @@ mod support;
 use std::{net::SocketAddr, time::Duration};
 
 use common::invite::Address;
-use engine::{EngineState, Event, Status};
+use engine::EngineState;
 use relay::{log::jetstream::ClusterConfig, Relay, RelayConfig};
 use support::*;
 
@@ -71,12 +71,7 @@ async fn people_on_two_relays_talk_and_one_moves_when_its_relay_stops() {
 
     // Relay A stops: Anna's engine goes to B (the invite's other address) and resumes.
     a.shutdown().await;
-    anna_seen.extend(
-        until(&mut anna_events, "reconnecting", |e| {
-            matches!(e, Event::Status(Status::Reconnecting { .. }))
-        })
-        .await,
-    );
+    anna_seen.extend(until(&mut anna_events, "reconnecting", is_reconnecting).await);
     say(&anna, ROOM, "scritto mentre A si ferma");
     anna_seen.extend(until(&mut anna_events, "on relay B", is_connected).await);
     let more = ["scritto mentre A si ferma".to_string()];

@@ -32,12 +32,7 @@ async fn reconnects_across_a_relay_restart_and_sees_the_log_exactly() {
     );
 
     relay.shutdown().await;
-    seen.extend(
-        until(&mut anna_events, "reconnecting", |e| {
-            matches!(e, Event::Status(Status::Reconnecting { .. }))
-        })
-        .await,
-    );
+    seen.extend(until(&mut anna_events, "reconnecting", is_reconnecting).await);
     // Anna types while the relay is down.
     say(&anna, ROOM, "scritto offline 1");
     say(&anna, ROOM, "scritto offline 2");

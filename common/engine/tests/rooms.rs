@@ -7,7 +7,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use common::protocol::*;
-use engine::{Command, EngineState, Event, RoomState, RoomStatus, Status};
+use engine::{Command, EngineState, Event, RoomState, RoomStatus};
 use relay::{Relay, RelayConfig};
 use support::*;
 
@@ -187,12 +187,7 @@ async fn every_room_resumes_after_a_relay_restart() {
     seen.extend(until_texts(&mut anna_events, "Bruno's first texts", &firsts).await);
 
     relay.shutdown().await;
-    seen.extend(
-        until(&mut anna_events, "reconnecting", |e| {
-            matches!(e, Event::Status(Status::Reconnecting { .. }))
-        })
-        .await,
-    );
+    seen.extend(until(&mut anna_events, "reconnecting", is_reconnecting).await);
     for room in rooms {
         say(&anna, room, format!("offline {room}"));
     }

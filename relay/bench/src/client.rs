@@ -346,7 +346,7 @@ pub async fn split_room(
             _ => (share, 0),
         };
         // Names are unique across a cluster's relays: each relay's clients get their own.
-        let prefix = format!("{}", (b'a' + i as u8) as char);
+        let prefix = format!("n{i}");
         out.extend(full_room(invite, &prefix, opts, mine, senders, base, recorder).await?);
     }
     Ok(out)

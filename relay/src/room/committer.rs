@@ -192,31 +192,36 @@ impl Room {
     /// the senders' acks (and the answers to resends); evicts members that cannot keep
     /// up.
     pub(crate) fn publish(&self, batch: Vec<Done>, deliver: bool) {
-        let mut s = self.state.lock().unwrap();
-        let mut slow = Vec::new();
-        if deliver {
-            let stored = batch
-                .iter()
-                .filter_map(|d| match &d.outcome {
-                    Some(Appended::New(stored)) => Some(stored.clone()),
-                    _ => None,
-                })
-                .collect();
-            self.deliver(&mut s, stored, &mut slow);
-        }
-        let room = self.id;
         let failed = match self.shared {
             true => RejectReason::Unavailable,
             false => RejectReason::StorageFailed,
         };
+        // The stored events move out of the batch (into history), uncopied; the
+        // answers keep only what they need.
+        let mut events = Vec::new();
+        let mut answers = Vec::new();
         for done in batch {
-            let Some(id) = done.id else { continue };
-            let (frame, published) = match done.outcome {
-                Some(Appended::New(stored)) => (Ok(stored.seq), true),
+            let outcome = match done.outcome {
+                Some(Appended::New(stored)) => {
+                    let seq = stored.seq;
+                    events.push(stored);
+                    (Ok(seq), true)
+                }
                 Some(Appended::Duplicate(seq)) => (Ok(seq), false),
                 Some(Appended::Missing) => (Err(RejectReason::RateLimited), false),
                 Some(Appended::Failed) | None => (Err(failed), false),
             };
+            if let Some(id) = done.id {
+                answers.push((id, outcome));
+            }
+        }
+        let mut s = self.state.lock().unwrap();
+        let mut slow = Vec::new();
+        if deliver {
+            self.deliver(&mut s, events, &mut slow);
+        }
+        let room = self.id;
+        for (id, (frame, published)) in answers {
             match frame {
                 Ok(seq) => {
                     s.seq.remember(id, seq);

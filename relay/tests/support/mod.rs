@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod nats;
 pub mod process;
 
@@ -268,6 +269,12 @@ impl Client {
                 None => panic!("{}: no ack for {id:?}", self.name),
             }
         }
+    }
+
+    /// The seqs `ids` were stored under, in their order (each must be acked).
+    pub async fn acked_seqs(&mut self, ids: &[ClientMsgId]) -> Vec<Seq> {
+        let outcomes = self.outcomes(ids).await;
+        outcomes.into_iter().map(Result::unwrap).collect()
     }
 
     /// Reads until every id in `ids` is acked or rejected; outcomes in the order of `ids`.

@@ -133,6 +133,15 @@ impl NatsCluster {
         }
     }
 
+    /// The index of the node leading `stream`.
+    pub async fn stream_leader(&self, stream: &str) -> usize {
+        let js = async_nats::jetstream::new(self.client().await);
+        let mut stream = js.get_stream(stream).await.unwrap();
+        let info = stream.info().await.unwrap();
+        let leader = info.cluster.as_ref().and_then(|c| c.leader.clone());
+        self.index(&leader.expect("the stream has a leader"))
+    }
+
     /// The index of the node named `name`.
     pub fn index(&self, name: &str) -> usize {
         self.nodes.iter().position(|n| n.name == name).unwrap()

@@ -143,6 +143,11 @@ pub fn is_connected(e: &Event) -> bool {
     matches!(e, Event::Status(Status::Connected))
 }
 
+/// The engine lost its relay and is trying to get back.
+pub fn is_reconnecting(e: &Event) -> bool {
+    matches!(e, Event::Status(Status::Reconnecting { .. }))
+}
+
 /// The room reached this status.
 pub fn room_status(room: &str, status: RoomStatus) -> impl Fn(&Event) -> bool + '_ {
     move |e| matches!(e, Event::RoomStatus { room: r, status: s } if r == room && *s == status)

@@ -8,12 +8,12 @@
 
 use std::{sync::Arc, time::Duration};
 
-use async_nats::jetstream::consumer::{self, AckPolicy, DeliverPolicy};
+use async_nats::jetstream::consumer::DeliverPolicy;
 use common::protocol::{RoomId, Seq};
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
-use super::{room::decode, subject, Cluster};
+use super::{room::decode, scan::reader, subject, Cluster};
 use crate::log::Stored;
 
 /// Events buffered between the consumer and the room (the consumer waits beyond).
@@ -54,20 +54,10 @@ pub(super) fn follow(c: Arc<Cluster>, room: RoomId, after: Seq) -> mpsc::Receive
 
 /// One consumer's life: delivers from `next` on until it fails (the reason).
 async fn run(c: &Cluster, room: RoomId, next: &mut Seq, tx: &mpsc::Sender<Stored>) -> String {
-    let made = c
-        .stream
-        .create_consumer(consumer::pull::Config {
-            filter_subject: subject(room),
-            deliver_policy: DeliverPolicy::ByStartSequence {
-                start_sequence: *next,
-            },
-            ack_policy: AckPolicy::None,
-            inactive_threshold: Duration::from_secs(30),
-            memory_storage: true,
-            num_replicas: 1,
-            ..Default::default()
-        })
-        .await;
+    let from = DeliverPolicy::ByStartSequence {
+        start_sequence: *next,
+    };
+    let made = c.stream.create_consumer(reader(subject(room), from)).await;
     let consumer = match made {
         Ok(consumer) => consumer,
         Err(e) => return format!("no consumer: {e}"),

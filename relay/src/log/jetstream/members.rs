@@ -17,7 +17,7 @@
 //! `Room::deliver`).
 
 use std::{
-    collections::HashSet,
+    collections::{BTreeMap, HashSet},
     sync::Arc,
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
@@ -75,12 +75,14 @@ pub(super) async fn claim(
                 .err()
                 .map(|e| e.to_string()),
             Some(e) => {
-                let (relay, install, _) = parse(&e.value).unwrap_or_default();
-                if install == ours && relay == c.relay {
-                    return Ok(Claim::Granted);
-                }
-                if install != ours && alive(c, &relay).await? {
-                    return Ok(Claim::Taken);
+                // An unreadable claim is nobody's: it is taken over like a dead one.
+                if let Some((relay, install, _)) = parse(&e.value) {
+                    if install == ours && relay == c.relay {
+                        return Ok(Claim::Granted);
+                    }
+                    if install != ours && alive(c, &relay).await? {
+                        return Ok(Claim::Taken);
+                    }
                 }
                 // Its own name from another relay, or a name a dead relay held.
                 let update = c.members.update(&k, value.clone(), e.revision).await;
@@ -192,6 +194,10 @@ async fn reap(c: &Arc<Cluster>, alive: &HashSet<String>) -> Result<(), LogError>
         }
     })
     .await?;
+    let at_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let mut leaves: BTreeMap<u64, Vec<Entry>> = BTreeMap::new();
     for (key, name, revision) in dead {
         let Some(room) = key
             .split('.')
@@ -215,18 +221,19 @@ async fn reap(c: &Arc<Cluster>, alive: &HashSet<String>) -> Result<(), LogError>
             continue;
         }
         tracing::info!(%name, room = %room_token(room), "a relay went away: its member is gone");
-        let entry = Entry {
-            at_ms: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as u64),
+        leaves.entry(room.0).or_default().push(Entry {
+            at_ms,
             kind: EventKind::Left {
                 name,
                 reason: LeaveReason::ConnectionLost,
             },
             resend: Resend::Fresh,
-        };
-        let log = JetStreamRoomLog::new(room, c.clone());
-        log::append(&log, vec![entry]).await?;
+        });
+    }
+    // One batch per room.
+    for (room, entries) in leaves {
+        let log = JetStreamRoomLog::new(RoomId(room), c.clone());
+        log::append(&log, entries).await?;
     }
     Ok(())
 }

@@ -17,6 +17,20 @@ use crate::log::LogError;
 /// Messages fetched per request.
 const FETCH: usize = 256;
 
+/// An ephemeral pull consumer that only reads `filter` from `deliver` on: no acks, in
+/// memory, one replica, dropped by the server after 30 s unused.
+pub(super) fn reader(filter: String, deliver: DeliverPolicy) -> consumer::pull::Config {
+    consumer::pull::Config {
+        filter_subject: filter,
+        deliver_policy: deliver,
+        ack_policy: consumer::AckPolicy::None,
+        inactive_threshold: std::time::Duration::from_secs(30),
+        memory_storage: true,
+        num_replicas: 1,
+        ..Default::default()
+    }
+}
+
 /// Calls `each(seq, subject, headers, payload)` for the messages of `stream` on `filter`
 /// from `deliver` on, oldest first, until it returns false or nothing more was pending
 /// when the scan began.
@@ -27,15 +41,7 @@ pub(super) async fn scan(
     mut each: impl FnMut(u64, &str, Option<&HeaderMap>, &[u8]) -> bool,
 ) -> Result<(), LogError> {
     let consumer = stream
-        .create_consumer(consumer::pull::Config {
-            filter_subject: filter,
-            deliver_policy: deliver,
-            ack_policy: consumer::AckPolicy::None,
-            inactive_threshold: std::time::Duration::from_secs(30),
-            memory_storage: true,
-            num_replicas: 1,
-            ..Default::default()
-        })
+        .create_consumer(reader(filter, deliver))
         .await
         .map_err(unreachable)?;
     let name = consumer.cached_info().name.clone();
