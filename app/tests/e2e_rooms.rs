@@ -42,15 +42,13 @@ fn a_second_room_joined_by_its_invite_keeps_its_own_messages_and_unread_count() 
     // The second room: its invite typed into the form.
     anna.click("#add-room");
     wait_until("the form", WAIT, || anna.exists("#room-invite-input"));
-    anna.type_text(&class.to_string(), 5);
-    anna.key("Return");
+    // Enter, and a message typed on at once, while the relay answers: no click needed,
+    // the room just joined takes the typing.
+    anna.type_lines(&format!("{class}\nciao terza B\n"), 5);
     wait_until("the new room shown", WAIT, || {
         anna.text("#room-title") == "classe-3b"
     });
     assert!(!anna.exists("#add-room-form"), "the form closed");
-    // No click needed: the room just joined takes the typing.
-    anna.type_text("ciao terza B", 30);
-    anna.key("Return");
     wait_until("Bruno reads it in classe-3b", WAIT, || {
         bruno.texts() == ["ciao terza B"]
     });

@@ -1,5 +1,7 @@
 //! The page glue (`glue.js`): composer, message-list following and window focus, done
 //! inside the page so nothing races the person typing; and the messages it sends back.
+//! With it, `typeahead.js` keeps what is typed between the Enter that joins and the
+//! relay's answer, and hands it to the composer.
 //!
 //! [`run`] installs the script once and turns its messages into [`PageEvent`]s; the
 //! `window.piazza.*` calls go the other way.
@@ -9,6 +11,9 @@ use serde::Deserialize;
 
 /// The script, compiled in.
 const GLUE_JS: &str = include_str!("glue.js");
+
+/// Typing ahead of a join, compiled in.
+const TYPEAHEAD_JS: &str = include_str!("typeahead.js");
 
 /// What the page tells the app.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,7 +39,9 @@ struct Raw {
 /// Installs the glue and calls `on_event` for every message of the page, until the page
 /// goes away.
 pub async fn run(mut on_event: impl FnMut(PageEvent)) {
-    let mut eval = document::eval(&format!("{GLUE_JS}\nawait new Promise(() => {{}});"));
+    let mut eval = document::eval(&format!(
+        "{GLUE_JS}\n{TYPEAHEAD_JS}\nawait new Promise(() => {{}});"
+    ));
     while let Ok(raw) = eval.recv::<Raw>().await {
         let event = match raw {
             Raw {

@@ -37,7 +37,14 @@ pub fn ChatScreen(
                 lang,
                 joining: form.joining.is_some(),
                 problem: form.problem.clone(),
-                on_join: move |invite| intents.send(Intent::AddRoom(invite)),
+                on_join: move |invite: common::invite::Invite| {
+                    // Joining from this very event (see `PromptScreen`).
+                    let mut form = ui.add_room;
+                    if let Some(form) = form.write().as_mut() {
+                        form.joining = Some(RoomKey::of(&invite));
+                    }
+                    intents.send(Intent::AddRoom(invite));
+                },
                 on_cancel: move |_| intents.send(Intent::CloseAddRoom),
             }
         }

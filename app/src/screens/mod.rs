@@ -38,7 +38,13 @@ pub fn PromptScreen(
             initial_invite,
             problem,
             joining,
-            on_join: move |(name, invite)| intents.send(Intent::Join { name, invite, at_once: false }),
+            on_join: move |(name, invite)| {
+                // Joining from this very event, so that the page, which keeps what is
+                // typed until the relay answers, never sees the request as refused.
+                let mut phase = ui.phase;
+                phase.set(Phase::Joining);
+                intents.send(Intent::Join { name, invite, at_once: false });
+            },
         }
     }
 }

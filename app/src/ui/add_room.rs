@@ -33,7 +33,10 @@ pub fn AddRoomForm(
         _ => relay_problem.read().as_ref().map(|p| lang.problem(p)),
     };
     let ready = parsed.is_ok() && !joining;
+    // Join requests handled, for the page's typing ahead (`platform/typeahead.js`).
+    let mut attempts = use_signal(|| 0u64);
     let mut submit = move || {
+        attempts += 1;
         if let (Ok(invite), false) = (invite.peek().parse::<Invite>(), joining) {
             relay_problem.set(None);
             on_join.call(invite);
@@ -43,7 +46,13 @@ pub fn AddRoomForm(
     };
     rsx! {
         div { class: "dialog-backdrop", onclick: move |_| on_cancel.call(()) }
-        div { class: "dialog", id: "add-room-form", role: "dialog", "aria-modal": "true",
+        div {
+            class: "dialog",
+            id: "add-room-form",
+            role: "dialog",
+            "aria-modal": "true",
+            "data-attempt": "{attempts}",
+            "data-joining": if joining { "true" } else { "false" },
             h2 { "{lang.add_room_title()}" }
             div { class: if error.is_some() { "form-field invalid" } else { "form-field" },
                 label { r#for: "room-invite-input", "{lang.invite_label()}" }
@@ -83,6 +92,7 @@ pub fn AddRoomForm(
                 button {
                     class: "primary",
                     id: "add-room-join",
+                    "data-submit": "true",
                     "aria-disabled": if ready { "false" } else { "true" },
                     onclick: move |_| submit(),
                     if joining { "{lang.joining()}" } else { "{lang.join_button()}" }

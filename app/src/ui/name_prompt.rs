@@ -70,6 +70,8 @@ pub fn NamePrompt(
     let mut name_left = use_signal(|| false);
     let mut invite_edited = use_signal(|| false);
     let mut attempted = use_signal(|| false);
+    // Join requests handled, for the page's typing ahead (`platform/typeahead.js`).
+    let mut attempts = use_signal(|| 0u64);
     // The relay's verdict is about the values it was given: editing a field clears it.
     let mut relay_problem = use_signal(|| problem.clone());
     use_effect(use_reactive!(|problem| relay_problem.set(problem)));
@@ -107,6 +109,7 @@ pub fn NamePrompt(
 
     let mut submit = move || {
         attempted.set(true);
+        attempts += 1;
         if joining {
             return;
         }
@@ -125,7 +128,11 @@ pub fn NamePrompt(
     };
 
     rsx! {
-        main { class: "prompt-screen",
+        main {
+            class: "prompt-screen",
+            id: "join-form",
+            "data-attempt": "{attempts}",
+            "data-joining": if joining { "true" } else { "false" },
             div { class: "prompt-card",
                 div { class: "brand",
                     span { class: "logo", "aria-hidden": "true", "P" }
@@ -205,6 +212,7 @@ pub fn NamePrompt(
                     class: "join primary",
                     id: "join-button",
                     r#type: "button",
+                    "data-submit": "true",
                     "aria-disabled": if ready { "false" } else { "true" },
                     onclick: move |_| submit(),
                     if joining { "{lang.joining()}" } else { "{lang.join_button()}" }

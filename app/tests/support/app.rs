@@ -96,6 +96,23 @@ impl Keyboard {
         self.xdotool(&["type", "--delay", &delay_ms.to_string(), "--", text]);
     }
 
+    /// Types `lines` with Return between them, with nothing but the next xdotool's
+    /// start (a few ms) between a Return and the next key, as a person typing on does.
+    /// `delay_ms` between keys. (xdotool cannot chain after `type`, and types `\n` as a
+    /// Linefeed key that the webview ignores.)
+    pub fn type_lines(&self, lines: &str, delay_ms: u32) {
+        self.focus();
+        let delay = delay_ms.to_string();
+        for (i, line) in lines.split('\n').enumerate() {
+            if i > 0 {
+                self.xdotool(&["key", "Return"]);
+            }
+            if !line.is_empty() {
+                self.xdotool(&["type", "--delay", &delay, "--", line]);
+            }
+        }
+    }
+
     /// Presses keys (`Return`, `shift+Return`, `dead_grave e`, …).
     pub fn key(&self, keys: &str) {
         self.focus();
@@ -349,6 +366,12 @@ impl AppWindow {
     /// Types `text` with real key presses, `delay_ms` between keys.
     pub fn type_text(&self, text: &str, delay_ms: u32) {
         self.keyboard().type_text(text, delay_ms);
+    }
+
+    /// Types `lines` with Return between them, in one run of xdotool (no pause after a
+    /// Return), `delay_ms` between keys.
+    pub fn type_lines(&self, lines: &str, delay_ms: u32) {
+        self.keyboard().type_lines(lines, delay_ms);
     }
 
     /// Presses keys (`Return`, `shift+Return`, `Tab`, `alt+F4`, `dead_grave e`, …).
