@@ -4,11 +4,12 @@
 set -euo pipefail
 # GUI end-to-end tests: Xvfb displays with the Openbox window manager, real input with
 # xdotool, screenshots with ImageMagick; procps (pgrep), iproute2 (ss) and util-linux
-# (flock) for scripts/up.sh and its test; nats-server (2.9 on Debian 12) for the relay's
+# (flock) for scripts/up.sh and its test; xclip to read what the app copied;
+# nats-server (2.9 on Debian 12) for the relay's
 # --cluster tests (relay/tests/cluster.rs start a 3-node cluster of it).
 packages=(build-essential pkg-config libwebkit2gtk-4.1-dev libgtk-3-dev libxdo-dev
   libsoup-3.0-dev xvfb xauth xdotool openbox fonts-dejavu-core clang llvm imagemagick
-  systemd procps iproute2 util-linux nats-server)
+  systemd procps iproute2 util-linux nats-server xclip)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

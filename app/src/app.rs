@@ -11,6 +11,7 @@ use crate::{
     platform::{glue, glue::PageEvent, probe, window},
     screens::{ChatScreen, LockedScreen, PromptScreen},
     state::{RoomKey, Rooms},
+    ui::{CloseHostedDialog, ShareDialog},
 };
 
 /// The stylesheet, compiled in so that a binary started directly is styled too.
@@ -49,6 +50,10 @@ pub fn App() -> Element {
             }
             _ => None,
         }),
+        hosting: use_signal(|| None),
+        host_problem: use_signal(|| None),
+        share_open: use_signal(|| false),
+        closing: use_signal(|| None),
     };
     let mut now = use_signal(now_ms);
 
@@ -59,6 +64,10 @@ pub fn App() -> Element {
         if let (Some(rejoin), Phase::Prompt(None)) =
             (startup.rejoin.clone(), ui.phase.peek().clone())
         {
+            // The room this app hosted is in the list: host it again first.
+            if startup.settings.hosting {
+                intents.send(Intent::Host { join_as: None });
+            }
             for invite in rejoin.rooms {
                 intents.send(Intent::Join {
                     name: rejoin.name.clone(),
@@ -135,10 +144,25 @@ pub fn App() -> Element {
         Phase::Chat => rsx! { ChatScreen { ui, intents, now_ms: now() } },
     };
     let title = lang.window_title(ui.rooms.read().total_unread());
+    let share = ui.hosting.read().clone().filter(|_| *ui.share_open.read());
+    let closing = *ui.closing.read();
 
     rsx! {
         document::Title { "{title}" }
         style { {CSS} }
-        div { class: "app", lang: lang.code(), {screen} }
+        div { class: "app", lang: lang.code(),
+            {screen}
+            if let Some(share) = share {
+                ShareDialog { lang, share, on_close: move |_| intents.send(Intent::CloseShare) }
+            }
+            if let Some(others) = closing {
+                CloseHostedDialog {
+                    lang,
+                    others,
+                    on_close: move |_| intents.send(Intent::ConfirmClose),
+                    on_keep: move |_| intents.send(Intent::KeepOpen),
+                }
+            }
+        }
     }
 }

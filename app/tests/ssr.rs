@@ -4,12 +4,13 @@
 use std::{rc::Rc, time::Duration};
 
 use app::{
+    controller::host::{qr_svg, HostProblem, Share},
     i18n::Lang,
     state::RoomSummary,
     state::{ChatView, Older, StatusView},
     ui::{
-        format_time, AddRoomForm, Composer, MemberList, MessageList, NamePrompt, RoomList,
-        StatusBanner,
+        format_time, AddRoomForm, CloseHostedDialog, Composer, MemberList, MessageList, NamePrompt,
+        RoomList, ShareDialog, StatusBanner,
     },
 };
 use common::{
@@ -294,6 +295,7 @@ fn prompt(lang: Lang, name: &str, invite: &str, problem: Option<Problem>) -> Str
                 initial_invite: invite.clone(),
                 problem: problem.clone(),
                 on_join: |_| {},
+                on_host: |_| {},
             }
         }
     })
@@ -675,4 +677,67 @@ fn the_add_room_form_says_why_a_room_refused() {
         html.contains("The room key in the invite is wrong."),
         "{html}"
     );
+}
+
+fn share(on_network: bool) -> Share {
+    let link = "piazza://192.168.1.20:4433/?fp=0879295023".to_owned() + &"0".repeat(54);
+    let invite: common::invite::Invite = link.parse().unwrap();
+    Share {
+        qr_svg: qr_svg(&link),
+        link,
+        own_invite: invite.clone(),
+        invite,
+        short_fingerprint: "0879-2950-2300-0000".into(),
+        port: 4433,
+        on_network,
+    }
+}
+
+#[test]
+fn the_share_dialog_shows_the_qr_code_the_link_the_check_code_and_the_port() {
+    let html =
+        render(|| rsx! { ShareDialog { lang: Lang::It, share: share(true), on_close: |_| {} } });
+    assert!(html.contains("<svg"), "the QR code: {html}");
+    assert!(html.contains("piazza://192.168.1.20:4433/"), "{html}");
+    assert!(html.contains("0879-2950-2300-0000"), "{html}");
+    assert!(html.contains("Codice di verifica"), "{html}");
+    assert!(html.contains("porta UDP 4433"), "{html}");
+    assert!(html.contains("Copia"), "{html}");
+    let offline =
+        render(|| rsx! { ShareDialog { lang: Lang::En, share: share(false), on_close: |_| {} } });
+    assert!(
+        offline.contains("only Piazza windows on this computer can join"),
+        "{offline}"
+    );
+}
+
+#[test]
+fn closing_a_hosted_room_names_how_many_are_online() {
+    let one = render(|| {
+        rsx! { CloseHostedDialog { lang: Lang::En, others: 1, on_close: |_| {}, on_keep: |_| {} } }
+    });
+    assert!(one.contains("1 other person is online"), "{one}");
+    let three = render(|| {
+        rsx! { CloseHostedDialog { lang: Lang::It, others: 3, on_close: |_| {}, on_keep: |_| {} } }
+    });
+    assert!(three.contains("Ci sono altre 3 persone online"), "{three}");
+    assert!(three.contains("Chiudi la piazza"), "{three}");
+}
+
+#[test]
+fn the_join_screen_offers_hosting_and_says_why_it_did_not_start() {
+    let html = render(|| {
+        rsx! {
+            NamePrompt {
+                lang: Lang::It,
+                initial_name: "Prof Rossi".to_owned(),
+                initial_invite: String::new(),
+                on_join: |_| {},
+                on_host: |_| {},
+                host_problem: Some(Lang::It.host_problem(&HostProblem::NoFreePort)),
+            }
+        }
+    });
+    assert!(html.contains("Ospita una piazza"), "{html}");
+    assert!(html.contains("Tutte le porte UDP da 4433 a 4452"), "{html}");
 }

@@ -9,11 +9,7 @@ use std::{
     time::Duration,
 };
 
-use common::{
-    fingerprint::Fingerprint,
-    invite::Invite,
-    protocol::{ByeReason, DEFAULT_ROOM},
-};
+use common::{fingerprint::Fingerprint, invite::Invite, protocol::DEFAULT_ROOM};
 use tokio::{sync::watch, task::JoinSet};
 
 use crate::{
@@ -265,10 +261,21 @@ impl Relay {
     /// everything sequenced durable, say bye to every client, let their sessions drain
     /// and close, close the log. Takes at most a few seconds.
     pub async fn shutdown(self) {
+        self.stop_as(Close::Shutdown).await;
+    }
+
+    /// [`Relay::shutdown`] for a relay hosted in an app whose host closes it: members
+    /// are told the host closed the room (`Bye(HostClosed)`), not that the relay is
+    /// restarting.
+    pub async fn close_hosted(self) {
+        self.stop_as(Close::HostClosed).await;
+    }
+
+    async fn stop_as(self, close: Close) {
         let _ = self.stop.send(true);
         let mut sessions = self.accept.await.unwrap_or_default();
         self.shared.rooms.close_all().await;
-        self.shared.sessions.close_all(Close::Shutdown);
+        self.shared.sessions.close_all(close);
         // Sessions send their bye, wait for the client to have it, and close.
         let drained = tokio::time::timeout(Duration::from_secs(4), async {
             while sessions.join_next().await.is_some() {}
@@ -277,10 +284,8 @@ impl Relay {
         if drained.is_err() {
             tracing::warn!("some clients did not take their last frames in time");
         }
-        self.endpoint.close(
-            ByeReason::Shutdown.close_code().into(),
-            b"relay shutting down",
-        );
+        self.endpoint
+            .close(close.reason().close_code().into(), b"relay shutting down");
         sessions.abort_all();
         // Aborted sessions let go of their rooms (and so the logs) once they are dropped.
         while sessions.join_next().await.is_some() {}

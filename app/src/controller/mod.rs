@@ -7,9 +7,11 @@
 //! - [`startup`]: what the app knows when it starts (settings, lock, invite, rejoin);
 //! - [`sessions`]: one engine per relay, and what it saves on its own;
 //! - [`fold`]: engine events into the rooms' views, unread counts, notifications;
+//! - [`host`]: hosting a room (the relay in this process), what the host shares;
 //! - this file: the [`Ui`] signals, [`Intent`]s and the loop.
 
 pub mod fold;
+pub mod host;
 pub mod sessions;
 pub mod startup;
 
@@ -63,8 +65,23 @@ pub enum Intent {
     SignOut,
     /// Notifications on or off for a room.
     ToggleMute(RoomKey),
-    /// The window is closing: leave, save, close.
+    /// Host a room on this computer (start the relay in this process), and join it
+    /// with this name (`None`: the room is in the list already, rejoined at start).
+    Host {
+        /// The name to join with.
+        join_as: Option<String>,
+    },
+    /// Show the hosted room's invite.
+    OpenShare,
+    /// Hide it.
+    CloseShare,
+    /// The window is closing: leave, save, close (after asking, when others are in
+    /// the room this app hosts).
     Quit,
+    /// Close the hosted room and the app, as asked.
+    ConfirmClose,
+    /// Keep the app and the hosted room open.
+    KeepOpen,
 }
 
 /// Which screen is shown.
@@ -110,6 +127,14 @@ pub struct Ui {
     pub focused: Signal<bool>,
     /// A saving problem to show (a full disk, a read-only directory).
     pub storage_error: Signal<Option<String>>,
+    /// The room this app hosts, while it does.
+    pub hosting: Signal<Option<host::Share>>,
+    /// Why hosting did not start.
+    pub host_problem: Signal<Option<host::HostProblem>>,
+    /// The hosted room's invite is shown.
+    pub share_open: Signal<bool>,
+    /// Asking whether to close the hosted room: how many others are in it.
+    pub closing: Signal<Option<usize>>,
 }
 
 enum Step {
@@ -121,6 +146,7 @@ enum Step {
 /// The controller's loop: runs for the life of the app.
 pub async fn run(mut intents: UnboundedReceiver<Intent>, ui: Ui, store: Option<Store>) {
     let (mut sessions, receivers) = Sessions::new();
+    let mut hosted: Option<host::Hosted> = None;
     let (mut events, mut storage) = (receivers.events, receivers.storage);
     loop {
         let step = tokio::select! {
@@ -141,7 +167,7 @@ pub async fn run(mut intents: UnboundedReceiver<Intent>, ui: Ui, store: Option<S
         match step {
             Step::Intent(None) => break,
             Step::Intent(Some(intent)) => {
-                if !handle(intent, ui, store.as_ref(), &mut sessions).await {
+                if !handle(intent, ui, store.as_ref(), &mut sessions, &mut hosted).await {
                     break;
                 }
             }
@@ -155,7 +181,13 @@ pub async fn run(mut intents: UnboundedReceiver<Intent>, ui: Ui, store: Option<S
 }
 
 /// Handles one intent; false when the app is closing.
-async fn handle(intent: Intent, ui: Ui, store: Option<&Store>, sessions: &mut Sessions) -> bool {
+async fn handle(
+    intent: Intent,
+    ui: Ui,
+    store: Option<&Store>,
+    sessions: &mut Sessions,
+    hosted: &mut Option<host::Hosted>,
+) -> bool {
     let (mut rooms, mut phase, mut add_room) = (ui.rooms, ui.phase, ui.add_room);
     // The room shown and its relay's engine.
     let active = || {
@@ -172,21 +204,27 @@ async fn handle(intent: Intent, ui: Ui, store: Option<&Store>, sessions: &mut Se
             name,
             invite,
             at_once,
-        } => {
-            let mut settings = ui.settings;
-            {
-                let mut s = settings.write();
-                s.name = name.clone();
-                s.invite = invite.to_string();
-                s.joined = true;
+        } => join(ui, store, sessions, &name, &invite, at_once),
+        Intent::Host { join_as } => {
+            let Some(invite) = host::start(ui, store, hosted).await else {
+                return true;
+            };
+            if let Some(name) = join_as {
+                join(ui, store, sessions, &name, &invite, false);
+                let mut share_open = ui.share_open;
+                share_open.set(true);
             }
-            add_tab(ui, store, sessions, &name, &invite);
-            phase.set(if at_once { Phase::Chat } else { Phase::Joining });
-            // Rooms rejoined at start are already saved (with their mute): saving after
-            // each would drop the ones not rejoined yet.
-            if !at_once {
-                save_rooms(ui, store);
+        }
+        Intent::OpenShare | Intent::CloseShare => {
+            let mut share_open = ui.share_open;
+            share_open.set(intent == Intent::OpenShare);
+            if intent == Intent::CloseShare {
+                glue::focus_composer();
             }
+        }
+        Intent::KeepOpen => {
+            let mut closing = ui.closing;
+            closing.set(None);
         }
         Intent::OpenAddRoom => add_room.set(Some(AddRoom {
             joining: None,
@@ -292,14 +330,51 @@ async fn handle(intent: Intent, ui: Ui, store: Option<&Store>, sessions: &mut Se
             }
             save_rooms(ui, store);
         }
-        Intent::Quit => {
+        Intent::Quit | Intent::ConfirmClose => {
+            let others = hosted.as_ref().map_or(0, |h| h.online().saturating_sub(1));
+            if intent == Intent::Quit && others > 0 {
+                // The window hid on the close request: it comes back to ask.
+                window::show();
+                let mut closing = ui.closing;
+                closing.set(Some(others));
+                return true;
+            }
             window::hide();
             sessions.stop_all().await;
+            if let Some(hosted) = hosted.take() {
+                hosted.close().await;
+            }
             window::close_now();
             return false;
         }
     }
     true
+}
+
+/// Joins the invite's room with `name` from the join screen (or at start, `at_once`).
+fn join(
+    ui: Ui,
+    store: Option<&Store>,
+    sessions: &mut Sessions,
+    name: &str,
+    invite: &Invite,
+    at_once: bool,
+) {
+    let mut settings = ui.settings;
+    {
+        let mut s = settings.write();
+        s.name = name.to_owned();
+        s.invite = invite.to_string();
+        s.joined = true;
+    }
+    add_tab(ui, store, sessions, name, invite);
+    let mut phase = ui.phase;
+    phase.set(if at_once { Phase::Chat } else { Phase::Joining });
+    // Rooms rejoined at start are already saved (with their mute): saving after each
+    // would drop the ones not rejoined yet.
+    if !at_once {
+        save_rooms(ui, store);
+    }
 }
 
 /// Adds the invite's room to the list (or shows it, if it is there) and joins it.
@@ -373,6 +448,11 @@ pub(crate) fn save_rooms(ui: Ui, store: Option<&Store>) {
             .collect();
         s.active = rooms.active().map(|t| t.invite.to_string());
         s.joined = !rooms.tabs.is_empty();
+        s.hosting = ui
+            .hosting
+            .peek()
+            .as_ref()
+            .is_some_and(|share| rooms.tabs.iter().any(|t| t.invite == share.own_invite));
     }
     save_settings(ui, store);
 }

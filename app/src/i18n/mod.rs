@@ -10,9 +10,11 @@
 //! - this file: the language, its detection, shared helpers;
 //! - [`prompt`]: the join screen (names, invites);
 //! - [`chat`]: the chat screen (timeline, notices, composer, members);
-//! - [`status`]: connection states, problems and the reasons behind them.
+//! - [`status`]: connection states, problems and the reasons behind them;
+//! - [`host`]: hosting a room (sharing its invite, the check code, closing it).
 
 mod chat;
+mod host;
 mod prompt;
 mod status;
 

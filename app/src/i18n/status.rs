@@ -211,6 +211,10 @@ impl Lang {
                 "Il relay non è riuscito a leggere ciò che questa app ha inviato.",
             ),
             ByeReason::Left => self.pick("You left the room.", "Hai lasciato la stanza."),
+            ByeReason::HostClosed => self.pick(
+                "The host closed the room; it comes back when they host it again.",
+                "Chi ospitava la stanza l'ha chiusa; torna quando la ospita di nuovo.",
+            ),
         }
     }
 }

@@ -10,6 +10,7 @@
 //   ("sticky"), even during a burst; when they have scrolled up, new or older rows keep
 //   what they are reading in place. Reaching the top asks for older messages.
 // - Window focus, for notifications and the unread count in the title.
+// - The hosted room's "Copy" button (the clipboard wants the person's own click).
 (() => {
   if (window.piazza) return;
   const send = (message) => dioxus.send(message);
@@ -51,6 +52,27 @@
       if (!el || el.dataset.stopped === "true") return;
       submit(el);
       el.focus();
+    },
+    true,
+  );
+  // The hosted room's invite: "Copy" copies it in the click itself (a clipboard write
+  // must come from the person's gesture), and says so until the link is copied again.
+  document.addEventListener(
+    "click",
+    (e) => {
+      const button = e.target && e.target.closest && e.target.closest("#share-copy");
+      if (!button) return;
+      const link = document.getElementById("share-link");
+      if (!link) return;
+      link.focus();
+      link.select();
+      let copied = false;
+      try {
+        copied = document.execCommand("copy");
+      } catch (_) {
+        copied = false;
+      }
+      button.dataset.copied = copied ? "true" : "false";
     },
     true,
   );

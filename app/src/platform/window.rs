@@ -25,15 +25,15 @@ pub fn desktop_config(visible: bool) -> dioxus::desktop::Config {
     config
 }
 
-/// How long closing may take (leaving the room, saving) before the app exits anyway.
+/// How long closing may take (leaving the room, saving, closing a hosted room) before
+/// the app exits anyway.
 #[cfg(feature = "desktop")]
-const CLOSE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(6);
+const CLOSE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(12);
 
 /// Calls `on_close` when the person asks to close the window (its close button, Alt+F4,
 /// the window manager); from then on the window only hides on a close request and
-/// stays until [`close_now`]. (Before this hook runs, a close request closes the window
-/// at once: there is nothing to leave yet.) Should closing not finish, the app exits
-/// after a few seconds anyway: a closed window never lingers as a hidden process.
+/// stays until [`close_now`] (or comes back with [`show`], to ask). (Before this hook
+/// runs, a close request closes the window at once: there is nothing to leave yet.)
 pub fn use_close_request(on_close: impl FnMut() + 'static) {
     #[cfg(feature = "desktop")]
     {
@@ -51,11 +51,6 @@ pub fn use_close_request(on_close: impl FnMut() + 'static) {
                 ..
             } = event
             {
-                std::thread::spawn(|| {
-                    std::thread::sleep(CLOSE_DEADLINE);
-                    tracing::warn!("closing took too long; exiting");
-                    std::process::exit(0);
-                });
                 on_close();
             }
         });
@@ -65,9 +60,28 @@ pub fn use_close_request(on_close: impl FnMut() + 'static) {
 }
 
 /// Hides the window at once (closing feels immediate while the app finishes leaving).
+/// Should closing not finish, the app exits after a few seconds anyway: a closed window
+/// never lingers as a hidden process.
 pub fn hide() {
     #[cfg(feature = "desktop")]
-    dioxus::desktop::window().set_visible(false);
+    {
+        dioxus::desktop::window().set_visible(false);
+        std::thread::spawn(|| {
+            std::thread::sleep(CLOSE_DEADLINE);
+            tracing::warn!("closing took too long; exiting");
+            std::process::exit(0);
+        });
+    }
+}
+
+/// Shows the window again (it hides on a close request) and gives it the focus.
+pub fn show() {
+    #[cfg(feature = "desktop")]
+    {
+        let window = dioxus::desktop::window();
+        window.set_visible(true);
+        window.set_focus();
+    }
 }
 
 /// Closes the window for good (the app exits with its last window).

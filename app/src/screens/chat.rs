@@ -80,6 +80,13 @@ pub fn ChatScreen(
     // Every address in the tooltip; the first and how many more on screen.
     let all_hosts = tab.invite.authorities();
     let host = tab.invite.place_label();
+    // The certificate's check code, to compare with the host's screen.
+    let code = tab.invite.fingerprint.map(|fp| fp.short());
+    let hosted_here = ui
+        .hosting
+        .read()
+        .as_ref()
+        .is_some_and(|share| share.own_invite == tab.invite);
     let (status_text, status_kind) = match &view.status.status {
         Status::Connected => (lang.connected(), "connected"),
         Status::Connecting | Status::Reconnecting { .. } => (lang.connecting(), "connecting"),
@@ -130,10 +137,23 @@ pub fn ChatScreen(
                                 span { class: "host", title: "{all_hosts}",
                                     span { class: "dot {status_kind}", id: "status-dot", title: status_text }
                                     "{host}"
+                                    if let Some(code) = &code {
+                                        span { class: "code", id: "room-code", title: lang.check_code_title(),
+                                            " · {lang.check_code()} {code}"
+                                        }
+                                    }
                                 }
                             }
                         }
                         div { class: "top-actions",
+                            if hosted_here {
+                                button {
+                                    class: "share primary",
+                                    id: "share-button",
+                                    onclick: move |_| intents.send(Intent::OpenShare),
+                                    "{lang.share_button()}"
+                                }
+                            }
                             button {
                                 class: "mute",
                                 id: "mute-button",

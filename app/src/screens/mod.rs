@@ -31,6 +31,11 @@ pub fn PromptScreen(
         _ => (None, true),
     };
     let initial_name = ui.settings.read().name.clone();
+    let host_problem = ui
+        .host_problem
+        .read()
+        .as_ref()
+        .map(|p| ui.lang.host_problem(p));
     rsx! {
         NamePrompt {
             lang: ui.lang,
@@ -45,6 +50,12 @@ pub fn PromptScreen(
                 phase.set(Phase::Joining);
                 intents.send(Intent::Join { name, invite, at_once: false });
             },
+            on_host: move |name| {
+                let mut phase = ui.phase;
+                phase.set(Phase::Joining);
+                intents.send(Intent::Host { join_as: Some(name) });
+            },
+            host_problem,
         }
     }
 }

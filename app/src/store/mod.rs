@@ -58,6 +58,8 @@ pub struct Settings {
     pub rooms: Vec<SavedRoom>,
     /// The room shown (its invite), if any.
     pub active: Option<String>,
+    /// This app hosts one of the rooms in the list: host it again at start.
+    pub hosting: bool,
 }
 
 /// A room in the list.

@@ -45,6 +45,7 @@ fn settings_round_trip_and_defaults() {
             muted: true,
         }],
         active: Some("piazza://127.0.0.1:4433/classe-3b".into()),
+        hosting: true,
     };
     store.save_settings(&settings).unwrap();
     assert_eq!(store.load_settings(), settings);

@@ -8,6 +8,8 @@
 //! - [`StatusBanner`]: connection problems in plain words, with a way out.
 //! - [`MemberList`]: who is online.
 //! - [`RoomList`]: the rooms the app is in; [`AddRoomForm`]: joining another.
+//! - [`ShareDialog`]: a hosted room's invite, QR code and check code;
+//!   [`CloseHostedDialog`]: closing it while others are in.
 
 mod add_room;
 mod composer;
@@ -18,6 +20,7 @@ pub mod message;
 mod message_list;
 mod name_prompt;
 mod room_list;
+mod share;
 mod status_banner;
 
 pub use add_room::AddRoomForm;
@@ -26,6 +29,7 @@ pub use member_list::MemberList;
 pub use message_list::{format_day, format_time, MessageList};
 pub use name_prompt::NamePrompt;
 pub use room_list::RoomList;
+pub use share::{CloseHostedDialog, ShareDialog};
 pub use status_banner::StatusBanner;
 
 /// Hues that stay readable on light and dark backgrounds and differ clearly.

@@ -63,6 +63,11 @@ pub fn NamePrompt(
     joining: bool,
     /// Join with a valid name and a parsed invite.
     on_join: EventHandler<(String, Invite)>,
+    /// Host a room on this computer, joining it with a valid name.
+    on_host: EventHandler<String>,
+    /// Why hosting did not start, if it did not.
+    #[props(default)]
+    host_problem: Option<String>,
 ) -> Element {
     let mut name = use_signal(|| initial_name.clone());
     let mut invite = use_signal(|| initial_invite.clone());
@@ -70,6 +75,7 @@ pub fn NamePrompt(
     let mut name_left = use_signal(|| false);
     let mut invite_edited = use_signal(|| false);
     let mut attempted = use_signal(|| false);
+    let mut host_attempted = use_signal(|| false);
     // Join requests handled, for the page's typing ahead (`platform/typeahead.js`).
     let mut attempts = use_signal(|| 0u64);
     // The relay's verdict is about the values it was given: editing a field clears it.
@@ -81,6 +87,7 @@ pub fn NamePrompt(
     // A pre-filled name that no longer passes says so at once; a typed one once the
     // person moves on.
     let show_name = attempted()
+        || host_attempted()
         || (name_edited() && name_left())
         || (!name_edited() && !initial_name.is_empty());
     // A pre-filled invite that is wrong says so at once; a typed one once it is edited.
@@ -118,6 +125,17 @@ pub fn NamePrompt(
         {
             relay_problem.set(None);
             on_join.call((name, invite));
+        }
+    };
+    let mut host = move || {
+        host_attempted.set(true);
+        attempts += 1;
+        if joining {
+            return;
+        }
+        if let Ok(name) = validate_name(&name.peek()) {
+            relay_problem.set(None);
+            on_host.call(name);
         }
     };
     let on_enter = move |e: KeyboardEvent| {
@@ -216,6 +234,22 @@ pub fn NamePrompt(
                     "aria-disabled": if ready { "false" } else { "true" },
                     onclick: move |_| submit(),
                     if joining { "{lang.joining()}" } else { "{lang.join_button()}" }
+                }
+
+                div { class: "host-choice",
+                    button {
+                        class: "host",
+                        id: "host-button",
+                        r#type: "button",
+                        "data-submit": "true",
+                        "aria-disabled": if name_result.is_ok() && !joining { "false" } else { "true" },
+                        onclick: move |_| host(),
+                        "{lang.host_button()}"
+                    }
+                    p { class: "field-help", "{lang.host_help()}" }
+                    if let Some(problem) = &host_problem {
+                        div { class: "prompt-error", id: "host-error", role: "alert", "{problem}" }
+                    }
                 }
             }
         }

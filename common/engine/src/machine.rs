@@ -8,7 +8,7 @@
 
 use std::{collections::VecDeque, time::Instant};
 
-use common::protocol::{ClientFrame, Hello, InstallId, Ready, ServerFrame};
+use common::protocol::{ByeReason, ClientFrame, Hello, InstallId, Ready, ServerFrame};
 
 use crate::{
     backoff::Backoff,
@@ -63,6 +63,9 @@ pub(crate) struct Machine {
     phase: Phase,
     fx: Effects,
     io: VecDeque<Io>,
+    /// The host closed the relay (an app hosting it): while it stays away, that is the
+    /// reason shown, not that it cannot be reached.
+    host_closed: bool,
 }
 
 impl Machine {
@@ -79,6 +82,7 @@ impl Machine {
             phase: Phase::Waiting(now),
             fx,
             io: VecDeque::new(),
+            host_closed: false,
         }
     }
 
@@ -210,6 +214,7 @@ impl Machine {
         self.rooms.ready(&ready);
         self.backoff.connected(now);
         self.phase = Phase::Connected(Liveness::new(now));
+        self.host_closed = false;
         self.fx.emit(Event::Status(Status::Connected));
         true
     }
@@ -283,6 +288,18 @@ impl Machine {
     }
 
     fn retry(&mut self, problem: Problem, now: Instant) {
+        let problem = match problem {
+            Problem::Bye(ByeReason::HostClosed) => {
+                self.host_closed = true;
+                problem
+            }
+            Problem::Unreachable | Problem::ConnectionLost(_) | Problem::RelayRestarted
+                if self.host_closed =>
+            {
+                Problem::Bye(ByeReason::HostClosed)
+            }
+            problem => problem,
+        };
         let (attempt, retry_in) = self.backoff.next(now, rand::random());
         self.phase = Phase::Waiting(now + retry_in);
         self.fx.emit(Event::Status(Status::Reconnecting {

@@ -130,6 +130,9 @@ pub enum ByeReason {
     ProtocolError,
     /// The client asked to leave.
     Left,
+    /// The relay was hosted in someone's app, and they closed it (the room comes back
+    /// with the same invite when they host again).
+    HostClosed,
 }
 
 impl ByeReason {
@@ -142,6 +145,7 @@ impl ByeReason {
             Self::Replaced => 2,
             Self::TooSlow => 3,
             Self::ProtocolError => 4,
+            Self::HostClosed => 5,
         }
     }
 
@@ -153,6 +157,7 @@ impl ByeReason {
             2 => Self::Replaced,
             3 => Self::TooSlow,
             4 => Self::ProtocolError,
+            5 => Self::HostClosed,
             _ => return None,
         })
     }
@@ -278,6 +283,7 @@ impl fmt::Display for ByeReason {
             Self::TooSlow => "the connection was too slow to keep up with the room",
             Self::ProtocolError => "the relay could not read what was sent",
             Self::Left => "left the room",
+            Self::HostClosed => "the host closed the room",
         })
     }
 }

@@ -46,6 +46,9 @@ pub enum Close {
     TooSlow,
     /// The relay shuts down: `Bye(Shutdown)` after what is queued.
     Shutdown,
+    /// The relay's host (the app hosting it) closes it: `Bye(HostClosed)` after what is
+    /// queued.
+    HostClosed,
     /// The client sent something unreadable: `Bye(ProtocolError)`, then close.
     ProtocolError,
 }
@@ -58,6 +61,7 @@ impl Close {
             Self::Replaced => ByeReason::Replaced,
             Self::TooSlow => ByeReason::TooSlow,
             Self::Shutdown => ByeReason::Shutdown,
+            Self::HostClosed => ByeReason::HostClosed,
             Self::ProtocolError => ByeReason::ProtocolError,
         }
     }
@@ -65,7 +69,9 @@ impl Close {
     /// The `Bye` frame sent after what is queued, if any.
     pub fn bye(self) -> Option<ByeReason> {
         match self {
-            Self::Replaced | Self::Shutdown | Self::ProtocolError => Some(self.reason()),
+            Self::Replaced | Self::Shutdown | Self::HostClosed | Self::ProtocolError => {
+                Some(self.reason())
+            }
             Self::Left | Self::Lost | Self::TooSlow => None,
         }
     }

@@ -34,7 +34,7 @@ pub(super) async fn run(
                 // Evicted, replaced or shutting down: the other rooms are left too.
                 let reason = match close {
                     Close::TooSlow => LeaveReason::TooSlow,
-                    Close::Shutdown => LeaveReason::Shutdown,
+                    Close::Shutdown | Close::HostClosed => LeaveReason::Shutdown,
                     Close::Lost => LeaveReason::ConnectionLost,
                     Close::ProtocolError => LeaveReason::ProtocolError,
                     Close::Left | Close::Replaced => LeaveReason::Left,
