@@ -188,7 +188,12 @@ fn server_frames() -> Vec<ServerFrame> {
         ByeReason::TooSlow,
         ByeReason::ProtocolError,
         ByeReason::Left,
+        ByeReason::HostClosed,
     ] {
+        assert_eq!(
+            ByeReason::from_close_code(reason.close_code().into()),
+            Some(reason)
+        );
         frames.push(ServerFrame::Bye(reason));
     }
     frames

@@ -349,3 +349,36 @@ fn a_relay_that_sends_nothing_for_4_s_is_unreachable() {
     ));
     assert_eq!(t.io(), vec![Io::Drop]);
 }
+
+#[test]
+fn after_the_host_closed_the_room_that_stays_the_reason_until_it_is_back() {
+    let mut t = Test::new(EngineState::new());
+    t.connect();
+    t.welcome(ROOM, 0, Vec::new());
+    t.frame(ServerFrame::Bye(ByeReason::HostClosed));
+    t.dial();
+    t.fail(Failure::dial(Problem::Unreachable));
+    let problems: Vec<Problem> = statuses(&t.events())
+        .into_iter()
+        .filter_map(|s| match s {
+            Status::Reconnecting { problem, .. } => Some(problem),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        problems,
+        vec![Problem::Bye(ByeReason::HostClosed); 2],
+        "not \"unreachable\" while the host is away"
+    );
+    // Back: a later failure says what it is.
+    t.dial();
+    t.ready();
+    t.fail(Failure::of(Problem::Unreachable));
+    assert!(matches!(
+        statuses(&t.events()).last(),
+        Some(Status::Reconnecting {
+            problem: Problem::Unreachable,
+            ..
+        })
+    ));
+}
