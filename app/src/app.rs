@@ -8,7 +8,7 @@ use engine::Status;
 
 use crate::{
     controller::{self, Intent, Phase, Startup, Ui},
-    platform::{glue, glue::PageEvent, probe, window},
+    platform::{glue, glue::PageEvent, lifecycle, probe, window},
     screens::{ChatScreen, LockedScreen, PromptScreen},
     state::{RoomKey, Rooms},
     ui::{CloseHostedDialog, ShareDialog},
@@ -81,6 +81,10 @@ pub fn App() -> Element {
         }
     });
     window::use_close_request(move || intents.send(Intent::Quit));
+    lifecycle::use_lifecycle(move |change| {
+        tracing::info!(?change, "resuming the connections");
+        intents.send(Intent::NetworkChanged);
+    });
 
     // What the page reports: texts to send, list position, window focus.
     use_future(move || async move {

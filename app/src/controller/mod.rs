@@ -80,6 +80,9 @@ pub enum Intent {
     Quit,
     /// Close the hosted room and the app, as asked.
     ConfirmClose,
+    /// The app came back from the background, or the network changed: every engine
+    /// moves to a new socket or retries at once.
+    NetworkChanged,
     /// Keep the app and the hosted room open.
     KeepOpen,
 }
@@ -222,6 +225,9 @@ async fn handle(
                 glue::focus_composer();
             }
         }
+        Intent::NetworkChanged => sessions.each(|engine| {
+            engine.send(Command::NetworkChanged);
+        }),
         Intent::KeepOpen => {
             let mut closing = ui.closing;
             closing.set(None);

@@ -75,7 +75,14 @@ impl Sessions {
         self.by_relay.get(relay)
     }
 
-    /// The session of a relay, to change.
+    /// Calls `f` with every relay's engine.
+    pub fn each(&self, mut f: impl FnMut(&Engine)) {
+        for session in self.by_relay.values() {
+            f(&session.engine);
+        }
+    }
+
+    /// The session of a relay, to change it.
     pub fn get_mut(&mut self, relay: &str) -> Option<&mut Session> {
         self.by_relay.get_mut(relay)
     }
