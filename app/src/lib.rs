@@ -5,19 +5,21 @@
 //!   shows the screen of the current phase.
 //! - [`controller`]: owns one engine per relay and the relays' files; turns
 //!   [`controller::Intent`]s into engine commands and engine events into the view;
-//!   start-up (lock, settings).
+//!   start-up (lock, settings); hosting a room ([`controller::host`]: the relay crate
+//!   in this process, what the host shares).
 //! - [`state`]: the view model (rooms, timeline, rows, status), folded from engine
 //!   events by pure functions; no Dioxus types, no translated text.
 //! - [`screens`]: the prompt, chat and "already open" screens, wired to the controller.
 //! - [`ui`]: the shared components ([`ui::NamePrompt`], [`ui::MessageList`],
 //!   [`ui::Composer`], [`ui::StatusBanner`], [`ui::MemberList`], [`ui::RoomList`],
-//!   [`ui::AddRoomForm`]): functions of state and callbacks, the same on desktop and
-//!   phone.
+//!   [`ui::AddRoomForm`], [`ui::ShareDialog`], [`ui::CloseHostedDialog`]): functions of
+//!   state and callbacks, the same on desktop and phone.
 //! - [`i18n`]: every visible string, in Italian and English; reasons are translated
 //!   here, at render.
 //! - [`store`]: settings, identity, per-relay engine state and per-room timelines on
 //!   disk; the one-window-per-directory lock.
-//! - [`platform`]: page glue (JavaScript), notifications, the desktop window, the test
+//! - [`platform`]: page glue (JavaScript: the composer, typing ahead of a join, the copy
+//!   button), notifications, the desktop window, resuming and network changes, the test
 //!   probe.
 //!
 //! The binary (`src/main.rs`) opens a desktop window by default; with the `mobile`
