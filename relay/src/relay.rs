@@ -19,6 +19,7 @@ use tokio::{sync::watch, task::JoinSet};
 use crate::{
     accept::{accept_loop, while_busy},
     identity,
+    lan::Advertisement,
     limits::Limits,
     log::{jetstream::JetStreamStore, redb::RedbStore, LogError, Store},
     room::Close,
@@ -53,6 +54,8 @@ pub struct Relay {
     /// The relay's address and trust, no room.
     base: Invite,
     fingerprint: Fingerprint,
+    /// The LAN advertisement, if configured.
+    lan: Option<Advertisement>,
 }
 
 /// Opens the store at `path`, waiting (3 s at most) for a relay still stopping to let go
@@ -100,6 +103,15 @@ impl Relay {
             None => identity::load_or_generate_cert(&config.data_dir, &config.hosts)?,
         };
         let fingerprint = cert.fingerprint();
+        let mut lan = match &config.lan {
+            Some(lan) => Some(Advertisement::prepare(
+                lan,
+                &rooms,
+                config.open_rooms,
+                fingerprint,
+            )?),
+            None => None,
+        };
         let server_config = net::tls::server_config(cert.chain.clone(), cert.key())?;
 
         let log_path = config.data_dir.join(LOG_FILE);
@@ -179,6 +191,9 @@ impl Relay {
             limits: config.limits.clone(),
             stats,
         });
+        if let Some(lan) = &mut lan {
+            lan.register(addr);
+        }
         let (stop, stopped) = watch::channel(false);
         let accept = tokio::spawn(accept_loop(endpoint.clone(), shared.clone(), stopped));
         tokio::spawn(crate::rooms::unload_idle(Arc::downgrade(&shared)));
@@ -191,6 +206,7 @@ impl Relay {
             accept,
             base,
             fingerprint,
+            lan,
         })
     }
 
@@ -264,7 +280,10 @@ impl Relay {
     /// Graceful shutdown: stop accepting, log everyone as left in every room and make
     /// everything sequenced durable, say bye to every client, let their sessions drain
     /// and close, close the log. Takes at most a few seconds.
-    pub async fn shutdown(self) {
+    pub async fn shutdown(mut self) {
+        if let Some(lan) = self.lan.take() {
+            lan.stop().await;
+        }
         let _ = self.stop.send(true);
         let mut sessions = self.accept.await.unwrap_or_default();
         self.shared.rooms.close_all().await;
