@@ -4,8 +4,9 @@
 set -euo pipefail
 # GUI end-to-end tests: Xvfb displays with the Openbox window manager, real input with
 # xdotool, screenshots with ImageMagick; procps (pgrep), iproute2 (ss) and util-linux
-# (flock) for scripts/up.sh and its test; xclip to read what the app copied;
-# nats-server (2.9 on Debian 12) for the relay's
+# (flock) for scripts/up.sh and its test, and (unshare, ip) for the network namespace of
+# the rooms-nearby test (common/engine/tests/nearby.rs); xclip to read what the app
+# copied; nats-server (2.9 on Debian 12) for the relay's
 # --cluster tests (relay/tests/cluster.rs start a 3-node cluster of it).
 packages=(build-essential pkg-config libwebkit2gtk-4.1-dev libgtk-3-dev libxdo-dev
   libsoup-3.0-dev xvfb xauth xdotool openbox fonts-dejavu-core clang llvm imagemagick

@@ -9,6 +9,9 @@
 //!   the same (Unicode normalisation and confusable skeletons).
 //! - [`invite`]: the `piazza://host:port/?fp=…&key=…` string people share.
 //! - [`fingerprint`]: certificate fingerprints and how a client trusts a relay.
+//! - [`lan`]: rooms nearby: the DNS-SD service type and the TXT record a relay hosting
+//!   a room on the LAN advertises over mDNS (unauthenticated: the invite stays the
+//!   verified path).
 //! - [`rate`]: the token bucket behind rate limits and publish pacing (relay) and outbox
 //!   pacing (engine).
 //!
@@ -18,6 +21,7 @@
 pub mod codec;
 pub mod fingerprint;
 pub mod invite;
+pub mod lan;
 pub mod protocol;
 pub mod rate;
 pub mod rules;

@@ -7,6 +7,7 @@ use std::{
 };
 
 use crate::{
+    lan::{LanConfig, LanError},
     limits::Limits,
     log::{jetstream::ClusterConfig, LogError},
     rooms::{RoomConfig, RoomsError},
@@ -40,6 +41,9 @@ pub struct RelayConfig {
     /// The addresses invites list, in order (every relay of a cluster, or a DNS name
     /// with a record per relay); empty: this relay's own address.
     pub advertise: Vec<common::invite::Address>,
+    /// Advertise a room on the LAN with DNS-SD over mDNS ("rooms nearby"); `None`, the
+    /// default: no advertisement.
+    pub lan: Option<LanConfig>,
     /// Fault injection for tests: store events but neither publish nor acknowledge
     /// them, as if the relay died between storing and acknowledging.
     #[doc(hidden)]
@@ -61,6 +65,7 @@ impl RelayConfig {
             limits: Limits::default(),
             cluster: None,
             advertise: Vec::new(),
+            lan: None,
             lose_acks: false,
         }
     }
@@ -106,6 +111,9 @@ pub enum RelayError {
     /// A configured host name cannot be written into an invite.
     #[error("host: {0}")]
     Host(#[from] common::invite::InviteError),
+    /// The LAN advertisement (mDNS) could not start.
+    #[error("advertising on the LAN: {0}")]
+    Lan(#[from] LanError),
     /// Files or sockets.
     #[error("{what}: {source}")]
     Io {

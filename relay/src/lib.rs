@@ -7,6 +7,9 @@
 //!   room, applying a new room configuration, graceful shutdown. Tests, the benchmark
 //!   and the app (hosting) start it in-process. [`config`]: [`RelayConfig`],
 //!   [`RelayError`]. `accept.rs`: accepting (refusing or retrying under floods).
+//! - [`lan`]: [`LanConfig`]: advertising a room on the LAN with DNS-SD over mDNS
+//!   (`_piazza._udp.local.`, the record of `common::lan`), from start to shutdown
+//!   (a goodbye).
 //! - [`identity`]: certificate, stateless-reset secret, connection-id key.
 //! - `session/`: the only owner of a connection: hello deadline, admission (`Ready`),
 //!   sessions by install, the session's rooms (join, send, history, leave), reader,
@@ -33,6 +36,7 @@ mod accept;
 pub mod admin;
 pub mod config;
 pub mod identity;
+pub mod lan;
 pub mod limits;
 pub mod log;
 pub mod relay;
@@ -43,6 +47,7 @@ pub mod stats;
 
 pub use config::{RelayConfig, RelayError};
 pub use identity::RESET_KEY_FILE;
+pub use lan::LanConfig;
 pub use limits::Limits;
 pub use net::socket::udp_socket;
 pub use relay::{Relay, LOG_FILE};

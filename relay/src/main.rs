@@ -13,7 +13,7 @@ use relay::{
         Store,
     },
     rooms::read_rooms_file,
-    Limits, Relay, RelayConfig, RoomConfig,
+    LanConfig, Limits, Relay, RelayConfig, RoomConfig,
 };
 use tracing_subscriber::EnvFilter;
 
@@ -207,6 +207,15 @@ struct Run {
     /// relay [default: this relay's --listen address, or its first --host].
     #[arg(long, value_delimiter = ',', value_name = "HOST:PORT[,HOST:PORT…]")]
     advertise: Vec<String>,
+    /// Advertise a room on the LAN under this name (DNS-SD over mDNS,
+    /// `_piazza._udp.local.`): apps on the same network list it in "rooms nearby".
+    /// Unauthenticated: apps show the fingerprint's short form; invites stay the
+    /// verified path.
+    #[arg(long, env = "PIAZZA_LAN_NAME", value_name = "NAME")]
+    lan_name: Option<String>,
+    /// The room --lan-name advertises [default: the default room].
+    #[arg(long, requires = "lan_name", value_name = "ROOM")]
+    lan_room: Option<String>,
     /// Seconds a new connection has to say hello.
     #[arg(long, default_value_t = Limits::default().hello_timeout.as_secs())]
     hello_timeout: u64,
@@ -323,6 +332,10 @@ async fn run(cli: Run) -> Result<()> {
             ..ClusterConfig::new(cli.cluster.clone())
         }),
         advertise: advertised(&cli.advertise)?,
+        lan: cli.lan_name.clone().map(|name| LanConfig {
+            name,
+            room: cli.lan_room.clone(),
+        }),
         lose_acks: false,
     };
     let relay = Relay::start(config).await.with_context(|| {

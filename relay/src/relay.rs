@@ -15,6 +15,7 @@ use tokio::{sync::watch, task::JoinSet};
 use crate::{
     accept::{accept_loop, while_busy},
     identity,
+    lan::Advertisement,
     limits::Limits,
     log::{jetstream::JetStreamStore, redb::RedbStore, LogError, Store},
     room::Close,
@@ -49,6 +50,8 @@ pub struct Relay {
     /// The relay's address and trust, no room.
     base: Invite,
     fingerprint: Fingerprint,
+    /// The LAN advertisement, if configured.
+    lan: Option<Advertisement>,
 }
 
 /// Opens the store at `path`, waiting (3 s at most) for a relay still stopping to let go
@@ -96,6 +99,15 @@ impl Relay {
             None => identity::load_or_generate_cert(&config.data_dir, &config.hosts)?,
         };
         let fingerprint = cert.fingerprint();
+        let mut lan = match &config.lan {
+            Some(lan) => Some(Advertisement::prepare(
+                lan,
+                &rooms,
+                config.open_rooms,
+                fingerprint,
+            )?),
+            None => None,
+        };
         let server_config = net::tls::server_config(cert.chain.clone(), cert.key())?;
 
         let log_path = config.data_dir.join(LOG_FILE);
@@ -175,6 +187,9 @@ impl Relay {
             limits: config.limits.clone(),
             stats,
         });
+        if let Some(lan) = &mut lan {
+            lan.register(addr);
+        }
         let (stop, stopped) = watch::channel(false);
         let accept = tokio::spawn(accept_loop(endpoint.clone(), shared.clone(), stopped));
         tokio::spawn(crate::rooms::unload_idle(Arc::downgrade(&shared)));
@@ -187,6 +202,7 @@ impl Relay {
             accept,
             base,
             fingerprint,
+            lan,
         })
     }
 
@@ -271,7 +287,10 @@ impl Relay {
         self.stop_as(Close::HostClosed).await;
     }
 
-    async fn stop_as(self, close: Close) {
+    async fn stop_as(mut self, close: Close) {
+        if let Some(lan) = self.lan.take() {
+            lan.stop().await;
+        }
         let _ = self.stop.send(true);
         let mut sessions = self.accept.await.unwrap_or_default();
         self.shared.rooms.close_all().await;

@@ -31,6 +31,10 @@
 //!   - `verdict`: a failure, classified by type, to retry / recover / stop.
 //! - `runner`: the async select loop around the machine: the QUIC endpoint, the
 //!   session's reader and writer.
+//! - [`nearby`]: rooms nearby, apart from the engine: [`nearby::NearbyBrowser`] browses
+//!   the LAN (DNS-SD over mDNS) and keeps a watch of the sorted list; `nearby::list`,
+//!   the list without I/O (records read, merged by instance, removed, sorted), each
+//!   [`nearby::NearbyRoom`] turning into an invite.
 //! - `dial`: one connection attempt over every address of the relay (the one
 //!   handshake, `net::Dialer::open`: hello, ready, with each place in turn).
 //!
@@ -93,6 +97,7 @@ mod effects;
 mod history;
 mod liveness;
 mod machine;
+pub mod nearby;
 mod outbox;
 mod pacing;
 mod room;
