@@ -741,3 +741,41 @@ fn the_join_screen_offers_hosting_and_says_why_it_did_not_start() {
     assert!(html.contains("Ospita una piazza"), "{html}");
     assert!(html.contains("Tutte le porte UDP da 4433 a 4452"), "{html}");
 }
+
+#[test]
+fn rooms_nearby_show_their_check_code_and_which_need_the_invite() {
+    use engine::nearby::NearbyRoom;
+    let room = |name: &str, key_required: bool| NearbyRoom {
+        instance: format!("{name} (3F3F)"),
+        name: name.into(),
+        room: "piazza".into(),
+        addresses: vec!["10.0.0.5".parse().unwrap()],
+        port: 4433,
+        fingerprint: common::fingerprint::Fingerprint([0x3f; 32]),
+        key_required,
+    };
+    let html = render(move || {
+        rsx! {
+            app::ui::NearbyRooms {
+                lang: Lang::En,
+                rooms: vec![room("Marco's room", false), room("Staff room", true)],
+                on_pick: |_| {},
+            }
+        }
+    });
+    assert!(html.contains("Rooms nearby"), "{html}");
+    assert!(
+        html.contains("Marco&#39;s room") || html.contains("Marco's room"),
+        "{html}"
+    );
+    assert!(html.contains("3F3F-3F3F-3F3F-3F3F"), "{html}");
+    assert_eq!(html.matches("needs the invite").count(), 1, "{html}");
+    assert!(html.contains("the sure way in"), "{html}");
+    let none = render(
+        || rsx! { app::ui::NearbyRooms { lang: Lang::En, rooms: Vec::new(), on_pick: |_| {} } },
+    );
+    assert!(
+        !none.contains("Rooms nearby"),
+        "nothing shown when nothing is found"
+    );
+}

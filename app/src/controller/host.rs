@@ -15,7 +15,7 @@ use common::{
     fingerprint::Fingerprint,
     invite::{Address, Invite, DEFAULT_PORT},
 };
-use relay::{Relay, RelayConfig};
+use relay::{LanConfig, Relay, RelayConfig, RelayError};
 
 use dioxus::prelude::*;
 
@@ -69,8 +69,9 @@ pub struct Hosted {
 }
 
 impl Hosted {
-    /// Starts the relay in `data_dir/host/` on every interface.
-    pub async fn start(data_dir: Option<&Path>) -> Result<Hosted, HostProblem> {
+    /// Starts the relay in `data_dir/host/` on every interface, advertised on the LAN
+    /// as `lan_name` (without the advertisement where mDNS cannot run).
+    pub async fn start(data_dir: Option<&Path>, lan_name: &str) -> Result<Hosted, HostProblem> {
         let dir = data_dir.ok_or(HostProblem::NoDataDir)?.join(HOST_DIR);
         std::fs::create_dir_all(&dir).map_err(|e| HostProblem::Start(e.to_string()))?;
         let port = free_port(&dir).ok_or(HostProblem::NoFreePort)?;
@@ -88,9 +89,16 @@ impl Hosted {
                 port,
             })
             .collect();
-        let relay = Relay::start(config)
-            .await
-            .map_err(|e| HostProblem::Start(e.to_string()))?;
+        config.lan = Some(LanConfig::new(lan_name));
+        let relay = match Relay::start(config.clone()).await {
+            Err(RelayError::Lan(error)) => {
+                tracing::warn!(%error, "hosting without the LAN advertisement");
+                config.lan = None;
+                Relay::start(config).await
+            }
+            started => started,
+        }
+        .map_err(|e| HostProblem::Start(e.to_string()))?;
         if let Err(error) = std::fs::write(dir.join(PORT_FILE), port.to_string()) {
             tracing::warn!(%error, "the hosted relay's port was not saved");
         }
@@ -141,7 +149,8 @@ impl Share {
 pub async fn start(ui: Ui, store: Option<&Store>, hosted: &mut Option<Hosted>) -> Option<Invite> {
     let (mut problem, mut hosting) = (ui.host_problem, ui.hosting);
     if hosted.is_none() {
-        match Hosted::start(store.map(Store::dir)).await {
+        let name = ui.lang.hosted_room_name(&ui.settings.peek().name);
+        match Hosted::start(store.map(Store::dir), &name).await {
             Ok(started) => *hosted = Some(started),
             Err(error) => {
                 tracing::warn!(?error, "hosting did not start");

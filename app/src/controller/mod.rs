@@ -209,6 +209,11 @@ async fn handle(
             at_once,
         } => join(ui, store, sessions, &name, &invite, at_once),
         Intent::Host { join_as } => {
+            if let Some(name) = &join_as {
+                // The room is advertised nearby under the host's name.
+                let mut settings = ui.settings;
+                settings.write().name = name.clone();
+            }
             let Some(invite) = host::start(ui, store, hosted).await else {
                 return true;
             };

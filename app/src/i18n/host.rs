@@ -35,6 +35,32 @@ impl Lang {
         }
     }
 
+    /// The hosted room's name in "rooms nearby" on others' screens.
+    pub fn hosted_room_name(self, host: &str) -> String {
+        match self {
+            Self::En => format!("{host}'s room"),
+            Self::It => format!("La piazza di {host}"),
+        }
+    }
+
+    /// The heading of the list of rooms found on the network.
+    pub fn nearby_title(self) -> &'static str {
+        self.pick("Rooms nearby", "Piazze qui vicino")
+    }
+
+    /// What the list is, and why the check code matters.
+    pub fn nearby_help(self) -> &'static str {
+        self.pick(
+            "Found on this network. Anyone here could announce a room: compare the check code with the host's screen. The host's QR code or invite is the sure way in.",
+            "Trovate su questa rete. Chiunque qui potrebbe annunciare una piazza: confronta il codice di verifica con lo schermo di chi ospita. Il codice QR o l'invito di chi ospita è la via sicura.",
+        )
+    }
+
+    /// A nearby room that needs its key: only its invite gets in.
+    pub fn nearby_needs_invite(self) -> &'static str {
+        self.pick("needs the invite", "serve l'invito")
+    }
+
     /// Button in the room's bar: show the invite.
     pub fn share_button(self) -> &'static str {
         self.pick("Invite", "Invita")

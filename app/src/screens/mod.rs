@@ -9,6 +9,7 @@ mod chat;
 pub use chat::ChatScreen;
 
 use dioxus::prelude::*;
+use engine::nearby::{NearbyBrowser, NearbyRoom};
 
 use crate::{
     controller::{Intent, Phase, Ui},
@@ -31,6 +32,19 @@ pub fn PromptScreen(
         _ => (None, true),
     };
     let initial_name = ui.settings.read().name.clone();
+    let found = use_nearby();
+    // This app's own hosted room is not "nearby".
+    let own = ui
+        .hosting
+        .read()
+        .as_ref()
+        .and_then(|s| s.invite.fingerprint);
+    let nearby: Vec<NearbyRoom> = found
+        .read()
+        .iter()
+        .filter(|room| Some(room.fingerprint) != own)
+        .cloned()
+        .collect();
     let host_problem = ui
         .host_problem
         .read()
@@ -56,8 +70,33 @@ pub fn PromptScreen(
                 intents.send(Intent::Host { join_as: Some(name) });
             },
             host_problem,
+            nearby,
         }
     }
+}
+
+/// The rooms found on the network while the join screen shows (browsing stops when it
+/// goes). Where mDNS cannot run, the list stays empty and the log says why.
+fn use_nearby() -> Signal<Vec<NearbyRoom>> {
+    let mut rooms = use_signal(Vec::new);
+    use_future(move || async move {
+        let browser = match NearbyBrowser::start() {
+            Ok(browser) => browser,
+            Err(error) => {
+                tracing::warn!(%error, "no rooms nearby");
+                return;
+            }
+        };
+        let mut found = browser.rooms();
+        loop {
+            let list = found.borrow_and_update().clone();
+            rooms.set(list);
+            if found.changed().await.is_err() {
+                break;
+            }
+        }
+    });
+    rooms
 }
 
 /// Another window uses the data directory: say which, and how to open a second one.

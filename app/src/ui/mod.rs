@@ -1,7 +1,8 @@
 //! The shared components: functions of state plus callbacks, the same on desktop and
 //! phone (the layout adapts through CSS media queries), free of platform code.
 //!
-//! - [`NamePrompt`]: name and invite, validated, and the join button.
+//! - [`NamePrompt`]: name and invite, validated, the join and host buttons, and
+//!   [`NearbyRooms`] (rooms found on the network).
 //! - [`MessageList`]: the timeline with senders, times, delivery states and notices
 //!   (rows from [`message`]).
 //! - [`Composer`]: the message field with the "Invia" button.
@@ -19,6 +20,7 @@ use dioxus::prelude::*;
 pub mod message;
 mod message_list;
 mod name_prompt;
+mod nearby;
 mod room_list;
 mod share;
 mod status_banner;
@@ -28,6 +30,7 @@ pub use composer::Composer;
 pub use member_list::MemberList;
 pub use message_list::{format_day, format_time, MessageList};
 pub use name_prompt::NamePrompt;
+pub use nearby::NearbyRooms;
 pub use room_list::RoomList;
 pub use share::{CloseHostedDialog, ShareDialog};
 pub use status_banner::StatusBanner;

@@ -8,7 +8,7 @@ use common::{
 use dioxus::prelude::*;
 use engine::Problem;
 
-use crate::i18n::Lang;
+use crate::{i18n::Lang, ui::NearbyRooms};
 
 /// Show the name's character counter once this few characters are left.
 const NAME_COUNTER_FROM: usize = 8;
@@ -68,6 +68,9 @@ pub fn NamePrompt(
     /// Why hosting did not start, if it did not.
     #[props(default)]
     host_problem: Option<String>,
+    /// Rooms found on the network.
+    #[props(default)]
+    nearby: Vec<engine::nearby::NearbyRoom>,
 ) -> Element {
     let mut name = use_signal(|| initial_name.clone());
     let mut invite = use_signal(|| initial_invite.clone());
@@ -136,6 +139,18 @@ pub fn NamePrompt(
         if let Ok(name) = validate_name(&name.peek()) {
             relay_problem.set(None);
             on_host.call(name);
+        }
+    };
+    // A room nearby, picked: joined with the name typed.
+    let pick = move |invite: Invite| {
+        host_attempted.set(true);
+        attempts += 1;
+        if joining {
+            return;
+        }
+        if let Ok(name) = validate_name(&name.peek()) {
+            relay_problem.set(None);
+            on_join.call((name, invite));
         }
     };
     let on_enter = move |e: KeyboardEvent| {
@@ -235,6 +250,8 @@ pub fn NamePrompt(
                     onclick: move |_| submit(),
                     if joining { "{lang.joining()}" } else { "{lang.join_button()}" }
                 }
+
+                NearbyRooms { lang, rooms: nearby, on_pick: pick }
 
                 div { class: "host-choice",
                     button {
