@@ -132,9 +132,28 @@ fn a_room_the_relay_does_not_have_is_refused_in_the_form_and_the_phone_lists_roo
         sara.text("#room-invite-error")
             .contains("non ha una stanza con quel nome")
     });
+
+    // A relay that does not answer: the form says so instead of waiting forever, and
+    // the room does not stay in the list (nor in the saved one).
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut nowhere = lobby.for_room(Some("altrove".into()), None);
+    nowhere.port = silent.local_addr().unwrap().port();
+    sara.click("#room-invite-input");
+    sara.key("ctrl+a");
+    sara.type_lines(&format!("{nowhere}\n"), 5);
+    wait_until("the reason in the form", WAIT, || {
+        sara.text("#room-invite-error").contains("non è raggiungibile")
+    });
+    assert!(sara.exists("#add-room-form"), "the form stays, to fix the invite");
     sara.key("Escape");
     wait_until("the form closed", WAIT, || !sara.exists("#add-room-form"));
     assert!(!sara.exists("#rooms button[data-room=\"inesistente\"]"));
+    assert!(!sara.exists("#rooms button[data-room=\"altrove\"]"));
+    let settings = std::fs::read_to_string(dir.path().join("settings.json")).unwrap();
+    assert!(
+        !settings.contains("altrove") && !settings.contains("inesistente"),
+        "refused rooms are not saved: {settings}"
+    );
     sara.click("#rooms button[data-room=\"piazza\"]");
     wait_until("the room shown", WAIT, || {
         sara.exists("#composer-input") && !sara.exists(".chat-screen.rooms-open")

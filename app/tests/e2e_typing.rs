@@ -145,9 +145,11 @@ fn the_composer_keeps_every_keystroke_at_a_calm_pace_with_dead_keys_and_new_line
     app.key("shift+Return");
     app.type_text("alle 5", 120);
     let expected = "Perchè no? Andiamo là\nalle 5";
-    wait_until("the draft as typed", WAIT, || {
-        app.value("#composer-input") == expected
-    });
+    let deadline = std::time::Instant::now() + WAIT;
+    while app.value("#composer-input") != expected && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(app.value("#composer-input"), expected, "the draft as typed");
     assert!(
         app.rows().is_empty(),
         "Shift+Return and a blank draft sent nothing"

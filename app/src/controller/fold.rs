@@ -25,6 +25,9 @@ struct Outcome {
     form_problem: Option<Problem>,
     /// Rooms the relay refused that must leave the list.
     drop: Vec<RoomKey>,
+    /// A relay the form tried and could not reach or use, with no other room: its
+    /// session ends.
+    drop_relay: Option<String>,
     /// New messages from others in the room shown, below the visible part.
     unseen: usize,
     /// The last message to notify about.
@@ -34,7 +37,9 @@ struct Outcome {
 }
 
 /// Folds a batch of tagged engine events into the views, then acts on what changed.
-pub fn fold(ui: Ui, sessions: &mut Sessions, batch: &[Tagged]) {
+/// True when rooms left the list (refused, or on a relay the form could not reach): the
+/// saved list must follow.
+pub fn fold(ui: Ui, sessions: &mut Sessions, batch: &[Tagged]) -> bool {
     let phase = ui.phase.peek().clone();
     let form = ui.add_room.peek().clone();
     let focused = *ui.focused.peek();
@@ -61,6 +66,20 @@ pub fn fold(ui: Ui, sessions: &mut Sessions, batch: &[Tagged]) {
                         }
                         Status::Reconnecting { .. } if phase == Phase::Joining => out.chat = true,
                         _ => {}
+                    }
+                    // The form's room is on a new relay that cannot be reached or used:
+                    // say why in the form rather than wait there.
+                    let form_key = form.as_ref().and_then(|f| f.joining.clone());
+                    if let Some(key) = form_key.filter(|k| &k.relay == relay && !welcomed) {
+                        if let Status::Failed(problem) | Status::Reconnecting { problem, .. } =
+                            status
+                        {
+                            out.form_problem = Some(problem.clone());
+                            if rooms.on_relay(relay).count() <= 1 {
+                                out.drop_relay = Some(relay.clone());
+                            }
+                            out.drop.push(key);
+                        }
                     }
                     continue;
                 }
@@ -131,7 +150,9 @@ pub fn fold(ui: Ui, sessions: &mut Sessions, batch: &[Tagged]) {
             rooms.remove(key);
         }
     }
+    let dropped = !out.drop.is_empty();
     act(ui, sessions, out);
+    dropped
 }
 
 fn act(ui: Ui, sessions: &mut Sessions, out: Outcome) {
@@ -143,6 +164,9 @@ fn act(ui: Ui, sessions: &mut Sessions, out: Outcome) {
                 room: key.room.clone(),
             });
         }
+    }
+    if let Some(relay) = &out.drop_relay {
+        sessions.drop_one(relay);
     }
     if let Some(problem) = out.back_to_prompt {
         // Refused before ever getting in (name taken, wrong key, another server): back

@@ -174,7 +174,11 @@ pub async fn run(mut intents: UnboundedReceiver<Intent>, ui: Ui, store: Option<S
                     break;
                 }
             }
-            Step::Events(batch) => fold::fold(ui, &mut sessions, &batch),
+            Step::Events(batch) => {
+                if fold::fold(ui, &mut sessions, &batch) && *ui.phase.peek() == Phase::Chat {
+                    save_rooms(ui, store.as_ref());
+                }
+            }
             Step::Storage(error) => {
                 let mut shown = ui.storage_error;
                 shown.set(error);

@@ -207,6 +207,13 @@ impl Sessions {
         }
     }
 
+    /// Ends one relay's session without waiting (a relay the app could not use).
+    pub fn drop_one(&mut self, relay: &str) {
+        if let Some(session) = self.by_relay.remove(relay) {
+            session.engine.send(Command::Disconnect);
+        }
+    }
+
     /// Ends every session without waiting (the relays hear Quit; files finish on
     /// their own): after a refused first join, the next try starts afresh, with the
     /// name then typed.

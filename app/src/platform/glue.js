@@ -190,10 +190,11 @@
       }
     },
     focusComposer() {
-      // After the render that shows the room (a closing form must not take it back).
+      // After the render that shows the room (a closing form must not take it back);
+      // not while a dialog is open (the add-room form keeps the typing until it closes).
       requestAnimationFrame(() => {
         const el = document.getElementById("composer-input");
-        if (el) el.focus();
+        if (el && !document.querySelector('[aria-modal="true"]')) el.focus();
       });
     },
   };

@@ -96,6 +96,14 @@
   };
   const capturing = (target) => {
     settle();
+    if (early && target && target.id === "composer-input") {
+      // The focus reached the composer before the form went: what was kept comes
+      // first, then this key.
+      const parts = early.parts;
+      early = null;
+      handOver(target, parts);
+      return false;
+    }
     return !!early && formOf(target) === document.getElementById(early.form);
   };
 

@@ -52,9 +52,8 @@ pub fn Composer(
                     "data-stopped": if stopped { "true" } else { "false" },
                     "data-room": "{room}",
                     oninput: move |e| draft.set(e.value()),
-                    onmounted: move |e| async move {
-                        let _ = e.set_focus(true).await;
-                    },
+                    // A new room's composer takes the typing, unless a dialog is open.
+                    onmounted: move |_| crate::platform::glue::focus_composer(),
                 }
                 if count + COUNTER_FROM > MAX_TEXT_CHARS {
                     span { class: counter_class, id: "char-counter", "{lang.chars_left(left)}" }
