@@ -40,6 +40,9 @@ pub struct RelayConfig {
     /// The addresses invites list, in order (every relay of a cluster, or a DNS name
     /// with a record per relay); empty: this relay's own address.
     pub advertise: Vec<common::invite::Address>,
+    /// The owner key: a client whose join gives it is an owner of the room it joins
+    /// (may remove messages and members, mute and unmute). `None`: nobody is.
+    pub owner_key: Option<String>,
     /// Fault injection for tests: store events but neither publish nor acknowledge
     /// them, as if the relay died between storing and acknowledging.
     #[doc(hidden)]
@@ -61,6 +64,7 @@ impl RelayConfig {
             limits: Limits::default(),
             cluster: None,
             advertise: Vec::new(),
+            owner_key: None,
             lose_acks: false,
         }
     }
@@ -72,6 +76,21 @@ impl RelayConfig {
             ..Self::new(data_dir)
         }
     }
+}
+
+/// Reads the owner key from `path`: the file's content, surrounding white space
+/// trimmed. An unreadable file, or one with nothing but white space, is an error that
+/// says which file.
+pub fn read_owner_key(path: &Path) -> Result<String, RelayError> {
+    let text = std::fs::read_to_string(path).map_err(|source| RelayError::Io {
+        what: format!("reading the owner key file {}", path.display()),
+        source,
+    })?;
+    let key = text.trim();
+    if key.is_empty() {
+        return Err(RelayError::OwnerKeyEmpty(path.to_owned()));
+    }
+    Ok(key.to_owned())
 }
 
 /// Why a relay could not start.
@@ -106,6 +125,9 @@ pub enum RelayError {
     /// A configured host name cannot be written into an invite.
     #[error("host: {0}")]
     Host(#[from] common::invite::InviteError),
+    /// The owner key file holds no key.
+    #[error("the owner key file {0} is empty: write the key in it")]
+    OwnerKeyEmpty(PathBuf),
     /// Files or sockets.
     #[error("{what}: {source}")]
     Io {

@@ -41,6 +41,8 @@ pub(crate) struct Shared {
     pub(crate) handshaking: std::sync::atomic::AtomicUsize,
     pub(crate) limits: Limits,
     pub(crate) stats: Arc<Stats>,
+    /// The owner key: a join that gives it makes its member an owner of the room.
+    pub(crate) owner_key: Option<String>,
 }
 
 /// A running relay.
@@ -178,6 +180,7 @@ impl Relay {
             handshaking: std::sync::atomic::AtomicUsize::new(0),
             limits: config.limits.clone(),
             stats,
+            owner_key: config.owner_key.clone(),
         });
         let (stop, stopped) = watch::channel(false);
         let accept = tokio::spawn(accept_loop(endpoint.clone(), shared.clone(), stopped));
