@@ -10,9 +10,11 @@
 //! - this file: the language, its detection, shared helpers;
 //! - [`prompt`]: the join screen (names, invites);
 //! - [`chat`]: the chat screen (timeline, notices, composer, members);
-//! - [`status`]: connection states, problems and the reasons behind them.
+//! - [`status`]: connection states, problems and the reasons behind them;
+//! - [`moderation`]: removed messages, owners' actions, mutes and removals.
 
 mod chat;
+mod moderation;
 mod prompt;
 mod status;
 
