@@ -137,3 +137,22 @@ pub enum RelayError {
         source: std::io::Error,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_owner_key_file_is_read_trimmed_and_must_hold_a_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("owner.key");
+        std::fs::write(&path, "  la chiave \n").unwrap();
+        assert_eq!(read_owner_key(&path).unwrap(), "la chiave");
+        std::fs::write(&path, " \n").unwrap();
+        let empty = read_owner_key(&path).unwrap_err();
+        assert!(matches!(empty, RelayError::OwnerKeyEmpty(_)));
+        assert!(empty.to_string().contains("owner.key"));
+        let missing = read_owner_key(&dir.path().join("nope")).unwrap_err();
+        assert!(missing.to_string().contains("reading the owner key file"));
+    }
+}
