@@ -84,6 +84,7 @@ fn sample_view() -> ChatView {
             last_seq: 0,
             gap: false,
             archived: false,
+            owner: false,
         },
         room(RoomEvent {
             seq: 1,

@@ -14,11 +14,13 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+mod moderation;
 mod reasons;
+pub use moderation::*;
 pub use reasons::*;
 
 /// Version of the frame layout; a relay refuses a hello with another version.
-pub const PROTOCOL_VERSION: u16 = 4;
+pub const PROTOCOL_VERSION: u16 = 5;
 /// The ALPN protocol id both sides require in the TLS handshake.
 pub const ALPN: &[u8] = b"piazza/1";
 /// Largest frame on the wire (the payload after the 4-byte length prefix), in bytes.
@@ -146,6 +148,9 @@ pub struct Join {
     pub key: Option<String>,
     /// Replay every event after this seq instead of the recent backlog.
     pub resume_after: Option<Seq>,
+    /// The relay's owner key, to join as an owner of the room (see [`Moderation`]); a
+    /// wrong key is refused ([`JoinRefusal::OwnerKeyWrong`]).
+    pub owner_key: Option<String>,
 }
 
 /// Frames a client sends.
@@ -183,6 +188,14 @@ pub enum ClientFrame {
     /// Leave every room and end the session: the relay acknowledges what was sent
     /// before, then closes. Finishing the stream means the same.
     Quit,
+    /// An owner keeps order in a room: done, the relay logs it as an event of the room;
+    /// refused, it answers [`ServerFrame::ModerationRefused`].
+    Moderate {
+        /// The room.
+        room: RoomId,
+        /// What to do.
+        action: Moderation,
+    },
 }
 
 /// The relay's answer to an accepted hello.
@@ -224,6 +237,9 @@ pub struct Welcome {
     pub gap: bool,
     /// The room is archived: it can be read, not written to.
     pub archived: bool,
+    /// This client joined as an owner of the room (it may send
+    /// [`ClientFrame::Moderate`]).
+    pub owner: bool,
 }
 
 /// A token bucket: `burst` messages at once, refilled at `per_second`.
@@ -331,6 +347,15 @@ pub enum ServerFrame {
         /// Archived now (true), or writable again (false).
         archived: bool,
     },
+    /// A [`ClientFrame::Moderate`] was not carried out; the session goes on.
+    ModerationRefused {
+        /// The room.
+        room: RoomId,
+        /// What was asked.
+        action: Moderation,
+        /// Why not.
+        reason: ModerationRefusal,
+    },
 }
 
 /// Older events of the room, answering [`ClientFrame::History`].
@@ -381,6 +406,57 @@ pub enum EventKind {
         name: String,
         /// Why they left.
         reason: LeaveReason,
+    },
+    /// An owner removed the message at `seq`. The message itself is served as
+    /// [`EventKind::Redacted`] from then on.
+    MessageRemoved {
+        /// The removed message.
+        seq: Seq,
+        /// The owner's display name.
+        by: String,
+    },
+    /// An owner removed a member: its session left the room and its installation may
+    /// not join it again for as long as the room's log lasts.
+    MemberRemoved {
+        /// The member's display name.
+        name: String,
+        /// Its installation (the one barred).
+        install: InstallId,
+        /// The owner's display name.
+        by: String,
+        /// Why, as the owner wrote it.
+        reason: String,
+    },
+    /// An owner muted a member: its messages are rejected until `until_ms`.
+    Muted {
+        /// The member's display name.
+        name: String,
+        /// Its installation (the one muted).
+        install: InstallId,
+        /// The owner's display name.
+        by: String,
+        /// Relay time the mute ends, milliseconds since the Unix epoch.
+        until_ms: u64,
+    },
+    /// An owner ended a member's mute early.
+    Unmuted {
+        /// The member's display name.
+        name: String,
+        /// Its installation.
+        install: InstallId,
+        /// The owner's display name.
+        by: String,
+    },
+    /// A message an owner removed, as the relay serves it (at the message's seq, in
+    /// welcomes, history pages and resumes): who sent it, its id, no text. Never stored:
+    /// the log keeps the [`EventKind::Message`] and the [`EventKind::MessageRemoved`].
+    Redacted {
+        /// The sender's display name.
+        sender: String,
+        /// The sender's id of the message.
+        id: ClientMsgId,
+        /// The owner who removed it.
+        by: String,
     },
 }
 

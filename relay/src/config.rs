@@ -44,6 +44,9 @@ pub struct RelayConfig {
     /// Advertise a room on the LAN with DNS-SD over mDNS ("rooms nearby"); `None`, the
     /// default: no advertisement.
     pub lan: Option<LanConfig>,
+    /// The owner key: a client whose join gives it is an owner of the room it joins
+    /// (may remove messages and members, mute and unmute). `None`: nobody is.
+    pub owner_key: Option<String>,
     /// Fault injection for tests: store events but neither publish nor acknowledge
     /// them, as if the relay died between storing and acknowledging.
     #[doc(hidden)]
@@ -66,6 +69,7 @@ impl RelayConfig {
             cluster: None,
             advertise: Vec::new(),
             lan: None,
+            owner_key: None,
             lose_acks: false,
         }
     }
@@ -77,6 +81,21 @@ impl RelayConfig {
             ..Self::new(data_dir)
         }
     }
+}
+
+/// Reads the owner key from `path`: the file's content, surrounding white space
+/// trimmed. An unreadable file, or one with nothing but white space, is an error that
+/// says which file.
+pub fn read_owner_key(path: &Path) -> Result<String, RelayError> {
+    let text = std::fs::read_to_string(path).map_err(|source| RelayError::Io {
+        what: format!("reading the owner key file {}", path.display()),
+        source,
+    })?;
+    let key = text.trim();
+    if key.is_empty() {
+        return Err(RelayError::OwnerKeyEmpty(path.to_owned()));
+    }
+    Ok(key.to_owned())
 }
 
 /// Why a relay could not start.
@@ -114,6 +133,9 @@ pub enum RelayError {
     /// The LAN advertisement (mDNS) could not start.
     #[error("advertising on the LAN: {0}")]
     Lan(#[from] LanError),
+    /// The owner key file holds no key.
+    #[error("the owner key file {0} is empty: write the key in it")]
+    OwnerKeyEmpty(PathBuf),
     /// Files or sockets.
     #[error("{what}: {source}")]
     Io {
@@ -122,4 +144,23 @@ pub enum RelayError {
         /// The error.
         source: std::io::Error,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_owner_key_file_is_read_trimmed_and_must_hold_a_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("owner.key");
+        std::fs::write(&path, "  la chiave \n").unwrap();
+        assert_eq!(read_owner_key(&path).unwrap(), "la chiave");
+        std::fs::write(&path, " \n").unwrap();
+        let empty = read_owner_key(&path).unwrap_err();
+        assert!(matches!(empty, RelayError::OwnerKeyEmpty(_)));
+        assert!(empty.to_string().contains("owner.key"));
+        let missing = read_owner_key(&dir.path().join("nope")).unwrap_err();
+        assert!(missing.to_string().contains("reading the owner key file"));
+    }
 }

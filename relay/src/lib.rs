@@ -18,8 +18,10 @@
 //!   their keys and archived flags, admission to them, reloads; [`rooms::config`]: the
 //!   operator's room definitions (flags, rooms file).
 //! - [`room`]: one room: members, sequencer and dedup, member queues, welcome/backlog/
-//!   history packing, the committer (appends and publish pacing), presence, closing —
-//!   with no QUIC type in it; it answers through queues and returns outcomes.
+//!   history packing, the committer (appends and publish pacing), presence, closing,
+//!   owners' moderation (removed messages served redacted, mutes, removed installations,
+//!   rebuilt from the log) — with no QUIC type in it; it answers through queues and
+//!   returns outcomes. [`RelayConfig::owner_key`] makes owners.
 //! - [`log`]: the seams — [`RoomLog`](log::RoomLog) (one room's log: append a batch
 //!   and get seqs, read, look up ids, present set) and [`Store`](log::Store) (every
 //!   room's log, the catalogue of rooms) — and their redb implementation (one

@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use common::protocol::RateLimit;
 use relay::{
     admin::{self, RoomsCommand},
+    config::read_owner_key,
     log::{
         jetstream::{ClusterConfig, JetStreamStore, NatsAccess},
         Store,
@@ -103,6 +104,11 @@ struct Run {
     /// Secret that invites to the default room must carry to join it.
     #[arg(long, env = "PIAZZA_ROOM_KEY")]
     room_key: Option<String>,
+    /// A file holding the owner key (surrounding white space trimmed): an app that
+    /// presents it when joining a room is an owner there (removes messages and members,
+    /// mutes and unmutes).
+    #[arg(long, env = "PIAZZA_OWNER_KEY_FILE", value_name = "PATH")]
+    owner_key_file: Option<PathBuf>,
     /// A room besides the default one (repeatable): NAME, NAME:KEY for a private room,
     /// or NAME:@FILE with the key in FILE.
     #[arg(long = "room", value_name = "NAME[:KEY]")]
@@ -336,6 +342,10 @@ async fn run(cli: Run) -> Result<()> {
             name,
             room: cli.lan_room.clone(),
         }),
+        owner_key: match &cli.owner_key_file {
+            Some(path) => Some(read_owner_key(path)?),
+            None => None,
+        },
         lose_acks: false,
     };
     let relay = Relay::start(config).await.with_context(|| {
@@ -346,6 +356,9 @@ async fn run(cli: Run) -> Result<()> {
     })?;
     println!("Piazza relay listening on {} (UDP)", relay.addr());
     println!("data dir:    {}", cli.data_dir.display());
+    if cli.owner_key_file.is_some() {
+        println!("owner key:   set (apps that present it are owners of the rooms they join)");
+    }
     if !cli.cluster.is_empty() {
         println!("room logs:   NATS JetStream at {}", cli.cluster.join(","));
     }

@@ -38,6 +38,8 @@ pub(crate) struct Shared {
     pub(crate) handshaking: std::sync::atomic::AtomicUsize,
     pub(crate) limits: Limits,
     pub(crate) stats: Arc<Stats>,
+    /// The owner key: a join that gives it makes its member an owner of the room.
+    pub(crate) owner_key: Option<String>,
 }
 
 /// A running relay.
@@ -186,6 +188,7 @@ impl Relay {
             handshaking: std::sync::atomic::AtomicUsize::new(0),
             limits: config.limits.clone(),
             stats,
+            owner_key: config.owner_key.clone(),
         });
         if let Some(lan) = &mut lan {
             lan.register(addr);

@@ -462,7 +462,9 @@ async fn a_hello_of_protocol_v3_is_refused_with_the_relays_version() {
     let answer: ServerFrame = conn.read().await.unwrap();
     assert_eq!(
         answer,
-        ServerFrame::Refused(RefuseReason::VersionMismatch { relay: 4 })
+        ServerFrame::Refused(RefuseReason::VersionMismatch {
+            relay: PROTOCOL_VERSION
+        })
     );
     relay.shutdown().await;
 }

@@ -45,7 +45,7 @@ fn present(events: &[RoomEvent]) -> BTreeSet<String> {
             EventKind::Left { name, .. } => {
                 names.remove(name);
             }
-            EventKind::Message { .. } => {}
+            _ => {}
         }
     }
     names

@@ -90,7 +90,8 @@ pub fn fold(ui: Ui, sessions: &mut Sessions, batch: &[Tagged]) -> bool {
                 | Event::Queued { room, .. }
                 | Event::Acked { room, .. }
                 | Event::Rejected { room, .. }
-                | Event::History { room, .. } => room,
+                | Event::History { room, .. }
+                | Event::ModerationRefused { room, .. } => room,
                 Event::Saved(_) => continue,
             };
             let key = RoomKey {

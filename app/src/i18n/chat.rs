@@ -130,6 +130,9 @@ impl Lang {
         for (reason, names) in &summary.left {
             parts.push(self.left(&self.names(names), names.len() > 1, *reason));
         }
+        for notice in &summary.moderation {
+            parts.push(self.moderation_notice(notice));
+        }
         parts.join(" · ")
     }
 
@@ -146,6 +149,10 @@ impl Lang {
             (Self::En, LeaveReason::TooSlow) => format!("{names} left (connection too slow)"),
             (Self::En, LeaveReason::ProtocolError) => format!("{names} left (app error)"),
             (Self::En, LeaveReason::Shutdown) => format!("{names} left (the relay stopped)"),
+            (Self::En, LeaveReason::Removed) => format!("{names} left (removed by the host)"),
+            (Self::It, LeaveReason::Removed) => {
+                format!("{names} {has} lasciato la piazza (su decisione dell'host)")
+            }
             (Self::It, LeaveReason::Left) => format!("{names} {has} lasciato la piazza"),
             (Self::It, LeaveReason::ConnectionLost) => {
                 format!("{names} {has} perso la connessione")
@@ -212,6 +219,7 @@ impl Lang {
             (Self::It, RejectReason::Unavailable) => {
                 "il relay ora non raggiunge il suo archivio; riprova tra poco".into()
             }
+            (_, RejectReason::Muted { until_ms }) => self.muted_until(until_ms),
         }
     }
 

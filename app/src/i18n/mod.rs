@@ -11,10 +11,12 @@
 //! - [`prompt`]: the join screen (names, invites);
 //! - [`chat`]: the chat screen (timeline, notices, composer, members);
 //! - [`status`]: connection states, problems and the reasons behind them;
-//! - [`host`]: hosting a room (sharing its invite, the check code, closing it).
+//! - [`host`]: hosting a room (sharing its invite, the check code, closing it);
+//! - [`moderation`]: removed messages, owners' actions, mutes and removals.
 
 mod chat;
 mod host;
+mod moderation;
 mod prompt;
 mod status;
 

@@ -187,6 +187,14 @@ impl Lang {
                 "The relay cannot create more rooms.",
                 "Il relay non può creare altre stanze.",
             ),
+            J::Removed => self.pick(
+                "The room's host removed you from this room.",
+                "L'host della stanza ti ha rimosso da questa stanza.",
+            ),
+            J::OwnerKeyWrong => self.pick(
+                "The owner key is wrong.",
+                "La chiave del proprietario è sbagliata.",
+            ),
         }
         .into()
     }

@@ -11,15 +11,18 @@
 //!
 //! - [`rooms`]: the rooms the app is in, which one is shown, unread counts;
 //! - [`timeline`]: a room's entries (log, gaps, unsequenced own messages, paging);
-//! - [`rows`]: entries grouped into rows (sender groups, notice summaries).
+//! - [`rows`]: entries grouped into rows (sender groups, notice summaries);
+//! - [`moderation`]: owners' actions as notices, removed messages' rows.
 
+pub mod moderation;
 pub mod rooms;
 pub mod rows;
 pub mod timeline;
 
-use common::protocol::{InstallId, RoomEvent, Seq};
+use common::protocol::{InstallId, Moderation, ModerationRefusal, RoomEvent, Seq};
 use engine::{Event, Outgoing, Status};
 
+pub use moderation::ModerationNotice;
 pub use rooms::{RoomKey, RoomMark, RoomSummary, RoomTab, Rooms};
 pub use rows::{rows, NoticeSummary, Row};
 pub use timeline::{Delivery, Entry, EntryKind, MessageView, Older, Timeline};
@@ -95,6 +98,10 @@ pub struct ChatView {
     pub welcomed: bool,
     /// The room is archived: it can be read, not written to.
     pub archived: bool,
+    /// We joined as an owner of the room (we may remove messages and members, mute).
+    pub owner: bool,
+    /// The last moderation the relay refused us, until the next welcome.
+    pub moderation_refused: Option<(Moderation, ModerationRefusal)>,
     /// The last seq published when we (re)joined: events after it are live.
     live_after: Option<Seq>,
     /// The room's entries.
@@ -129,6 +136,8 @@ impl ChatView {
             members: Some(Vec::new()),
             welcomed: false,
             archived: false,
+            owner: false,
+            moderation_refused: None,
             live_after: None,
             timeline,
         }
@@ -152,11 +161,14 @@ impl ChatView {
                 last_seq,
                 gap,
                 archived,
+                owner,
                 ..
             } => {
                 self.me = name.clone();
                 self.welcomed = true;
                 self.archived = *archived;
+                self.owner = *owner;
+                self.moderation_refused = None;
                 self.live_after = Some(*last_seq);
                 if *gap {
                     let after = self.timeline.last_seq().unwrap_or(0);
@@ -193,6 +205,9 @@ impl ChatView {
                 status: engine::RoomStatus::Archived,
                 ..
             } => self.archived = true,
+            Event::ModerationRefused { action, reason, .. } => {
+                self.moderation_refused = Some((action.clone(), *reason));
+            }
             Event::RoomStatus { .. } | Event::Saved(_) => {}
         }
         applied

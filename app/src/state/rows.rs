@@ -4,7 +4,10 @@
 
 use common::protocol::LeaveReason;
 
-use super::timeline::{Entry, EntryKind, MessageView};
+use super::{
+    moderation::ModerationNotice,
+    timeline::{Entry, EntryKind, MessageView},
+};
 
 /// Messages of one sender closer than this in time belong to one group.
 const GROUP_MS: u64 = 5 * 60 * 1000;
@@ -52,6 +55,8 @@ pub struct NoticeSummary {
     pub back: Vec<String>,
     /// Left, grouped by reason, in order of first appearance.
     pub left: Vec<(LeaveReason, Vec<String>)>,
+    /// What owners did, in order.
+    pub moderation: Vec<ModerationNotice>,
 }
 
 impl NoticeSummary {
@@ -60,10 +65,15 @@ impl NoticeSummary {
         // Per name (in order of first appearance): did it start by leaving, and what
         // was its last change.
         let mut people: Vec<(String, bool, Option<LeaveReason>)> = Vec::new();
+        let mut moderation = Vec::new();
         for entry in entries {
             let (name, left) = match &entry.kind {
                 EntryKind::Joined(name) => (name, None),
                 EntryKind::Left(name, reason) => (name, Some(*reason)),
+                EntryKind::Moderation(notice) => {
+                    moderation.push(notice.clone());
+                    continue;
+                }
                 _ => continue,
             };
             match people.iter_mut().find(|(n, _, _)| n == name) {
@@ -71,7 +81,10 @@ impl NoticeSummary {
                 None => people.push((name.clone(), left.is_some(), left)),
             }
         }
-        let mut summary = Self::default();
+        let mut summary = Self {
+            moderation,
+            ..Self::default()
+        };
         for (name, left_first, last) in people {
             match (left_first, last) {
                 (true, None) => summary.back.push(name),
@@ -87,7 +100,10 @@ impl NoticeSummary {
 
     /// True when nothing changed (e.g. someone joined and left within the run).
     pub fn is_empty(&self) -> bool {
-        self.joined.is_empty() && self.back.is_empty() && self.left.is_empty()
+        self.joined.is_empty()
+            && self.back.is_empty()
+            && self.left.is_empty()
+            && self.moderation.is_empty()
     }
 }
 
@@ -110,13 +126,15 @@ pub fn rows<'a>(entries: &[&'a Entry]) -> Vec<Row<'a>> {
                     first,
                 });
             }
-            EntryKind::Joined(_) | EntryKind::Left(..) => match rows.last_mut() {
-                Some(Row::Notices { entries, .. }) => entries.push(entry),
-                _ => rows.push(Row::Notices {
-                    entries: vec![entry],
-                    summary: NoticeSummary::default(),
-                }),
-            },
+            EntryKind::Joined(_) | EntryKind::Left(..) | EntryKind::Moderation(_) => {
+                match rows.last_mut() {
+                    Some(Row::Notices { entries, .. }) => entries.push(entry),
+                    _ => rows.push(Row::Notices {
+                        entries: vec![entry],
+                        summary: NoticeSummary::default(),
+                    }),
+                }
+            }
             EntryKind::Gap => rows.push(Row::Gap(entry)),
         }
     }

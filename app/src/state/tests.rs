@@ -76,6 +76,7 @@ fn welcome(view: &mut ChatView, last_seq: Seq) {
             last_seq,
             gap: false,
             archived: false,
+            owner: false,
         },
         0,
     );
@@ -202,6 +203,7 @@ fn a_gap_shows_where_events_were_lost() {
             last_seq: 50,
             gap: true,
             archived: false,
+            owner: false,
         },
         0,
     );

@@ -13,6 +13,8 @@ use common::protocol::{
     ClientMsgId, EventKind, InstallId, LeaveReason, RejectReason, RoomEvent, Seq,
 };
 
+use super::moderation::{redact, ModerationNotice};
+
 /// Entries shown at first (the newest ones).
 pub const FIRST_WINDOW: usize = 150;
 /// Entries added to the window each time the user reaches the top.
@@ -53,6 +55,9 @@ pub struct MessageView {
     pub own: bool,
     /// Delivery state (others' messages are always delivered).
     pub delivery: Delivery,
+    /// Removed by this owner of the room: the text is gone (empty), the row shows
+    /// that it was removed.
+    pub removed_by: Option<String>,
 }
 
 /// What one timeline entry shows.
@@ -66,6 +71,8 @@ pub enum EntryKind {
     Left(String, LeaveReason),
     /// Events were lost here (the relay no longer had them).
     Gap,
+    /// An owner kept order (shown with joins and leaves).
+    Moderation(ModerationNotice),
 }
 
 /// One entry of the timeline.
@@ -107,9 +114,22 @@ impl Entry {
                 text: text.clone(),
                 own: id.install == install,
                 delivery: Delivery::Delivered,
+                removed_by: None,
+            }),
+            EventKind::Redacted { sender, id, by } => EntryKind::Message(MessageView {
+                id: *id,
+                sender: sender.clone(),
+                text: String::new(),
+                own: id.install == install,
+                delivery: Delivery::Delivered,
+                removed_by: Some(by.clone()),
             }),
             EventKind::Joined { name } => EntryKind::Joined(name.clone()),
             EventKind::Left { name, reason } => EntryKind::Left(name.clone(), *reason),
+            _ => match ModerationNotice::of(event) {
+                Some(notice) => EntryKind::Moderation(notice),
+                None => EntryKind::Gap,
+            },
         };
         Self {
             seq: Some(event.seq),
@@ -142,6 +162,9 @@ pub struct Timeline {
     pending: Vec<Entry>,
     older: Older,
     window: usize,
+    /// Removed messages by seq, with the owner who removed each (a removal may come
+    /// before the message, in pages read out of order).
+    removed: BTreeMap<Seq, String>,
 }
 
 impl Timeline {
@@ -154,11 +177,34 @@ impl Timeline {
             pending: Vec::new(),
             older: Older::Unknown,
             window: FIRST_WINDOW,
+            removed: BTreeMap::new(),
         }
     }
 
-    /// Adds a logged event; true when it was new here.
+    /// Adds a logged event; true when it was new here. A removal (or a message served
+    /// removed) takes the text out of the message's row.
     pub fn insert(&mut self, event: &RoomEvent) -> bool {
+        let removal = match &event.kind {
+            EventKind::MessageRemoved { seq, by } => Some((*seq, by)),
+            EventKind::Redacted { by, .. } => Some((event.seq, by)),
+            _ => None,
+        };
+        if let Some((seq, by)) = removal {
+            self.removed.insert(seq, by.clone());
+            if let Some(entry) = self.log.get_mut(&seq) {
+                redact(entry, by);
+            }
+        }
+        let new = self.insert_event(event);
+        if let Some(by) = self.removed.get(&event.seq) {
+            if let Some(entry) = self.log.get_mut(&event.seq) {
+                redact(entry, by);
+            }
+        }
+        new
+    }
+
+    fn insert_event(&mut self, event: &RoomEvent) -> bool {
         if let EventKind::Message { id, .. } = &event.kind {
             if id.install == self.install {
                 // An own message: it leaves the pending list, if it is still there.
@@ -229,6 +275,7 @@ impl Timeline {
                 text: text.to_owned(),
                 own: true,
                 delivery: Delivery::Queued,
+                removed_by: None,
             }),
         });
         true

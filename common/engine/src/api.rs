@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use common::{
     invite::Invite,
-    protocol::{ClientMsgId, JoinRefusal, RejectReason, RoomEvent, RoomLeftReason, Seq},
+    protocol::{
+        ClientMsgId, JoinRefusal, Moderation, ModerationRefusal, RejectReason, RoomEvent,
+        RoomLeftReason, Seq,
+    },
 };
 
 use crate::{EngineState, Outgoing, Problem};
@@ -30,6 +33,11 @@ pub struct EngineConfig {
     pub backoff_max: Duration,
     /// How long one connection attempt (lookup, handshake, hello, ready) may take.
     pub connect_timeout: Duration,
+    /// The relay's owner key (the app hosting the relay knows it): every join gives it,
+    /// making this client an owner of the rooms it joins ([`Event::Welcome`]'s `owner`;
+    /// [`Command::Moderate`]). A wrong key is refused per room
+    /// (`JoinRefusal::OwnerKeyWrong`).
+    pub owner_key: Option<String>,
 }
 
 impl EngineConfig {
@@ -43,6 +51,7 @@ impl EngineConfig {
             backoff_initial: Duration::from_millis(500),
             backoff_max: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
+            owner_key: None,
         }
     }
 }
@@ -95,6 +104,19 @@ pub enum Command {
         /// Events before this seq.
         before: Seq,
     },
+    /// An owner's action in a room ([`Moderation`]): sent at once if the room is joined,
+    /// else refused at once ([`Event::ModerationRefused`] with `NotInRoom`). Done, the
+    /// relay logs it: it comes back as an [`Event::Room`] like every event; refused,
+    /// [`Event::ModerationRefused`] says why.
+    Moderate {
+        /// The room's name.
+        room: String,
+        /// What to do.
+        action: Moderation,
+    },
+    /// Give this owner key (or none) in every join from now on (reconnect to apply it
+    /// to rooms joined already), like [`EngineConfig::owner_key`].
+    SetOwnerKey(Option<String>),
     /// Use this name from the next connection on (reconnect to apply it now). Rooms
     /// that refused the old name as taken are joined again then.
     SetName(String),
@@ -149,7 +171,9 @@ pub enum RoomStatus {
     /// [`Command::JoinRoom`] (a taken name: also after [`Command::SetName`]).
     Refused(JoinRefusal),
     /// Not in the room any more, and the room left the state: this client left
-    /// ([`RoomLeftReason::Left`]) or the operator deleted the room.
+    /// ([`RoomLeftReason::Left`]), the operator deleted the room, or an owner removed
+    /// this client from it ([`RoomLeftReason::Removed`], with the owner's reason; a join
+    /// again is refused, `JoinRefusal::Removed`).
     Left(RoomLeftReason),
     /// In the room, which is archived: it can be read, not written to.
     Archived,
@@ -182,6 +206,8 @@ pub enum Event {
         gap: bool,
         /// The room is archived (read-only).
         archived: bool,
+        /// This client joined as an owner of the room (it gave the relay's owner key).
+        owner: bool,
     },
     /// Who is online in a room now.
     Members {
@@ -241,6 +267,15 @@ pub enum Event {
         events: Vec<RoomEvent>,
         /// Older events exist than the first one here.
         more: bool,
+    },
+    /// An owner's action ([`Command::Moderate`]) was not carried out.
+    ModerationRefused {
+        /// The room.
+        room: String,
+        /// What was asked.
+        action: Moderation,
+        /// Why not.
+        reason: ModerationRefusal,
     },
     /// The state to persist changed (rooms, outboxes, counter or last seqs).
     Saved(EngineState),

@@ -152,6 +152,7 @@ mod tests {
             last_seq,
             gap,
             archived: false,
+            owner: false,
         }
     }
 

@@ -16,6 +16,7 @@
 //!   - `rooms`: the rooms table — rooms by name and id, the one message counter, joins
 //!     and leaves to send, routing of the relay's frames, which rooms a frame that could
 //!     not be decoded may belong to; `rooms::commands`: the app's room commands;
+//!     `rooms::moderation`: the owner key joins give, owners' actions and refusals;
 //!   - `room`: one room — its place on the connection (joining, joined, refused,
 //!     leaving) and the status reported; `room::traffic`: what goes through it (texts,
 //!     acks, its log, members, history). Its parts:
@@ -85,6 +86,15 @@
 //!   [`Status::Disconnected`]. The rooms stay in the state.
 //! - **Network change**: [`Command::NetworkChanged`] rebinds the UDP socket; QUIC
 //!   migration keeps the same connection and session.
+//! - **Owners**: with the relay's owner key ([`EngineConfig::owner_key`],
+//!   [`Command::SetOwnerKey`]) every join asks to be an owner ([`Event::Welcome`] says
+//!   `owner`). [`Command::Moderate`] goes to a joined room at once (else it is
+//!   [`Event::ModerationRefused`] at once); what the relay does comes back as room
+//!   events (`MessageRemoved`, `MemberRemoved`, `Muted`, `Unmuted`; a removed message
+//!   as `Redacted` from then on), what it refuses as [`Event::ModerationRefused`]. A
+//!   muted client's messages are [`Event::Rejected`] with `Muted { until_ms }`; a
+//!   removed one's room is [`RoomStatus::Left`] with `Removed { by, reason }` and leaves
+//!   the state (joining it again is refused: `JoinRefusal::Removed`).
 //! - **History**: [`Command::LoadHistory`] pages back in a room; one request in flight
 //!   per room, a request made before the room is joined goes out once it is, a page the
 //!   relay defers is asked again.

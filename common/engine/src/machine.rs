@@ -73,7 +73,8 @@ impl Machine {
     pub(crate) fn new(config: &EngineConfig, now: Instant) -> Self {
         let mut fx = Effects::new(Saves::new(now));
         let later = (config.backoff_initial, config.backoff_max);
-        let rooms = Rooms::new(&config.state, &config.invite, later, &mut fx);
+        let mut rooms = Rooms::new(&config.state, &config.invite, later, &mut fx);
+        rooms.set_owner_key(config.owner_key.clone());
         Self {
             name: config.name.clone(),
             install: config.state.install,
@@ -155,6 +156,8 @@ impl Machine {
             Command::Send { room, text } => self.rooms.send(&room, &text, fx),
             Command::Retry { room, id } => self.rooms.retry(&room, id, fx),
             Command::LoadHistory { room, before } => self.rooms.load_history(&room, before),
+            Command::Moderate { room, action } => self.rooms.moderate(&room, action, fx),
+            Command::SetOwnerKey(key) => self.rooms.set_owner_key(key),
             Command::SetName(name) => {
                 self.name = name;
                 self.rooms.renamed(fx);

@@ -144,8 +144,9 @@ impl Room {
         self.report(status, true, fx);
     }
 
-    /// The join to send now (the room is [`Presence::Out`], the connection open).
-    pub(crate) fn join(&mut self, fx: &mut Effects) -> ClientFrame {
+    /// The join to send now (the room is [`Presence::Out`], the connection open), giving
+    /// `owner_key` if the app has one.
+    pub(crate) fn join(&mut self, owner_key: Option<String>, fx: &mut Effects) -> ClientFrame {
         let resume_after = self.cursor.resume_after();
         self.presence = Presence::Joining {
             resumed: resume_after.is_some(),
@@ -155,6 +156,7 @@ impl Room {
             room: self.name.clone(),
             key: self.key.clone(),
             resume_after,
+            owner_key,
         })
     }
 
@@ -177,6 +179,7 @@ impl Room {
             last_seq: welcome.last_seq,
             gap: joined.gap,
             archived: welcome.archived,
+            owner: welcome.owner,
         });
         fx.emit(self.roster.event(&self.name));
         let status = if self.archived {

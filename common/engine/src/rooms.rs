@@ -1,8 +1,8 @@
 //! The rooms table: every [`Room`] by name and by id, the one message counter, the joins
 //! and leaves to send on the connection, and which room's message goes out next
 //! ([`Pacer`]). Routes the relay's frames about rooms, and says which rooms a frame that
-//! could not be decoded may belong to; the app's room commands are in `commands`. Pure: the caller
-//! passes the time.
+//! could not be decoded may belong to; the app's room commands are in `commands`, the
+//! owner key and moderation in `moderation`. Pure: the caller passes the time.
 
 use std::{
     collections::{BTreeMap, HashMap, VecDeque},
@@ -24,6 +24,7 @@ use crate::{
 };
 
 mod commands;
+mod moderation;
 #[cfg(test)]
 mod tests;
 
@@ -40,6 +41,10 @@ pub(crate) struct Rooms {
     to_join: VecDeque<String>,
     /// Connected: leaves to send.
     leaves: VecDeque<ClientFrame>,
+    /// Connected: moderations to send.
+    moderations: VecDeque<ClientFrame>,
+    /// The owner key joins give.
+    owner_key: Option<String>,
     pacer: Pacer,
     /// Connected: the name the relay registered.
     registered: Option<String>,
@@ -70,6 +75,8 @@ impl Rooms {
             rejoin: HashMap::new(),
             to_join: VecDeque::new(),
             leaves: VecDeque::new(),
+            moderations: VecDeque::new(),
+            owner_key: None,
             pacer: Pacer::default(),
             registered: None,
             later,
@@ -214,6 +221,11 @@ impl Rooms {
             ServerFrame::Archived { room, archived } => {
                 self.with(room, |r| r.archive(archived, fx));
             }
+            ServerFrame::ModerationRefused {
+                room,
+                action,
+                reason,
+            } => self.moderation_refused(room, action, reason, fx),
             ServerFrame::JoinRefused { room, reason } => {
                 let name = normalise(&room);
                 match self.rooms.get_mut(&name) {
@@ -232,9 +244,13 @@ impl Rooms {
                     .rooms
                     .get(&name)
                     .is_some_and(|r| *r.presence() == Presence::Leaving);
-                // A room leaves the table when we left it or it was deleted.
-                if leaving || (reason == RoomLeftReason::Deleted && self.rooms.contains_key(&name))
-                {
+                // A room leaves the table when we left it, it was deleted, or an owner
+                // removed us from it (it would refuse us).
+                let gone = matches!(
+                    reason,
+                    RoomLeftReason::Deleted | RoomLeftReason::Removed { .. }
+                );
+                if leaving || (gone && self.rooms.contains_key(&name)) {
                     self.left(&name, reason, fx);
                 }
             }
@@ -254,10 +270,14 @@ impl Rooms {
         if let Some(leave) = self.leaves.pop_front() {
             return Some(leave);
         }
+        if let Some(moderation) = self.moderations.pop_front() {
+            return Some(moderation);
+        }
+        let owner_key = self.owner_key();
         while let Some(name) = self.to_join.pop_front() {
             if let Some(room) = self.rooms.get_mut(&name) {
                 if *room.presence() == Presence::Out {
-                    return Some(room.join(fx));
+                    return Some(room.join(owner_key, fx));
                 }
             }
         }

@@ -79,7 +79,7 @@ impl Roster {
             }
             (EventKind::Joined { .. }, None) => self.online += 1,
             (EventKind::Left { .. }, None) => self.online = self.online.saturating_sub(1).max(1),
-            (EventKind::Message { .. }, _) => return false,
+            _ => return false,
         }
         true
     }
@@ -115,6 +115,7 @@ mod tests {
             last_seq: as_of,
             gap: false,
             archived: false,
+            owner: false,
         }
     }
 

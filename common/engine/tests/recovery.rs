@@ -62,6 +62,7 @@ async fn recovers(fake: FakeRelay) {
             last_seq: 600,
             gap: true,
             archived: false,
+            owner: false,
         }),
         "events 11 to 500 were skipped: a visible gap"
     );

@@ -155,6 +155,7 @@ pub async fn open(
         room: invite.room_name().to_owned(),
         key: invite.room_key.clone(),
         resume_after,
+        owner_key: None,
     };
     Dialer::to_addr(endpoint, invite, addr)?
         .open_room(hello, join)

@@ -29,11 +29,13 @@ fn client_frames() -> Vec<ClientFrame> {
             room: "classe-3b".into(),
             key: Some("segreto".into()),
             resume_after: Some(41),
+            owner_key: Some("chiave del padrone".into()),
         }),
         ClientFrame::Join(Join {
             room: DEFAULT_ROOM.into(),
             key: None,
             resume_after: None,
+            owner_key: None,
         }),
         ClientFrame::Send {
             room: ROOM,
@@ -48,6 +50,138 @@ fn client_frames() -> Vec<ClientFrame> {
         },
         ClientFrame::Quit,
     ]
+    .into_iter()
+    .chain(
+        moderations()
+            .into_iter()
+            .map(|action| ClientFrame::Moderate { room: ROOM, action }),
+    )
+    .collect()
+}
+
+fn moderations() -> Vec<Moderation> {
+    vec![
+        Moderation::RemoveMessage { seq: 12 },
+        Moderation::RemoveMember {
+            name: "Bruno".into(),
+            reason: "insulti, più volte".into(),
+        },
+        Moderation::Mute {
+            name: "Bruno".into(),
+            minutes: MAX_MUTE_MINUTES,
+        },
+        Moderation::Unmute {
+            name: "Bruno".into(),
+        },
+    ]
+}
+
+/// Every moderation event, a refusal of every moderation, and the reasons it adds.
+fn moderation_frames() -> Vec<ServerFrame> {
+    let install = InstallId([2; 16]);
+    let kinds = [
+        EventKind::MessageRemoved {
+            seq: 12,
+            by: "Anna".into(),
+        },
+        EventKind::MemberRemoved {
+            name: "Bruno".into(),
+            install,
+            by: "Anna".into(),
+            reason: "spam".into(),
+        },
+        EventKind::Muted {
+            name: "Bruno".into(),
+            install,
+            by: "Anna".into(),
+            until_ms: 1_700_000_600_000,
+        },
+        EventKind::Unmuted {
+            name: "Bruno".into(),
+            install,
+            by: "Anna".into(),
+        },
+        EventKind::Redacted {
+            sender: "Bruno".into(),
+            id: id(4),
+            by: "Anna".into(),
+        },
+        EventKind::Left {
+            name: "Bruno".into(),
+            reason: LeaveReason::Removed,
+        },
+    ];
+    let mut frames: Vec<ServerFrame> = kinds
+        .into_iter()
+        .map(|kind| ServerFrame::Event {
+            room: ROOM,
+            event: RoomEvent {
+                seq: 13,
+                at_ms: 13,
+                kind,
+            },
+        })
+        .collect();
+    let refusals = [
+        ModerationRefusal::NotOwner,
+        ModerationRefusal::NotInRoom,
+        ModerationRefusal::Archived,
+        ModerationRefusal::NoSuchMessage,
+        ModerationRefusal::NoSuchMember,
+        ModerationRefusal::NotMuted,
+        ModerationRefusal::OwnerProtected,
+        ModerationRefusal::BadReason,
+        ModerationRefusal::ReasonTooLong,
+        ModerationRefusal::BadDuration,
+    ];
+    for (reason, action) in refusals.into_iter().zip(moderations().into_iter().cycle()) {
+        frames.push(ServerFrame::ModerationRefused {
+            room: ROOM,
+            action,
+            reason,
+        });
+    }
+    frames.push(ServerFrame::Rejected {
+        room: ROOM,
+        id: id(1),
+        reason: RejectReason::Muted {
+            until_ms: 1_700_000_600_000,
+        },
+    });
+    frames.push(ServerFrame::RoomLeft {
+        room: ROOM,
+        reason: RoomLeftReason::Removed {
+            by: "Anna".into(),
+            reason: "spam".into(),
+        },
+    });
+    for reason in [JoinRefusal::Removed, JoinRefusal::OwnerKeyWrong] {
+        frames.push(ServerFrame::JoinRefused {
+            room: "classe-3b".into(),
+            reason,
+        });
+    }
+    frames
+}
+
+#[test]
+fn moderation_reasons_read_as_plain_english() {
+    let muted = RejectReason::Muted {
+        until_ms: (13 * 60 + 5) * 60_000,
+    };
+    assert_eq!(
+        muted.to_string(),
+        "the room's owner muted you until 13:05 UTC"
+    );
+    let removed = RoomLeftReason::Removed {
+        by: "Anna".into(),
+        reason: "spam".into(),
+    };
+    assert_eq!(removed.to_string(), "removed from the room by Anna: spam");
+    assert_eq!(
+        ModerationRefusal::NotOwner.to_string(),
+        "only the room's owner can do that"
+    );
 }
 
 fn server_frames() -> Vec<ServerFrame> {
@@ -76,6 +210,7 @@ fn server_frames() -> Vec<ServerFrame> {
             last_seq: 2,
             gap: false,
             archived: true,
+            owner: true,
         }),
         ServerFrame::Members {
             room: ROOM,
@@ -196,6 +331,7 @@ fn server_frames() -> Vec<ServerFrame> {
         );
         frames.push(ServerFrame::Bye(reason));
     }
+    frames.extend(moderation_frames());
     frames
 }
 
@@ -323,6 +459,7 @@ fn the_densest_frames_within_the_limit_decode() {
                 last_seq: n as u64,
                 gap: false,
                 archived: false,
+                owner: false,
             })
         }),
         fill(&|n| ServerFrame::Members {

@@ -23,6 +23,8 @@ pub enum LeaveReason {
     /// The relay shut down, or stopped without shutting down (logged when it starts
     /// again, for whoever was online).
     Shutdown,
+    /// An owner removed them (the `MemberRemoved` event before says why).
+    Removed,
 }
 
 /// Why one message was rejected.
@@ -45,6 +47,11 @@ pub enum RejectReason {
     /// The relay's cluster (where rooms are stored) cannot be reached now; sending
     /// again later works.
     Unavailable,
+    /// An owner of the room muted this client until then.
+    Muted {
+        /// Relay time the mute ends, milliseconds since the Unix epoch.
+        until_ms: u64,
+    },
 }
 
 /// Why a session was refused (rooms refuse joins with a [`JoinRefusal`]).
@@ -86,6 +93,11 @@ pub enum JoinRefusal {
     RoomFull,
     /// The relay has as many rooms as it allows and cannot create this one.
     TooManyRoomsOnRelay,
+    /// An owner removed this installation from the room: it may not join again (for as
+    /// long as the room's log lasts).
+    Removed,
+    /// The owner key given is not the relay's (or the relay has none).
+    OwnerKeyWrong,
 }
 
 impl JoinRefusal {
@@ -97,12 +109,19 @@ impl JoinRefusal {
 }
 
 /// Why a client is no longer in a room.
-#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Debug)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Debug)]
 pub enum RoomLeftReason {
     /// It asked to leave ([`crate::protocol::ClientFrame::Leave`]).
     Left,
     /// The operator deleted the room.
     Deleted,
+    /// An owner removed this client from the room; it may not join again.
+    Removed {
+        /// The owner's display name.
+        by: String,
+        /// Why, as the owner wrote it.
+        reason: String,
+    },
 }
 
 /// What is wrong with a room's name (see [`crate::rules::validate_room_name`]).
@@ -214,6 +233,8 @@ impl fmt::Display for JoinRefusal {
             Self::TooManyRooms => f.write_str("this client is in as many rooms as allowed"),
             Self::RoomFull => f.write_str("the room is full"),
             Self::TooManyRoomsOnRelay => f.write_str("the relay has as many rooms as allowed"),
+            Self::Removed => f.write_str("the room's owner removed you from this room"),
+            Self::OwnerKeyWrong => f.write_str("the owner key is wrong"),
         }
     }
 }
@@ -236,16 +257,17 @@ impl fmt::Display for RoomNameError {
 
 impl fmt::Display for RoomLeftReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Left => "left the room",
-            Self::Deleted => "the room was deleted",
-        })
+        match self {
+            Self::Left => f.write_str("left the room"),
+            Self::Deleted => f.write_str("the room was deleted"),
+            Self::Removed { by, reason } => write!(f, "removed from the room by {by}: {reason}"),
+        }
     }
 }
 
 impl fmt::Display for RejectReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        let text = match self {
             Self::EmptyText => "the message is empty",
             Self::TextTooLong => "the message is too long",
             Self::RateLimited => "sending too fast; wait a moment",
@@ -254,7 +276,13 @@ impl fmt::Display for RejectReason {
             Self::Archived => "the room is archived (read-only)",
             Self::NotInRoom => "not in that room",
             Self::Unavailable => "the relay cannot reach its storage right now; try again shortly",
-        })
+            Self::Muted { until_ms } => {
+                let minutes = until_ms / 60_000;
+                let (h, m) = ((minutes / 60) % 24, minutes % 60);
+                return write!(f, "the room's owner muted you until {h:02}:{m:02} UTC");
+            }
+        };
+        f.write_str(text)
     }
 }
 
@@ -296,6 +324,7 @@ impl fmt::Display for LeaveReason {
             Self::TooSlow => "too slow",
             Self::ProtocolError => "protocol error",
             Self::Shutdown => "relay shut down",
+            Self::Removed => "removed by an owner",
         })
     }
 }

@@ -119,6 +119,7 @@ impl Endpoints {
             room: self.room.clone(),
             key: self.room_key.clone(),
             resume_after: None,
+            owner_key: None,
         };
         self.join_room(name, join)
     }

@@ -81,6 +81,7 @@ impl MemoryLog {
                 EventKind::Left { name, .. } => {
                     s.present.remove(name);
                 }
+                _ => {}
             }
             s.events.insert(seq, stored.clone());
             out.push(Appended::New(stored));

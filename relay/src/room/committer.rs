@@ -249,7 +249,8 @@ impl Room {
         }
     }
 
-    /// Records events as published and fans them out to every member.
+    /// Records events as published, fans them out to every member, and enforces the
+    /// owners' actions among them (`moderate.rs`).
     pub(super) fn deliver(
         &self,
         s: &mut State,
@@ -265,6 +266,7 @@ impl Room {
                 slow.push((key.clone(), m.session));
             }
         }
+        self.enforce(s, &events);
         for stored in events {
             s.published = stored.seq;
             s.history.push_back(stored);

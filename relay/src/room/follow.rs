@@ -68,6 +68,7 @@ impl Room {
                         left_here.push(name.clone());
                     }
                 }
+                _ => {}
             }
         }
         let mut slow = Vec::new();

@@ -13,14 +13,27 @@ use super::{
 };
 
 impl Room {
-    /// Admits `member`'s session: takes the name over from an older session of the same
-    /// install (whose queue closes as replaced), queues the welcome and backlog (or the
-    /// replay after `resume_after`) before anything the room publishes afterwards, and
-    /// logs the join. Joining a room the session is in already sends a new welcome.
+    /// [`Room::join_as`] a member that is not an owner.
     pub async fn join(
         &self,
         member: &MemberRef,
         resume_after: Option<Seq>,
+    ) -> Result<(), JoinRefusal> {
+        self.join_as(member, resume_after, false).await
+    }
+
+    /// Admits `member`'s session (as an owner of the room if `owner`: its join gave the
+    /// relay's owner key): takes the name over from an older session of the same
+    /// install (whose queue closes as replaced), queues the welcome and backlog (or the
+    /// replay after `resume_after`) before anything the room publishes afterwards, and
+    /// logs the join. Joining a room the session is in already sends a new welcome. An
+    /// installation an owner removed is refused ([`JoinRefusal::Removed`]) unless it
+    /// joins as an owner.
+    pub async fn join_as(
+        &self,
+        member: &MemberRef,
+        resume_after: Option<Seq>,
+        owner: bool,
     ) -> Result<(), JoinRefusal> {
         let disk = match resume_after {
             Some(after) => self.read_replay(after).await,
@@ -33,11 +46,18 @@ impl Room {
             if s.closed {
                 return Err(JoinRefusal::NoSuchRoom);
             }
+            if !owner && s.moderated.is_barred(member.install) {
+                if claimed {
+                    self.log.release(&member.key, member.install);
+                }
+                return Err(JoinRefusal::Removed);
+            }
             let admitted = Member {
                 name: name.clone(),
                 install: member.install,
                 session: member.session,
                 queue: member.queue.clone(),
+                owner,
             };
             let max = self.limits.room_members;
             let replaced = match s.members.admit(&member.key, admitted, max) {
@@ -67,6 +87,7 @@ impl Room {
             let (backlog, gap) = match resume_after {
                 Some(after) => {
                     let (read_upto, disk) = disk.unzip();
+                    let disk = disk.map(|d| d.map(|d| s.moderated.redact_all(self.id, d)));
                     let max = self.limits.max_replay;
                     let (events, gap) = pack::replay(after, disk, &s.history, s.published, max);
                     // Memory moved on past what the disk read reached while it ran:
@@ -107,6 +128,7 @@ impl Room {
                 last_seq: s.published,
                 gap,
                 archived: self.is_archived(),
+                owner,
             };
             // Everything published from here on is queued for the member behind it.
             (base, names, backlog, member.queue.reserve())
@@ -165,7 +187,15 @@ impl Room {
         let limit = limit.clamp(1, MAX_HISTORY_PAGE) as usize;
         let log = self.log.clone();
         match blocking(move || log.before(before, limit + 1)).await {
-            Ok(stored) => history_page(self.id, before, stored, limit),
+            Ok(stored) => {
+                let stored = self
+                    .state
+                    .lock()
+                    .unwrap()
+                    .moderated
+                    .redact_all(self.id, stored);
+                history_page(self.id, before, stored, limit)
+            }
             Err(e) => {
                 tracing::error!(room = %self.name, "reading history failed: {e}");
                 pack::retry_later(self.id, before)

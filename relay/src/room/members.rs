@@ -24,6 +24,8 @@ pub struct Member {
     pub session: SessionId,
     /// Its outgoing queue.
     pub queue: Arc<MemberQueue>,
+    /// Joined with the relay's owner key: an owner of the room.
+    pub owner: bool,
 }
 
 /// The members of a room.
@@ -77,6 +79,12 @@ impl Members {
         Some(member)
     }
 
+    /// The name key and session of `install`'s member, if it is in.
+    pub fn of_install(&self, install: InstallId) -> Option<(String, SessionId)> {
+        let key = self.by_install.get(&install)?;
+        Some((key.clone(), self.by_key.get(key)?.session))
+    }
+
     /// How many members there are.
     pub fn len(&self) -> usize {
         self.by_key.len()
@@ -109,6 +117,7 @@ mod tests {
             install: InstallId([install; 16]),
             session,
             queue: Arc::new(MemberQueue::new(1024)),
+            owner: false,
         }
     }
 

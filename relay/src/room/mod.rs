@@ -20,12 +20,17 @@
 //! - [`presence`]: which joins and leaves are logged; online counts.
 //! - `join.rs`: admitting a member and its welcome; history pages.
 //! - `close.rs`: leaving, archiving, closing the room (relay shutdown, deleted room).
+//! - [`moderation`]: what the owners did that still holds (removed messages, mutes,
+//!   removed installations), rebuilt from the log; `moderate.rs`: owners' actions and
+//!   their enforcement once published.
 
 mod close;
 pub mod committer;
 mod follow;
 mod join;
 pub mod members;
+mod moderate;
+pub mod moderation;
 pub mod pack;
 pub mod presence;
 pub mod queue;
@@ -62,6 +67,7 @@ use crate::{
 };
 use committer::{Job, Publish};
 use members::{Members, SessionId};
+use moderation::Moderated;
 use pack::encode;
 use presence::Presence;
 pub use queue::{Close, MemberQueue};
@@ -112,6 +118,8 @@ struct State {
     /// Shared room: acks of messages stored past `published`, sent once the feed
     /// delivers them (a sender sees its message before its ack, as on one relay).
     awaiting: BTreeMap<Seq, Vec<(ClientMsgId, bool)>>,
+    /// What the owners did that still holds.
+    moderated: Moderated,
 }
 
 /// One room of the relay, shared by the sessions of its members.
@@ -130,6 +138,7 @@ pub struct Room {
     stats: Arc<Stats>,
 }
 
+/// Relay time, ms since the Unix epoch.
 fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -195,14 +204,16 @@ impl Room {
         }
         let reader = log.clone();
         let cap = limits.history;
-        let (history, counters, present) = blocking(move || {
+        let (history, counters, present, moderated) = blocking(move || {
             Ok((
                 reader.before(Seq::MAX, cap)?,
                 reader.install_counters()?,
                 reader.present()?,
+                Moderated::load(&*reader)?,
             ))
         })
         .await?;
+        let history = moderated.redact_all(RoomId::of(&name), history);
         let published = history.last().map_or(0, |e| e.seq);
         let mut seq = Sequencer::new(counters, limits.history);
         for (id, seq_of) in history.iter().filter_map(|e| Some((e.id()?, e.seq))) {
@@ -228,6 +239,7 @@ impl Room {
                 forgotten: 0,
                 closed: false,
                 awaiting: BTreeMap::new(),
+                moderated,
             }),
             shared: feed.is_some(),
             jobs,
@@ -338,9 +350,10 @@ impl Room {
     ) -> Submitted {
         let valid = validate_text(&text);
         let mut s = self.state.lock().unwrap();
-        if s.closed || s.members.get(&member.key, member.session).is_none() {
-            return Submitted::Gone;
-        }
+        let owner = match s.members.get(&member.key, member.session) {
+            Some(m) if !s.closed => m.owner,
+            _ => return Submitted::Gone,
+        };
         let room = self.id;
         let reject = |s: &mut State, reason| {
             let frame = ServerFrame::Rejected { room, id, reason };
@@ -352,6 +365,10 @@ impl Room {
         }
         if let Err(reason) = valid {
             return reject(&mut s, reason);
+        }
+        let muted = s.moderated.muted_until(member.install, now_ms());
+        if let Some(until_ms) = muted.filter(|_| !owner) {
+            return reject(&mut s, RejectReason::Muted { until_ms });
         }
         let resend = match s.seq.check(id, member.queue.clone()) {
             Check::Duplicate(seq) => {

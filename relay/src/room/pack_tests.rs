@@ -44,6 +44,7 @@ fn base(_member: &str) -> Welcome {
         last_seq: Seq::MAX,
         gap: false,
         archived: true,
+        owner: true,
     }
 }
 

@@ -36,7 +36,7 @@ mod tests {
 
     #[test]
     fn wrong_versions_and_names_are_refused_with_their_reason() {
-        for version in [2, 3, 5] {
+        for version in [2, 3, 4, PROTOCOL_VERSION + 1] {
             let mut old = hello("Anna");
             old.version = version;
             assert_eq!(

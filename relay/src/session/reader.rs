@@ -59,6 +59,7 @@ pub(super) async fn run(
                 limit,
             }) => rooms.history(room, before, limit).await,
             Ok(ClientFrame::Leave { room }) => rooms.leave(room).await,
+            Ok(ClientFrame::Moderate { room, action }) => rooms.moderate(room, action).await,
             Ok(ClientFrame::Quit) | Err(CodecError::Closed) => break LeaveReason::Left,
             Ok(ClientFrame::Hello(_)) => {
                 tracing::warn!(name = %member.name, "second hello");
@@ -72,7 +73,7 @@ pub(super) async fn run(
         }
     };
     let close = match reason {
-        LeaveReason::Left => Close::Left,
+        LeaveReason::Left | LeaveReason::Removed => Close::Left,
         LeaveReason::ProtocolError => Close::ProtocolError,
         LeaveReason::TooSlow => Close::TooSlow,
         LeaveReason::Shutdown => Close::Shutdown,

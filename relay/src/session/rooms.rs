@@ -1,15 +1,17 @@
 //! [`SessionRooms`]: the rooms one session is in, and what its frames about them do:
 //! join (checked against the room rules, the relay's rooms and the per-client limit),
-//! send (rate-limited over all rooms), history (paced over all rooms), leave.
+//! send (rate-limited over all rooms), history (paced over all rooms), leave, and an
+//! owner's moderation (the owner key is checked when joining).
 //! Answers about no room the session is in: `Rejected{NotInRoom}` for a send, an empty
 //! page for history, `RoomLeft{Left}` for a leave.
 
 use std::{collections::HashMap, sync::Arc};
 
 use common::{
+    fingerprint::constant_time_eq,
     protocol::{
-        ClientMsgId, Join, JoinRefusal, LeaveReason, RejectReason, RoomId, RoomLeftReason, Seq,
-        ServerFrame,
+        ClientMsgId, Join, JoinRefusal, LeaveReason, Moderation, ModerationRefusal, RejectReason,
+        RoomId, RoomLeftReason, Seq, ServerFrame,
     },
     rate::TokenBucket,
     rules::validate_room_name,
@@ -72,6 +74,11 @@ impl<'a> SessionRooms<'a> {
             Err(e) => return self.tell(&refuse(JoinRefusal::BadRoomName(e))),
         };
         let id = RoomId::of(&name);
+        let owner = match (join.owner_key.as_deref(), self.shared.owner_key.as_deref()) {
+            (None, _) => false,
+            (Some(given), Some(key)) if constant_time_eq(given.as_bytes(), key.as_bytes()) => true,
+            (Some(_), _) => return self.tell(&refuse(JoinRefusal::OwnerKeyWrong)),
+        };
         // Rooms that let the member go (removed by the operator) no longer count.
         self.rooms.retain(|_, room| room.has(self.member));
         let max = self.shared.limits.max_rooms_per_client;
@@ -85,7 +92,7 @@ impl<'a> SessionRooms<'a> {
                 Ok(room) => room,
                 Err(reason) => return self.tell(&refuse(reason)),
             };
-            match room.join(self.member, join.resume_after).await {
+            match room.join_as(self.member, join.resume_after, owner).await {
                 Ok(()) => {
                     tracing::debug!(name = %self.member.name, room = %name, "joined");
                     self.rooms.insert(id, room);
@@ -114,6 +121,21 @@ impl<'a> SessionRooms<'a> {
             if self.member.queue.closed_as().is_none() {
                 self.tell(&not_in_room);
             }
+        }
+    }
+
+    /// An owner's action in a room; refused, the client is told why.
+    pub(super) async fn moderate(&mut self, room: RoomId, action: Moderation) {
+        let outcome = match self.rooms.get(&room) {
+            Some(r) => r.moderate(self.member, action.clone()).await,
+            None => Err(ModerationRefusal::NotInRoom),
+        };
+        if let Err(reason) = outcome {
+            self.tell(&ServerFrame::ModerationRefused {
+                room,
+                action,
+                reason,
+            });
         }
     }
 

@@ -176,6 +176,7 @@ impl Client {
             room: room.into(),
             key: key.map(Into::into),
             resume_after: resume,
+            owner_key: None,
         }))
         .await;
     }

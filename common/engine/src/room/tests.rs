@@ -33,6 +33,7 @@ pub(crate) fn welcome(name: &str, last_seq: Seq, backlog: Vec<RoomEvent>) -> Wel
         last_seq,
         gap: false,
         archived: false,
+        owner: false,
     }
 }
 
@@ -103,7 +104,7 @@ fn a_join_resumes_after_the_last_seq_and_the_welcome_brings_the_room() {
             ..RoomState::default()
         },
     );
-    let ClientFrame::Join(join) = r.join(&mut fx) else {
+    let ClientFrame::Join(join) = r.join(None, &mut fx) else {
         panic!()
     };
     assert_eq!(
@@ -111,7 +112,8 @@ fn a_join_resumes_after_the_last_seq_and_the_welcome_brings_the_room() {
         Join {
             room: "classe".into(),
             key: Some("k".into()),
-            resume_after: Some(10)
+            resume_after: Some(10),
+            owner_key: None,
         }
     );
     assert!(r.resumed() && r.catching_up());
@@ -138,7 +140,8 @@ fn a_join_resumes_after_the_last_seq_and_the_welcome_brings_the_room() {
                 name: "Anna".into(),
                 last_seq: 13,
                 gap: false,
-                archived: false
+                archived: false,
+                owner: false,
             },
             Event::Members {
                 room: "classe".into(),
@@ -175,7 +178,7 @@ fn the_outbox_goes_out_only_once_joined_and_each_message_is_acked_once() {
     );
     r.queue(out(2, "due"), &mut fx);
     assert!(!r.ready_to_send(), "not joined");
-    r.join(&mut fx);
+    r.join(None, &mut fx);
     assert!(!r.ready_to_send(), "not welcomed yet");
     r.welcome(welcome("classe", 0, Vec::new()), "Anna", &mut fx);
     let sent: Vec<_> = std::iter::from_fn(|| r.send_next()).collect();
@@ -219,7 +222,7 @@ fn a_refusal_for_good_is_kept_in_the_state_and_a_full_room_is_tried_again_later(
         !r.refused(JoinRefusal::RoomKeyWrong, now, &mut fx),
         "not joining"
     );
-    r.join(&mut fx);
+    r.join(None, &mut fx);
     assert!(r.refused(JoinRefusal::RoomKeyWrong, now, &mut fx));
     assert_eq!(r.state().unwrap().refused, Some(JoinRefusal::RoomKeyWrong));
     assert_eq!(*r.presence(), Presence::Refused(JoinRefusal::RoomKeyWrong));
@@ -234,7 +237,7 @@ fn a_refusal_for_good_is_kept_in_the_state_and_a_full_room_is_tried_again_later(
     assert_eq!(r.state().unwrap().refused, None);
 
     let mut full = room("piena", RoomState::default());
-    full.join(&mut fx);
+    full.join(None, &mut fx);
     drain(&mut fx);
     assert!(full.refused(JoinRefusal::RoomFull, now, &mut fx));
     assert_eq!(
@@ -246,7 +249,7 @@ fn a_refusal_for_good_is_kept_in_the_state_and_a_full_room_is_tried_again_later(
     assert!(at > now && at <= now + Duration::from_millis(100));
     assert!(!full.due(at - Duration::from_millis(1)));
     assert!(full.due(at));
-    assert!(matches!(full.join(&mut fx), ClientFrame::Join(_)));
+    assert!(matches!(full.join(None, &mut fx), ClientFrame::Join(_)));
     assert_eq!(statuses(&drain(&mut fx)), vec![RoomStatus::Joining]);
 }
 
@@ -257,7 +260,7 @@ fn leaving_tells_the_relay_only_if_it_has_the_room_and_drops_the_room_from_the_s
     assert_eq!(r.leave(), None, "never joined: nothing to say");
     assert_eq!(r.state(), None);
     let mut r = room("classe", RoomState::default());
-    r.join(&mut fx);
+    r.join(None, &mut fx);
     assert_eq!(
         r.leave(),
         Some(ClientFrame::Leave {
@@ -277,7 +280,7 @@ fn leaving_tells_the_relay_only_if_it_has_the_room_and_drops_the_room_from_the_s
 fn an_archived_room_is_readable_and_rejects_new_texts_locally() {
     let mut fx = fx();
     let mut r = room("vecchia", RoomState::default());
-    r.join(&mut fx);
+    r.join(None, &mut fx);
     let mut w = welcome("vecchia", 5, vec![joined(5)]);
     w.archived = true;
     r.welcome(w, "Anna", &mut fx);
@@ -298,7 +301,7 @@ fn an_archived_room_is_readable_and_rejects_new_texts_locally() {
     }));
     // Archived while in it.
     let mut r = room("attiva", RoomState::default());
-    r.join(&mut fx);
+    r.join(None, &mut fx);
     r.welcome(welcome("attiva", 0, Vec::new()), "Anna", &mut fx);
     drain(&mut fx);
     r.archive(true, &mut fx);
@@ -321,7 +324,7 @@ fn a_lost_connection_resends_the_outbox_and_asks_history_again_on_the_next_join(
     r.queue(out(1, "uno"), &mut fx);
     r.load_history(40);
     assert_eq!(r.poll_history(now), None, "not joined");
-    r.join(&mut fx);
+    r.join(None, &mut fx);
     r.welcome(welcome("classe", 50, Vec::new()), "Anna", &mut fx);
     assert!(matches!(
         r.poll_history(now),
@@ -331,7 +334,7 @@ fn a_lost_connection_resends_the_outbox_and_asks_history_again_on_the_next_join(
     r.parted();
     assert_eq!(*r.presence(), Presence::Out);
     assert!(!r.catching_up() && !r.resumed());
-    r.join(&mut fx);
+    r.join(None, &mut fx);
     r.welcome(welcome("classe", 50, Vec::new()), "Anna", &mut fx);
     assert!(r.poll_history(now).is_some(), "asked again");
     assert!(r.send_next().is_some(), "sent again");

@@ -98,7 +98,11 @@ impl Room {
             fx.emit(self.roster.event(&self.name));
         }
         let own = match &event.kind {
-            EventKind::Message { id, .. } if id.install == self.install => Some(*id),
+            EventKind::Message { id, .. } | EventKind::Redacted { id, .. }
+                if id.install == self.install =>
+            {
+                Some(*id)
+            }
             _ => None,
         };
         let seq = event.seq;

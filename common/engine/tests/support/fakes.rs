@@ -212,5 +212,6 @@ pub fn fake_welcome(room: &str, last_seq: Seq, backlog: Vec<RoomEvent>) -> Serve
         last_seq,
         gap: false,
         archived: false,
+        owner: false,
     })
 }

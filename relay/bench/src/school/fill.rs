@@ -112,6 +112,7 @@ pub async fn fill(
                 room,
                 key: None,
                 resume_after: None,
+                owner_key: None,
             },
         );
         joins.spawn_local(async move { (r, join.await) });

@@ -283,7 +283,7 @@ async fn write_one(
     let presence = match &stored.event.kind {
         EventKind::Joined { name } => Some((name, true)),
         EventKind::Left { name, .. } => Some((name, false)),
-        EventKind::Message { .. } => None,
+        _ => None,
     };
     if let Some((name, joined)) = presence {
         let key = format!("{}.{}", room_token(room), hex::encode(name));

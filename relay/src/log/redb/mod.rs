@@ -363,6 +363,7 @@ fn append_in(
             EventKind::Left { name, .. } => {
                 t.present.remove((r, name.as_str()))?;
             }
+            _ => {}
         }
         seq += 1;
         out.push(Appended::New(stored));

@@ -171,6 +171,7 @@ fn welcome(room: &str, last_seq: Seq, backlog: Vec<RoomEvent>) -> Welcome {
         last_seq,
         gap: false,
         archived: false,
+        owner: false,
     }
 }
 

@@ -35,6 +35,7 @@ fn an_undecodable_resume_is_followed_by_a_join_without_resume_that_reports_the_g
         last_seq: 500,
         gap: true,
         archived: false,
+        owner: false,
     }));
     assert_eq!(seqs(&events), (490..=500).collect::<Vec<_>>());
     // A later ordinary failure: the next join resumes again, from where it is now.

@@ -29,7 +29,8 @@ fn a_text_sent_offline_is_saved_at_once_and_goes_out_after_the_rooms_welcome() {
         vec![ClientFrame::Join(common::protocol::Join {
             room: ROOM.into(),
             key: Some("chiave".into()),
-            resume_after: None
+            resume_after: None,
+            owner_key: None,
         })],
         "the join, not the text: the room has not let us in yet"
     );
