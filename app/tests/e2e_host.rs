@@ -10,42 +10,15 @@
 
 mod support;
 
-use std::{
-    path::Path,
-    time::{Duration, Instant},
+use std::time::{Duration, Instant};
+
+use support::{
+    app::Options,
+    hosting::{host, join_by_typing, sends},
+    run, serial, temp_dir, wait_until, AppWindow,
 };
 
-use support::{app::Options, run, serial, temp_dir, wait_until, AppWindow};
-
 const WAIT: Duration = Duration::from_secs(30);
-
-/// Opens a window on `dir`, types `name` and clicks "Host a room"; waits for the invite
-/// dialog and the room.
-fn host(dir: &Path, name: &str) -> AppWindow {
-    let mut app = AppWindow::open(Options::new(dir));
-    wait_until("the join screen", WAIT, || app.exists("#name-input"));
-    app.click("#name-input");
-    app.type_text(name, 30);
-    app.click("#host-button");
-    wait_until("the invite dialog", WAIT, || app.exists("#share-dialog"));
-    wait_until("connected to the hosted room", WAIT, || {
-        app.status() == "connected"
-    });
-    app
-}
-
-/// Joins with `invite` typed into the join screen.
-fn join_by_typing(dir: &Path, name: &str, invite: &str) -> AppWindow {
-    let mut app = AppWindow::open(Options::new(dir));
-    wait_until("the join screen", WAIT, || app.exists("#name-input"));
-    app.click("#name-input");
-    app.type_text(name, 30);
-    app.key("Tab");
-    app.type_text(invite, 5);
-    app.key("Return");
-    wait_until("connected", WAIT, || app.status() == "connected");
-    app
-}
 
 /// The QR codes on the display's screen, decoded.
 fn qr_codes_on_screen(app: &AppWindow) -> Vec<String> {
@@ -64,17 +37,6 @@ fn qr_codes_on_screen(app: &AppWindow) -> Vec<String> {
         .into_iter()
         .filter_map(|grid| grid.decode().ok().map(|(_, text)| text))
         .collect()
-}
-
-fn sends(app: &mut AppWindow, text: &str) {
-    app.click("#composer-input");
-    app.type_text(text, 20);
-    app.key("Return");
-    wait_until("delivered", WAIT, || {
-        app.rows()
-            .iter()
-            .any(|r| r.text == text && r.delivery == "delivered")
-    });
 }
 
 #[test]

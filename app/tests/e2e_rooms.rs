@@ -142,9 +142,13 @@ fn a_room_the_relay_does_not_have_is_refused_in_the_form_and_the_phone_lists_roo
     sara.key("ctrl+a");
     sara.type_lines(&format!("{nowhere}\n"), 5);
     wait_until("the reason in the form", WAIT, || {
-        sara.text("#room-invite-error").contains("non è raggiungibile")
+        sara.text("#room-invite-error")
+            .contains("non è raggiungibile")
     });
-    assert!(sara.exists("#add-room-form"), "the form stays, to fix the invite");
+    assert!(
+        sara.exists("#add-room-form"),
+        "the form stays, to fix the invite"
+    );
     sara.key("Escape");
     wait_until("the form closed", WAIT, || !sara.exists("#add-room-form"));
     assert!(!sara.exists("#rooms button[data-room=\"inesistente\"]"));

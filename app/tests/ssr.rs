@@ -780,3 +780,54 @@ fn rooms_nearby_show_their_check_code_and_which_need_the_invite() {
         "nothing shown when nothing is found"
     );
 }
+
+#[test]
+fn an_owner_gets_actions_on_others_and_everyone_sees_the_removal_question() {
+    let owner = render(|| {
+        rsx! {
+            MemberList {
+                lang: Lang::It,
+                online: 2,
+                members: Some(vec!["Anna".to_owned(), "Bruno".to_owned()]),
+                me: Some("anna".to_owned()),
+                owner: true,
+            }
+        }
+    });
+    let bruno = row_of(&owner, "Bruno");
+    assert!(
+        bruno.contains("Silenzia 10 min") && bruno.contains("Allontana…"),
+        "{owner}"
+    );
+    assert!(
+        !row_of(&owner, "Anna").contains("Silenzia"),
+        "not on oneself: {owner}"
+    );
+    let member = render(|| {
+        rsx! {
+            MemberList {
+                lang: Lang::It,
+                online: 2,
+                members: Some(vec!["Anna".to_owned(), "Bruno".to_owned()]),
+                me: Some("anna".to_owned()),
+            }
+        }
+    });
+    assert!(!member.contains("Silenzia"), "only owners: {member}");
+    let dialog = render(|| {
+        rsx! {
+            app::ui::RemoveMemberDialog {
+                lang: Lang::En,
+                name: "Bruno".to_owned(),
+                on_confirm: |_| {},
+                on_cancel: |_| {},
+            }
+        }
+    });
+    assert!(dialog.contains("Remove Bruno from the room?"), "{dialog}");
+    assert!(dialog.contains("Everyone reads the reason"), "{dialog}");
+    assert!(
+        dialog.contains(r#"aria-disabled="true""#),
+        "no removal without a reason: {dialog}"
+    );
+}

@@ -31,6 +31,9 @@ pub const HOST_DIR: &str = "host";
 /// The file that remembers the port.
 const PORT_FILE: &str = "port";
 
+/// The file holding the owner key the host's own joins give (mode 0600 on Unix).
+const OWNER_KEY_FILE: &str = "owner.key";
+
 /// What the host shows to let others in.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Share {
@@ -64,6 +67,8 @@ pub enum HostProblem {
 /// A relay running in this process, and what to share.
 pub struct Hosted {
     relay: Relay,
+    /// The relay's owner key: the host's joins give it, making it the room's owner.
+    owner_key: String,
     /// What others need to join.
     pub share: Share,
 }
@@ -89,6 +94,8 @@ impl Hosted {
                 port,
             })
             .collect();
+        let owner_key = load_owner_key(&dir).map_err(|e| HostProblem::Start(e.to_string()))?;
+        config.owner_key = Some(owner_key.clone());
         config.lan = Some(LanConfig::new(lan_name));
         let relay = match Relay::start(config.clone()).await {
             Err(RelayError::Lan(error)) => {
@@ -114,7 +121,11 @@ impl Hosted {
             ..Share::of(&invite, relay.fingerprint(), port, !lan.is_empty())
         };
         tracing::info!(%invite, "hosting");
-        Ok(Hosted { relay, share })
+        Ok(Hosted {
+            relay,
+            owner_key,
+            share,
+        })
     }
 
     /// How many are online in the room (the host included).
@@ -142,6 +153,36 @@ impl Share {
             own_invite: invite.clone(),
         }
     }
+}
+
+/// The owner key to give when joining `invite`: the hosted relay's, for its room.
+pub fn owner_key(hosted: &Option<Hosted>, invite: &Invite) -> Option<String> {
+    hosted
+        .as_ref()
+        .filter(|h| {
+            crate::store::relay_dir_name(&h.share.own_invite)
+                == crate::store::relay_dir_name(invite)
+        })
+        .map(|h| h.owner_key.clone())
+}
+
+/// The hosted relay's owner key, made (random, 32 bytes in hex) on first use and kept
+/// in `host/owner.key`, readable by this user only.
+fn load_owner_key(dir: &Path) -> std::io::Result<String> {
+    let path = dir.join(OWNER_KEY_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(key) if !key.trim().is_empty() => return Ok(key.trim().to_owned()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let key = hex::encode(rand::random::<[u8; 32]>());
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    std::io::Write::write_all(&mut options.open(&path)?, key.as_bytes())?;
+    Ok(key)
 }
 
 /// Starts hosting unless this app hosts already, and shows what to share (or why it

@@ -80,6 +80,8 @@ pub enum Intent {
     Quit,
     /// Close the hosted room and the app, as asked.
     ConfirmClose,
+    /// Keep order in the room shown (this app is an owner there).
+    Moderate(common::protocol::Moderation),
     /// The app came back from the background, or the network changed: every engine
     /// moves to a new socket or retries at once.
     NetworkChanged,
@@ -211,7 +213,10 @@ async fn handle(
             name,
             invite,
             at_once,
-        } => join(ui, store, sessions, &name, &invite, at_once),
+        } => {
+            let owner_key = host::owner_key(hosted, &invite);
+            join(ui, store, sessions, (&name, &invite), at_once, owner_key);
+        }
         Intent::Host { join_as } => {
             if let Some(name) = &join_as {
                 // The room is advertised nearby under the host's name.
@@ -222,7 +227,8 @@ async fn handle(
                 return true;
             };
             if let Some(name) = join_as {
-                join(ui, store, sessions, &name, &invite, false);
+                let owner_key = host::owner_key(hosted, &invite);
+                join(ui, store, sessions, (&name, &invite), false, owner_key);
                 let mut share_open = ui.share_open;
                 share_open.set(true);
             }
@@ -232,6 +238,18 @@ async fn handle(
             share_open.set(intent == Intent::OpenShare);
             if intent == Intent::CloseShare {
                 glue::focus_composer();
+            }
+        }
+        Intent::Moderate(action) => {
+            if let Some(key) = active() {
+                command(
+                    sessions,
+                    &key,
+                    Command::Moderate {
+                        room: key.room.clone(),
+                        action,
+                    },
+                );
             }
         }
         Intent::NetworkChanged => sessions.each(|engine| {
@@ -257,7 +275,14 @@ async fn handle(
                 glue::focus_composer();
             } else {
                 let name = ui.settings.peek().name.clone();
-                add_tab(ui, store, sessions, &name, &invite);
+                add_tab(
+                    ui,
+                    store,
+                    sessions,
+                    &name,
+                    &invite,
+                    host::owner_key(hosted, &invite),
+                );
                 add_room.set(Some(AddRoom {
                     joining: Some(key),
                     problem: None,
@@ -371,9 +396,9 @@ fn join(
     ui: Ui,
     store: Option<&Store>,
     sessions: &mut Sessions,
-    name: &str,
-    invite: &Invite,
+    (name, invite): (&str, &Invite),
     at_once: bool,
+    owner_key: Option<String>,
 ) {
     let mut settings = ui.settings;
     {
@@ -382,7 +407,7 @@ fn join(
         s.invite = invite.to_string();
         s.joined = true;
     }
-    add_tab(ui, store, sessions, name, invite);
+    add_tab(ui, store, sessions, name, invite, owner_key);
     let mut phase = ui.phase;
     phase.set(if at_once { Phase::Chat } else { Phase::Joining });
     // Rooms rejoined at start are already saved (with their mute): saving after each
@@ -393,11 +418,18 @@ fn join(
 }
 
 /// Adds the invite's room to the list (or shows it, if it is there) and joins it.
-fn add_tab(ui: Ui, store: Option<&Store>, sessions: &mut Sessions, name: &str, invite: &Invite) {
+fn add_tab(
+    ui: Ui,
+    store: Option<&Store>,
+    sessions: &mut Sessions,
+    name: &str,
+    invite: &Invite,
+    owner_key: Option<String>,
+) {
     let mut rooms = ui.rooms;
     let key = RoomKey::of(invite);
     if rooms.peek().get(&key).is_none() {
-        let view = sessions.join(store, name, invite);
+        let view = sessions.join(store, name, invite, owner_key);
         let muted = ui.settings.peek().rooms.iter().any(|r| {
             r.muted
                 && r.invite.parse::<Invite>().ok().as_ref().map(RoomKey::of) == Some(key.clone())

@@ -90,14 +90,25 @@ impl Sessions {
     /// The session of `invite`'s relay, started (as `name`, from the relay's saved
     /// state) if there is none; joins the invite's room. Returns the view to show for
     /// that room: its saved timeline and waiting messages.
-    pub fn join(&mut self, store: Option<&Store>, name: &str, invite: &Invite) -> ChatView {
+    /// `owner_key`: the relay's owner key, given in the joins (the room this app hosts).
+    pub fn join(
+        &mut self,
+        store: Option<&Store>,
+        name: &str,
+        invite: &Invite,
+        owner_key: Option<String>,
+    ) -> ChatView {
         let relay = crate::store::relay_dir_name(invite);
         let room = invite.room_name().to_owned();
         let install = store
             .and_then(|s| s.install().ok())
             .unwrap_or_else(common::protocol::InstallId::random);
-        if !self.by_relay.contains_key(&relay) {
-            let session = self.start(store, name, invite, install, &relay);
+        if let Some(session) = self.by_relay.get(&relay) {
+            if owner_key.is_some() {
+                session.engine.send(Command::SetOwnerKey(owner_key));
+            }
+        } else {
+            let session = self.start(store, name, invite, install, &relay, owner_key);
             self.by_relay.insert(relay.clone(), session);
         }
         let session = self.by_relay.get(&relay).expect("just started");
@@ -129,6 +140,7 @@ impl Sessions {
         invite: &Invite,
         install: common::protocol::InstallId,
         relay: &str,
+        owner_key: Option<String>,
     ) -> Session {
         let relay_store = store.and_then(|s| match s.relay(invite) {
             Ok(relay) => Some(relay),
@@ -159,7 +171,11 @@ impl Sessions {
                 }
             });
         }
-        let (engine, mut events) = engine::start(EngineConfig::new(invite.clone(), name, state));
+        let config = EngineConfig {
+            owner_key,
+            ..EngineConfig::new(invite.clone(), name, state)
+        };
+        let (engine, mut events) = engine::start(config);
         let (done, stopped) = watch::channel(false);
         let (tx, relay, saver) = (self.tx.clone(), relay.to_owned(), writer.clone());
         tokio::spawn(async move {

@@ -125,6 +125,62 @@ impl Lang {
     }
 }
 
+impl Lang {
+    /// An owner's button on a message: remove it for everyone.
+    pub fn remove_message(self) -> &'static str {
+        self.pick("Remove", "Rimuovi")
+    }
+
+    /// Its tooltip.
+    pub fn remove_message_title(self) -> &'static str {
+        self.pick(
+            "Remove this message for everyone",
+            "Rimuovi questo messaggio per tutti",
+        )
+    }
+
+    /// An owner's button on a member: mute for ten minutes.
+    pub fn mute_member(self) -> &'static str {
+        self.pick("Mute 10 min", "Silenzia 10 min")
+    }
+
+    /// An owner's button on a member: remove from the room.
+    pub fn remove_member(self) -> &'static str {
+        self.pick("Remove…", "Allontana…")
+    }
+
+    /// The removal dialog's title.
+    pub fn remove_member_title(self, name: &str) -> String {
+        match self {
+            Self::En => format!("Remove {name} from the room?"),
+            Self::It => format!("Allontanare {name} dalla stanza?"),
+        }
+    }
+
+    /// What removal does.
+    pub fn remove_member_help(self) -> &'static str {
+        self.pick(
+            "They leave the room and cannot join it again from this device. Everyone reads the reason.",
+            "Esce dalla stanza e non può rientrarci da questo dispositivo. Tutti leggono il motivo.",
+        )
+    }
+
+    /// The reason field's label.
+    pub fn removal_reason(self) -> &'static str {
+        self.pick("Reason", "Motivo")
+    }
+
+    /// Confirms the removal.
+    pub fn remove_member_confirm(self) -> &'static str {
+        self.pick("Remove", "Allontana")
+    }
+
+    /// Marks the owner in the room's bar.
+    pub fn you_own(self) -> &'static str {
+        self.pick("You keep order here", "Qui tieni tu l'ordine")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 //! list (a sidebar on desktop, a popover on a phone that closes on any click outside
 //! it). The form to join another room opens over it.
 
+use common::protocol::Moderation;
 use dioxus::prelude::*;
 use engine::{RoomStatus, Status};
 
@@ -11,7 +12,10 @@ use crate::{
     controller::{Intent, Ui},
     platform::glue,
     state::RoomKey,
-    ui::{AddRoomForm, BellIcon, Composer, MemberList, MessageList, RoomList, StatusBanner},
+    ui::{
+        AddRoomForm, BellIcon, Composer, MemberList, MessageList, RemoveMemberDialog, RoomList,
+        StatusBanner,
+    },
 };
 
 /// The chat screen for the rooms in `ui.rooms`.
@@ -27,6 +31,8 @@ pub fn ChatScreen(
     let lang = ui.lang;
     let mut show_members = use_signal(|| false);
     let mut show_rooms = use_signal(|| false);
+    // The member an owner is about to remove (the dialog asks the reason).
+    let mut removing = use_signal(|| None::<String>);
     let rooms = ui.rooms.read();
     let summaries = rooms.summaries();
     let keys: Vec<RoomKey> = rooms.tabs.iter().map(|t| t.key.clone()).collect();
@@ -93,7 +99,9 @@ pub fn ChatScreen(
         _ => (lang.disconnected(), "offline"),
     };
     let connected = view.status.connected();
-    let stopped = view.status.failed() || view.archived;
+    // Removed from the room, or the room deleted: nothing more to write or see there.
+    let left = matches!(tab.status, RoomStatus::Left(_));
+    let stopped = view.status.failed() || view.archived || left;
     let members_open = show_members() && !view.status.failed();
     let toggle = if connected {
         lang.members_toggle(view.online as usize)
@@ -101,10 +109,26 @@ pub fn ChatScreen(
         lang.members_unknown_toggle().to_owned()
     };
     let room_note = match &tab.status {
-        RoomStatus::Left(common::protocol::RoomLeftReason::Deleted) => Some(lang.room_deleted()),
-        _ if view.archived => Some(lang.archived_room()),
+        RoomStatus::Left(common::protocol::RoomLeftReason::Deleted) => {
+            Some(lang.room_deleted().to_owned())
+        }
+        RoomStatus::Left(common::protocol::RoomLeftReason::Removed { by, reason }) => {
+            Some(lang.room_removed(by, reason))
+        }
+        _ if view.archived => Some(lang.archived_room().to_owned()),
         _ => None,
     };
+    // An owner's action the relay did not carry out.
+    let refused = view
+        .moderation_refused
+        .as_ref()
+        .map(|(_, reason)| lang.moderation_refusal(*reason));
+    let owner = view.owner && connected;
+    let on_remove_message = owner.then(|| {
+        EventHandler::new(move |seq| {
+            intents.send(Intent::Moderate(Moderation::RemoveMessage { seq }));
+        })
+    });
     let entries: Vec<_> = view.timeline.visible().into_iter().cloned().collect();
     let unread_elsewhere: usize = rooms
         .tabs
@@ -194,6 +218,9 @@ pub fn ChatScreen(
                             if let Some(note) = room_note {
                                 div { class: "banner disconnected", id: "room-note", role: "status", "{note}" }
                             }
+                            if let Some(refused) = refused {
+                                div { class: "banner disconnected", id: "moderation-refused", role: "alert", "{refused}" }
+                            }
                             MessageList {
                                 lang,
                                 entries,
@@ -202,6 +229,7 @@ pub fn ChatScreen(
                                 offline: !connected,
                                 unseen: *ui.unseen.read(),
                                 on_retry: move |id| intents.send(Intent::Retry(id)),
+                                on_remove: on_remove_message,
                                 on_jump: move |_| glue::scroll_to_bottom(),
                                 on_older: move |_| intents.send(Intent::ShowOlder),
                             }
@@ -220,13 +248,29 @@ pub fn ChatScreen(
                                 online: view.online,
                                 members: view.members.clone(),
                                 me: Some(view.me.clone()),
-                                known: connected,
+                                known: connected && !left,
+                                owner,
+                                on_mute: move |name| {
+                                    intents.send(Intent::Moderate(Moderation::Mute { name, minutes: 10 }));
+                                },
+                                on_remove: move |name| removing.set(Some(name)),
                             }
                         }
                     }
                 }
             }
             {form_view}
+            if let Some(name) = removing() {
+                RemoveMemberDialog {
+                    lang,
+                    name: name.clone(),
+                    on_confirm: move |reason| {
+                        intents.send(Intent::Moderate(Moderation::RemoveMember { name: name.clone(), reason }));
+                        removing.set(None);
+                    },
+                    on_cancel: move |_| removing.set(None),
+                }
+            }
         }
     }
 }

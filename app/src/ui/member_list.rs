@@ -22,6 +22,16 @@ pub fn MemberList(
     /// Connected: the list is current.
     #[props(default = true)]
     known: bool,
+    /// This person keeps order in the room: others get "Mute 10 min" (calls `on_mute`
+    /// with the name) and "Remove…" (`on_remove`).
+    #[props(default)]
+    owner: bool,
+    /// Mute a member for ten minutes.
+    #[props(default)]
+    on_mute: EventHandler<String>,
+    /// Ask to remove a member.
+    #[props(default)]
+    on_remove: EventHandler<String>,
 ) -> Element {
     let me_key = me.as_deref().map(name_key);
     rsx! {
@@ -55,11 +65,33 @@ pub fn MemberList(
                             li {
                                 key: "{name}",
                                 class: if is_me { "member me" } else { "member" },
+                                "data-name": "{name}",
                                 "data-me": if is_me { "true" } else { "false" },
                                 span { class: "avatar", style: "--hue: {hue}", "{initial(name)}" }
                                 span { class: "member-name", "{name}" }
                                 if is_me {
                                     span { class: "you", "({lang.you()})" }
+                                } else if owner && known {
+                                    span { class: "member-actions",
+                                        button {
+                                            class: "member-mute",
+                                            r#type: "button",
+                                            onclick: {
+                                                let name = name.clone();
+                                                move |_| on_mute.call(name.clone())
+                                            },
+                                            "{lang.mute_member()}"
+                                        }
+                                        button {
+                                            class: "member-remove",
+                                            r#type: "button",
+                                            onclick: {
+                                                let name = name.clone();
+                                                move |_| on_remove.call(name.clone())
+                                            },
+                                            "{lang.remove_member()}"
+                                        }
+                                    }
                                 }
                             }
                         }

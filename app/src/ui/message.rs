@@ -1,7 +1,7 @@
 //! One message row: avatar and sender at the start of a group, the text with clickable
 //! links, the time, and for one's own messages the delivery state.
 
-use common::protocol::ClientMsgId;
+use common::protocol::{ClientMsgId, Seq};
 use dioxus::prelude::*;
 use linkify::{LinkFinder, LinkKind};
 
@@ -48,6 +48,15 @@ pub fn pieces(text: &str) -> Vec<Piece<'_>> {
     out
 }
 
+/// What a person can do to a message row.
+#[derive(Clone, Copy)]
+pub struct RowActions {
+    /// Retry a rejected own message.
+    pub on_retry: EventHandler<ClientMsgId>,
+    /// Remove a message for everyone (an owner of the room only).
+    pub on_remove: Option<EventHandler<Seq>>,
+}
+
 /// A message row.
 pub fn message_row(
     lang: Lang,
@@ -56,8 +65,12 @@ pub fn message_row(
     first: bool,
     last_delivered: bool,
     offline: bool,
-    on_retry: EventHandler<ClientMsgId>,
+    actions: RowActions,
 ) -> Element {
+    let RowActions {
+        on_retry,
+        on_remove: remove,
+    } = actions;
     let key = entry.key();
     let seq = entry.seq.map(|s| s.to_string()).unwrap_or_default();
     let own = message.own;
@@ -86,10 +99,30 @@ pub fn message_row(
             a { class: "link", href: "{url}", rel: "noopener noreferrer", title: "{url}", "{shown}" }
         },
     });
+    let removed = message.removed_by.is_some();
+    let body = if removed {
+        rsx! { div { class: "text removed", "{lang.message_removed()}" } }
+    } else {
+        rsx! { div { class: "text", dir: "auto", {text} } }
+    };
+    // An owner may remove any message the relay has numbered.
+    let remove_button = match (remove, entry.seq) {
+        (Some(on_remove), Some(seq)) if !removed => rsx! {
+            button {
+                class: "msg-remove",
+                r#type: "button",
+                title: lang.remove_message_title(),
+                onclick: move |_| on_remove.call(seq),
+                "{lang.remove_message()}"
+            }
+        },
+        _ => rsx! {},
+    };
     rsx! {
         li {
             key: "{key}",
             class: "{class}",
+            "data-removed": if removed { "true" } else { "false" },
             "data-key": "{key}",
             "data-own": if own { "true" } else { "false" },
             "data-delivery": message.delivery.as_str(),
@@ -107,10 +140,11 @@ pub fn message_row(
                         span { class: "sender", "{message.sender}" }
                     }
                 }
-                div { class: "text", dir: "auto", {text} }
+                {body}
                 div { class: "foot",
                     time { class: "time", "{time}" }
                     {delivery}
+                    {remove_button}
                 }
             }
         }

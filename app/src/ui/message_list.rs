@@ -2,10 +2,10 @@
 //! "new messages" marker; local time formatting.
 
 use chrono::{DateTime, Local, NaiveDate, TimeZone};
-use common::protocol::ClientMsgId;
+use common::protocol::{ClientMsgId, Seq};
 use dioxus::prelude::*;
 
-use super::message::message_row;
+use super::message::{message_row, RowActions};
 use crate::{
     i18n::Lang,
     state::{rows, Delivery, Entry, Older, Row},
@@ -71,6 +71,10 @@ pub fn MessageList(
     on_jump: EventHandler<()>,
     /// The "show older messages" button was clicked.
     on_older: EventHandler<()>,
+    /// This person keeps order in the room: messages get a "Remove" button, which
+    /// calls this with the message's seq.
+    #[props(default)]
+    on_remove: Option<EventHandler<Seq>>,
 ) -> Element {
     let today = Local::now().date_naive();
     let refs: Vec<&Entry> = entries.iter().collect();
@@ -107,7 +111,10 @@ pub fn MessageList(
                 *first || new_day,
                 last_delivered == Some(index),
                 offline,
-                on_retry,
+                RowActions {
+                    on_retry,
+                    on_remove,
+                },
             ),
             Row::Notices { entries, summary } => {
                 let key = entries.first().map(|e| e.key()).unwrap_or_default();

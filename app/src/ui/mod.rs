@@ -11,6 +11,7 @@
 //! - [`RoomList`]: the rooms the app is in; [`AddRoomForm`]: joining another.
 //! - [`ShareDialog`]: a hosted room's invite, QR code and check code;
 //!   [`CloseHostedDialog`]: closing it while others are in.
+//! - [`RemoveMemberDialog`]: an owner removing a member, with the reason.
 
 mod add_room;
 mod composer;
@@ -21,6 +22,7 @@ pub mod message;
 mod message_list;
 mod name_prompt;
 mod nearby;
+mod remove_member;
 mod room_list;
 mod share;
 mod status_banner;
@@ -31,6 +33,7 @@ pub use member_list::MemberList;
 pub use message_list::{format_day, format_time, MessageList};
 pub use name_prompt::NamePrompt;
 pub use nearby::NearbyRooms;
+pub use remove_member::RemoveMemberDialog;
 pub use room_list::RoomList;
 pub use share::{CloseHostedDialog, ShareDialog};
 pub use status_banner::StatusBanner;

@@ -12,6 +12,7 @@
 //! - [`LocalRelay`] / [`RelayProcess`]: the relay in-process, or the `piazza-relay`
 //!   binary as a process that can be SIGKILLed.
 //! - [`Person`]: another member of the room, as an engine (no window), for traffic.
+//! - [`hosting`]: hosting a room and joining it by its typed invite, as people do.
 //!
 //! A missing tool (Xvfb, openbox, xdotool, import) is a test failure, never a skip.
 
@@ -19,6 +20,7 @@
 
 pub mod app;
 pub mod display;
+pub mod hosting;
 pub mod people;
 
 use std::{
