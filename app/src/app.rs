@@ -73,6 +73,7 @@ pub fn App() -> Element {
                     name: rejoin.name.clone(),
                     invite,
                     at_once: true,
+                    owner_key: None,
                 });
             }
             if let Some(active) = rejoin.active {

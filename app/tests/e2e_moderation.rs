@@ -15,7 +15,7 @@ use engine::Event;
 use support::{
     app::Options,
     hosting::{host, join_by_typing, sends},
-    serial, temp_dir, wait_until, AppWindow, Person,
+    serial, temp_dir, wait_until, AppWindow, LocalRelay, Person,
 };
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -134,4 +134,42 @@ fn the_host_removes_a_message_mutes_and_removes_a_member_and_everyone_sees_it_ev
         !newcomer.texts().contains(&"messaggio sbagliato".to_owned()),
         "the text is never served again"
     );
+}
+
+#[test]
+fn an_owner_invite_of_a_deployed_relay_makes_the_app_an_owner_and_stays_so_after_a_restart() {
+    let _serial = serial();
+    let relay = LocalRelay::start_with(|config| config.owner_key = Some("chiave del prof".into()));
+    let invite = relay.invite();
+    let owner_link = common::invite::owner_invite(&invite, "chiave del prof");
+    let bruno = Person::join(&invite, "Bruno");
+    bruno.say("fuori tema");
+
+    // The teacher types the owner invite the operator gave them.
+    let dir = temp_dir("piazza-e2e-owner");
+    let mut teacher = join_by_typing(dir.path(), "Prof Rossi", &owner_link);
+    wait_until("Bruno's message", WAIT, || {
+        teacher.texts().contains(&"fuori tema".to_owned())
+    });
+    let seq = teacher
+        .rows()
+        .into_iter()
+        .find(|r| r.text == "fuori tema")
+        .map(|r| r.seq)
+        .unwrap();
+    teacher.click(&format!("li.msg[data-seq=\"{seq}\"] .msg-remove"));
+    wait_until("Bruno hears it was removed", WAIT, || {
+        room_event(&bruno, |k| matches!(k, EventKind::MessageRemoved { .. }))
+    });
+
+    // Closed and opened again: it rejoins as the owner (the key was kept).
+    let dir_kept = teacher.close();
+    let mut teacher = AppWindow::open(Options::new(&dir_kept));
+    wait_until("rejoined", WAIT, || teacher.status() == "connected");
+    bruno.say("di nuovo fuori tema");
+    wait_until("Bruno's new message, removable", WAIT, || {
+        teacher.exists("li.msg .msg-remove")
+    });
+    // A plain member never gets the buttons: Bruno's invite is not an owner's.
+    assert!(common::invite::owner_key_in(&invite.to_string()).is_none());
 }

@@ -233,6 +233,30 @@ impl Invite {
     }
 }
 
+/// The query parameter of an *owner invite*: the invite with the relay's owner key
+/// (`piazza-relay --owner-key-file`), which makes whoever joins with it an owner of the
+/// room. [`Invite`] itself ignores it (an owner invite parses as the plain invite); it
+/// is read with [`owner_key_in`] and written with [`owner_invite`]. Keep such links
+/// private.
+pub const OWNER_PARAM: &str = "owner";
+
+/// The owner key an invite link carries, if it is an owner invite ([`OWNER_PARAM`]).
+pub fn owner_key_in(link: &str) -> Option<String> {
+    let query = link.trim().split_once('?')?.1;
+    let query = query.split('#').next().unwrap_or_default();
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(name, value)| name == OWNER_PARAM && !value.is_empty())
+        .map(|(_, value)| value.into_owned())
+}
+
+/// `invite` as an owner invite carrying `owner_key`.
+pub fn owner_invite(invite: &Invite, owner_key: &str) -> String {
+    let link = invite.to_string();
+    let encoded: String = url::form_urlencoded::byte_serialize(owner_key.as_bytes()).collect();
+    let separator = if link.contains('?') { '&' } else { '?' };
+    format!("{link}{separator}{OWNER_PARAM}={encoded}")
+}
+
 impl FromStr for Invite {
     type Err = InviteError;
 
@@ -472,5 +496,30 @@ mod tests {
     fn errors_read_as_plain_words() {
         let e = "ftp://x".parse::<Invite>().unwrap_err().to_string();
         assert!(e.contains("piazza://"), "{e}");
+    }
+
+    #[test]
+    fn an_owner_invite_is_the_plain_invite_plus_the_owner_key() {
+        let invite: Invite = "piazza://relay.example:4433/classe-3b?key=k"
+            .parse()
+            .unwrap();
+        let link = owner_invite(&invite, "s3gr3to & più");
+        assert_eq!(
+            link.parse::<Invite>().unwrap(),
+            invite,
+            "the invite is unchanged"
+        );
+        assert_eq!(owner_key_in(&link).as_deref(), Some("s3gr3to & più"));
+        assert_eq!(owner_key_in(&invite.to_string()), None);
+        let bare: Invite = "piazza://relay.example".parse().unwrap();
+        assert_eq!(
+            owner_key_in(&owner_invite(&bare, "k")).as_deref(),
+            Some("k")
+        );
+        assert_eq!(
+            owner_key_in("piazza://h/?owner="),
+            None,
+            "an empty key is none"
+        );
     }
 }

@@ -356,7 +356,11 @@ async fn run(cli: Run) -> Result<()> {
     })?;
     println!("Piazza relay listening on {} (UDP)", relay.addr());
     println!("data dir:    {}", cli.data_dir.display());
-    if cli.owner_key_file.is_some() {
+    let owner_key = match &cli.owner_key_file {
+        Some(path) => Some(read_owner_key(path)?),
+        None => None,
+    };
+    if owner_key.is_some() {
         println!("owner key:   set (apps that present it are owners of the rooms they join)");
     }
     if !cli.cluster.is_empty() {
@@ -365,6 +369,14 @@ async fn run(cli: Run) -> Result<()> {
     println!("fingerprint: {}", relay.fingerprint());
     // Scripts read this line: the default room's invite, as before rooms.
     println!("invite:      {}", relay.invite());
+    if let Some(key) = &owner_key {
+        // Whoever joins with this link keeps order in the room: give it to the teacher
+        // or moderator only.
+        println!(
+            "owner invite (keep it private): {}",
+            common::invite::owner_invite(&relay.invite(), key)
+        );
+    }
     print_invites(&relay, &[]);
     serve(&relay, &cli).await?;
     tracing::info!("shutting down");

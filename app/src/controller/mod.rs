@@ -42,13 +42,16 @@ pub enum Intent {
         /// Show the chat at once (a rejoin at start) rather than after the relay
         /// answered.
         at_once: bool,
+        /// The owner key of an owner invite: kept for the relay, given in its joins.
+        owner_key: Option<String>,
     },
     /// Open the "join another room" form.
     OpenAddRoom,
     /// Close it.
     CloseAddRoom,
-    /// Join another room (from the form), with the name in use.
-    AddRoom(Invite),
+    /// Join another room (from the form), with the name in use (and the owner key of an
+    /// owner invite).
+    AddRoom(Invite, Option<String>),
     /// Show this room.
     Select(RoomKey),
     /// Send a text to the room shown.
@@ -213,8 +216,10 @@ async fn handle(
             name,
             invite,
             at_once,
+            owner_key,
         } => {
-            let owner_key = host::owner_key(hosted, &invite);
+            keep_owner_key(store, &invite, owner_key.as_deref());
+            let owner_key = host::owner_key(hosted, &invite).or(owner_key);
             join(ui, store, sessions, (&name, &invite), at_once, owner_key);
         }
         Intent::Host { join_as } => {
@@ -267,7 +272,8 @@ async fn handle(
             add_room.set(None);
             glue::focus_composer();
         }
-        Intent::AddRoom(invite) => {
+        Intent::AddRoom(invite, owner_key) => {
+            keep_owner_key(store, &invite, owner_key.as_deref());
             let key = RoomKey::of(&invite);
             if rooms.peek().get(&key).is_some() {
                 rooms.write().select(&key);
@@ -389,6 +395,19 @@ async fn handle(
         }
     }
     true
+}
+
+/// Keeps the owner key of an owner invite with its relay's files.
+fn keep_owner_key(store: Option<&Store>, invite: &Invite, owner_key: Option<&str>) {
+    let (Some(store), Some(key)) = (store, owner_key) else {
+        return;
+    };
+    if let Err(error) = store
+        .relay(invite)
+        .and_then(|relay| relay.save_owner_key(key))
+    {
+        tracing::error!(%error, "cannot keep the owner key");
+    }
 }
 
 /// Joins the invite's room with `name` from the join screen (or at start, `at_once`).

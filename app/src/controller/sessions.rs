@@ -157,6 +157,8 @@ impl Sessions {
                 ..EngineState::new()
             });
         let writer = relay_store.as_ref().map(RelayStore::writer);
+        // An owner key given now, or kept from an owner invite joined before.
+        let owner_key = owner_key.or_else(|| relay_store.as_ref().and_then(RelayStore::owner_key));
         if let Some(writer) = &writer {
             // The install id and resume points are on disk before anything is sent.
             writer.state(state.clone());

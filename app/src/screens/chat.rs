@@ -43,13 +43,13 @@ pub fn ChatScreen(
                 lang,
                 joining: form.joining.is_some(),
                 problem: form.problem.clone(),
-                on_join: move |invite: common::invite::Invite| {
+                on_join: move |(invite, owner_key): (common::invite::Invite, Option<String>)| {
                     // Joining from this very event (see `PromptScreen`).
                     let mut form = ui.add_room;
                     if let Some(form) = form.write().as_mut() {
                         form.joining = Some(RoomKey::of(&invite));
                     }
-                    intents.send(Intent::AddRoom(invite));
+                    intents.send(Intent::AddRoom(invite, owner_key));
                 },
                 on_cancel: move |_| intents.send(Intent::CloseAddRoom),
             }

@@ -57,12 +57,12 @@ pub fn PromptScreen(
             initial_invite,
             problem,
             joining,
-            on_join: move |(name, invite)| {
+            on_join: move |(name, invite, owner_key)| {
                 // Joining from this very event, so that the page, which keeps what is
                 // typed until the relay answers, never sees the request as refused.
                 let mut phase = ui.phase;
                 phase.set(Phase::Joining);
-                intents.send(Intent::Join { name, invite, at_once: false });
+                intents.send(Intent::Join { name, invite, at_once: false, owner_key });
             },
             on_host: move |name| {
                 let mut phase = ui.phase;

@@ -39,6 +39,8 @@ pub use writer::RelayWriter;
 pub const DATA_DIR_ENV: &str = "PIAZZA_DATA_DIR";
 
 const SETTINGS_FILE: &str = "settings.json";
+/// A relay's owner key, from an owner invite (per relay, beside its engine state).
+const OWNER_KEY_FILE: &str = "owner.key";
 const IDENTITY_FILE: &str = "identity.json";
 /// Where versions before per-relay storage kept the engine state.
 const OLD_ENGINE_FILE: &str = "engine.json";
@@ -199,6 +201,24 @@ pub struct RelayStore {
 }
 
 impl RelayStore {
+    /// The relay's owner key, from an owner invite joined earlier, if any.
+    pub fn owner_key(&self) -> Option<String> {
+        let key = fs::read_to_string(self.dir.join(OWNER_KEY_FILE)).ok()?;
+        Some(key.trim().to_owned()).filter(|k| !k.is_empty())
+    }
+
+    /// Keeps the relay's owner key (from an owner invite), readable by this user only.
+    pub fn save_owner_key(&self, key: &str) -> io::Result<()> {
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        io::Write::write_all(
+            &mut options.open(self.dir.join(OWNER_KEY_FILE))?,
+            key.as_bytes(),
+        )
+    }
+
     fn engine_path(&self) -> PathBuf {
         self.dir.join("engine.json")
     }

@@ -1,7 +1,7 @@
 //! The form to join another room: its invite (typed or pasted), checked as it is typed,
 //! and why the relay refused the last try.
 
-use common::invite::Invite;
+use common::invite::{owner_key_in, Invite};
 use dioxus::prelude::*;
 use engine::Problem;
 
@@ -19,7 +19,7 @@ pub fn AddRoomForm(
     #[props(default)]
     problem: Option<Problem>,
     /// Join the room of this invite.
-    on_join: EventHandler<Invite>,
+    on_join: EventHandler<(Invite, Option<String>)>,
     /// Close the form.
     on_cancel: EventHandler<()>,
 ) -> Element {
@@ -37,9 +37,9 @@ pub fn AddRoomForm(
     let mut attempts = use_signal(|| 0u64);
     let mut submit = move || {
         attempts += 1;
-        if let (Ok(invite), false) = (invite.peek().parse::<Invite>(), joining) {
+        if let (Ok(parsed), false) = (invite.peek().parse::<Invite>(), joining) {
             relay_problem.set(None);
-            on_join.call(invite);
+            on_join.call((parsed, owner_key_in(&invite.peek())));
         } else {
             edited.set(true);
         }

@@ -1,7 +1,7 @@
 //! The join screen's form: name and invite, checked with the protocol's rules.
 
 use common::{
-    invite::Invite,
+    invite::{owner_key_in, Invite},
     protocol::{JoinRefusal, RefuseReason},
     rules::{validate_name, MAX_NAME_CHARS},
 };
@@ -61,8 +61,8 @@ pub fn NamePrompt(
     /// Waiting for the relay's answer.
     #[props(default)]
     joining: bool,
-    /// Join with a valid name and a parsed invite.
-    on_join: EventHandler<(String, Invite)>,
+    /// Join with a valid name, a parsed invite and, for an owner invite, its owner key.
+    on_join: EventHandler<(String, Invite, Option<String>)>,
     /// Host a room on this computer, joining it with a valid name.
     on_host: EventHandler<String>,
     /// Why hosting did not start, if it did not.
@@ -123,11 +123,11 @@ pub fn NamePrompt(
         if joining {
             return;
         }
-        if let (Ok(name), Ok(invite)) =
+        if let (Ok(name), Ok(parsed)) =
             (validate_name(&name.peek()), invite.peek().parse::<Invite>())
         {
             relay_problem.set(None);
-            on_join.call((name, invite));
+            on_join.call((name, parsed, owner_key_in(&invite.peek())));
         }
     };
     let mut host = move || {
@@ -150,7 +150,7 @@ pub fn NamePrompt(
         }
         if let Ok(name) = validate_name(&name.peek()) {
             relay_problem.set(None);
-            on_join.call((name, invite));
+            on_join.call((name, invite, None));
         }
     };
     let on_enter = move |e: KeyboardEvent| {
