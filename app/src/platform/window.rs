@@ -84,13 +84,19 @@ pub fn show() {
     }
 }
 
-/// Closes the window for good (the app exits with its last window).
+/// Closes the window for good (the app exits with its last window). Everything is
+/// saved and left by then: should the event loop not end the process promptly (a
+/// hidden window's close is not always acted on), it ends a moment later anyway.
 pub fn close_now() {
     #[cfg(feature = "desktop")]
     {
         let window = dioxus::desktop::window();
         window.set_close_behavior(dioxus::desktop::WindowCloseBehaviour::WindowCloses);
         window.close();
+        std::thread::spawn(|| {
+            std::thread::sleep(std::time::Duration::from_millis(1500));
+            std::process::exit(0);
+        });
     }
     #[cfg(not(feature = "desktop"))]
     std::process::exit(0);
