@@ -81,7 +81,11 @@ pub fn App() -> Element {
             }
         }
     });
-    window::use_close_request(move || intents.send(Intent::Quit));
+    window::use_close_request(move || {
+        intents.send(Intent::Quit);
+        // Hosting, the app may ask first (others in the room): no deadline yet.
+        ui.hosting.peek().is_none()
+    });
     lifecycle::use_lifecycle(move |change| {
         tracing::info!(?change, "resuming the connections");
         intents.send(Intent::NetworkChanged);

@@ -34,9 +34,14 @@ pub fn use_lifecycle(on_change: impl FnMut(Change) + 'static) {
         #[cfg(all(feature = "mobile", not(feature = "desktop")))]
         use dioxus::mobile as webview;
         let on_change = on_change.clone();
+        // The event loop says `Resumed` once as it starts, too: only later ones count.
+        let mut started = false;
         webview::use_wry_event_handler(move |event, _| {
             if let webview::tao::event::Event::Resumed = event {
-                (on_change.borrow_mut())(Change::Resumed);
+                if started {
+                    (on_change.borrow_mut())(Change::Resumed);
+                }
+                started = true;
             }
         });
     }

@@ -34,7 +34,10 @@ const CLOSE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(12);
 /// the window manager); from then on the window only hides on a close request and
 /// stays until [`close_now`] (or comes back with [`show`], to ask). (Before this hook
 /// runs, a close request closes the window at once: there is nothing to leave yet.)
-pub fn use_close_request(on_close: impl FnMut() + 'static) {
+///
+/// `on_close` returns whether the app is closing for sure (it is not when it asks
+/// first, as a hosted room with people in it does): then the deadline starts at once.
+pub fn use_close_request(on_close: impl FnMut() -> bool + 'static) {
     #[cfg(feature = "desktop")]
     {
         use dioxus::desktop::{
@@ -51,7 +54,9 @@ pub fn use_close_request(on_close: impl FnMut() + 'static) {
                 ..
             } = event
             {
-                on_close();
+                if on_close() {
+                    exit_after_deadline();
+                }
             }
         });
     }
@@ -66,12 +71,18 @@ pub fn hide() {
     #[cfg(feature = "desktop")]
     {
         dioxus::desktop::window().set_visible(false);
-        std::thread::spawn(|| {
-            std::thread::sleep(CLOSE_DEADLINE);
-            tracing::warn!("closing took too long; exiting");
-            std::process::exit(0);
-        });
+        exit_after_deadline();
     }
+}
+
+/// Ends the process after [`CLOSE_DEADLINE`], whatever happens meanwhile.
+#[cfg(feature = "desktop")]
+fn exit_after_deadline() {
+    std::thread::spawn(|| {
+        std::thread::sleep(CLOSE_DEADLINE);
+        tracing::warn!("closing took too long; exiting");
+        std::process::exit(0);
+    });
 }
 
 /// Shows the window again (it hides on a close request) and gives it the focus.
