@@ -34,14 +34,11 @@ pub fn use_lifecycle(on_change: impl FnMut(Change) + 'static) {
         #[cfg(all(feature = "mobile", not(feature = "desktop")))]
         use dioxus::mobile as webview;
         let on_change = on_change.clone();
-        // The event loop says `Resumed` once as it starts, too: only later ones count.
-        let mut started = false;
+        // A `Resumed` the event loop gives as it starts (before this hook, usually)
+        // costs at most a restarted first attempt; a real one must not be missed.
         webview::use_wry_event_handler(move |event, _| {
             if let webview::tao::event::Event::Resumed = event {
-                if started {
-                    (on_change.borrow_mut())(Change::Resumed);
-                }
-                started = true;
+                (on_change.borrow_mut())(Change::Resumed);
             }
         });
     }
