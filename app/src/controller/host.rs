@@ -20,7 +20,7 @@ use relay::{LanConfig, Relay, RelayConfig, RelayError};
 use dioxus::prelude::*;
 
 use super::{Phase, Ui};
-use crate::store::Store;
+use crate::store::{files, Store};
 
 /// The last port tried after [`DEFAULT_PORT`].
 pub const LAST_PORT: u16 = DEFAULT_PORT + 19;
@@ -170,18 +170,11 @@ pub fn owner_key(hosted: &Option<Hosted>, invite: &Invite) -> Option<String> {
 /// in `host/owner.key`, readable by this user only.
 fn load_owner_key(dir: &Path) -> std::io::Result<String> {
     let path = dir.join(OWNER_KEY_FILE);
-    match std::fs::read_to_string(&path) {
-        Ok(key) if !key.trim().is_empty() => return Ok(key.trim().to_owned()),
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
+    if let Some(key) = files::read_key(&path)? {
+        return Ok(key);
     }
     let key = hex::encode(rand::random::<[u8; 32]>());
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    std::io::Write::write_all(&mut options.open(&path)?, key.as_bytes())?;
+    files::write_key(&path, &key)?;
     Ok(key)
 }
 

@@ -40,11 +40,39 @@ pub fn save_json<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
 
 /// Writes `bytes` to `path` through a synced temporary file and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_through_tmp(path, bytes, false)
+}
+
+/// Reads a key kept in a file of its own (an owner key): trimmed; `None` when the file
+/// is missing or blank.
+pub fn read_key(path: &Path) -> io::Result<Option<String>> {
+    match fs::read_to_string(path) {
+        Ok(key) => Ok(Some(key.trim().to_owned()).filter(|k| !k.is_empty())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Writes a key to a file of its own, atomically, readable by this user only (mode
+/// 0600 on Unix).
+pub fn write_key(path: &Path, key: &str) -> io::Result<()> {
+    write_through_tmp(path, key.as_bytes(), true)
+}
+
+fn write_through_tmp(path: &Path, bytes: &[u8], private: bool) -> io::Result<()> {
     let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
     tmp_name.push(".tmp");
     let tmp = path.with_file_name(tmp_name);
     {
-        let mut file = fs::File::create(&tmp)?;
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        if private {
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        }
+        #[cfg(not(unix))]
+        let _ = private;
+        let mut file = options.open(&tmp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
     }
@@ -64,4 +92,26 @@ pub fn sync_dir(path: &Path) {
     }
     #[cfg(not(unix))]
     let _ = path;
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::*;
+
+    #[test]
+    fn a_key_file_is_private_trimmed_and_blank_means_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("owner.key");
+        assert_eq!(read_key(&path).unwrap(), None, "missing");
+        write_key(&path, "  segreto\n").unwrap();
+        assert_eq!(read_key(&path).unwrap().as_deref(), Some("segreto"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "readable by this user only");
+        }
+        write_key(&path, " ").unwrap();
+        assert_eq!(read_key(&path).unwrap(), None, "blank");
+    }
 }

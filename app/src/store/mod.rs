@@ -203,20 +203,18 @@ pub struct RelayStore {
 impl RelayStore {
     /// The relay's owner key, from an owner invite joined earlier, if any.
     pub fn owner_key(&self) -> Option<String> {
-        let key = fs::read_to_string(self.dir.join(OWNER_KEY_FILE)).ok()?;
-        Some(key.trim().to_owned()).filter(|k| !k.is_empty())
+        match files::read_key(&self.dir.join(OWNER_KEY_FILE)) {
+            Ok(key) => key,
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the relay's owner key");
+                None
+            }
+        }
     }
 
     /// Keeps the relay's owner key (from an owner invite), readable by this user only.
     pub fn save_owner_key(&self, key: &str) -> io::Result<()> {
-        let mut options = fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        io::Write::write_all(
-            &mut options.open(self.dir.join(OWNER_KEY_FILE))?,
-            key.as_bytes(),
-        )
+        files::write_key(&self.dir.join(OWNER_KEY_FILE), key)
     }
 
     fn engine_path(&self) -> PathBuf {

@@ -130,26 +130,28 @@ pub fn NamePrompt(
             on_join.call((name, parsed, owner_key_in(&invite.peek())));
         }
     };
-    let mut host = move || {
+    // Hosting, or a room nearby: only the name is needed (the invite field is not
+    // used), so only the name's problem shows. Gives the name once it is valid.
+    let mut name_only = move || {
         host_attempted.set(true);
         attempts += 1;
         if joining {
-            return;
+            return None;
         }
-        if let Ok(name) = validate_name(&name.peek()) {
+        let valid = validate_name(&name.peek()).ok();
+        if valid.is_some() {
             relay_problem.set(None);
+        }
+        valid
+    };
+    let mut host = move || {
+        if let Some(name) = name_only() {
             on_host.call(name);
         }
     };
     // A room nearby, picked: joined with the name typed.
     let pick = move |invite: Invite| {
-        host_attempted.set(true);
-        attempts += 1;
-        if joining {
-            return;
-        }
-        if let Ok(name) = validate_name(&name.peek()) {
-            relay_problem.set(None);
+        if let Some(name) = name_only() {
             on_join.call((name, invite, None));
         }
     };
