@@ -189,12 +189,17 @@
         send({ top: true });
       }
     },
-    focusComposer() {
+    focusComposer(onlyIfUnfocused) {
       // After the render that shows the room (a closing form must not take it back);
       // not while a dialog is open (the add-room form keeps the typing until it closes).
+      // A composer just shown takes the focus only if nothing else has it: the person
+      // may already have clicked somewhere since.
       requestAnimationFrame(() => {
         const el = document.getElementById("composer-input");
-        if (el && !document.querySelector('[aria-modal="true"]')) el.focus();
+        if (!el || document.querySelector('[aria-modal="true"]')) return;
+        const active = document.activeElement;
+        if (onlyIfUnfocused && active && active !== document.body) return;
+        el.focus();
       });
     },
   };

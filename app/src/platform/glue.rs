@@ -73,5 +73,10 @@ pub fn rearm_top() {
 
 /// Puts the keyboard focus in the composer.
 pub fn focus_composer() {
-    document::eval("window.piazza && window.piazza.focusComposer();");
+    document::eval("window.piazza && window.piazza.focusComposer(false);");
+}
+
+/// Puts the keyboard focus in a composer just shown, unless something else has it.
+pub fn focus_new_composer() {
+    document::eval("window.piazza && window.piazza.focusComposer(true);");
 }

@@ -52,8 +52,9 @@ pub fn Composer(
                     "data-stopped": if stopped { "true" } else { "false" },
                     "data-room": "{room}",
                     oninput: move |e| draft.set(e.value()),
-                    // A new room's composer takes the typing, unless a dialog is open.
-                    onmounted: move |_| crate::platform::glue::focus_composer(),
+                    // A new room's composer takes the typing, unless a dialog is open or
+                    // the person has put the focus elsewhere meanwhile.
+                    onmounted: move |_| crate::platform::glue::focus_new_composer(),
                 }
                 if count + COUNTER_FROM > MAX_TEXT_CHARS {
                     span { class: counter_class, id: "char-counter", "{lang.chars_left(left)}" }
