@@ -1,46 +1,29 @@
-//! Accepting connections: refused when the relay is full, asked to prove their address
-//! (QUIC retry) under a handshake flood, else handed to a session task.
+//! Accepting: every connection the QUIC driver accepted (`quic::Gate` judged it) gets
+//! a session task, until the relay stops.
 
-use std::{
-    sync::{atomic::Ordering, Arc},
-    time::Duration,
+use std::{sync::Arc, time::Duration};
+
+use tokio::{
+    sync::{mpsc, watch},
+    task::JoinSet,
 };
 
-use tokio::{sync::watch, task::JoinSet};
-
-use crate::{relay::Shared, session};
+use crate::{quic::Link, relay::Shared, session};
 
 pub(crate) async fn accept_loop(
-    endpoint: quinn::Endpoint,
+    mut accepted: mpsc::UnboundedReceiver<Arc<Link>>,
     shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
 ) -> JoinSet<()> {
     let mut sessions = JoinSet::new();
     loop {
-        let incoming = tokio::select! {
-            incoming = endpoint.accept() => incoming,
+        let link = tokio::select! {
+            link = accepted.recv() => link,
             _ = stop.changed() => break,
             Some(_) = sessions.join_next(), if !sessions.is_empty() => continue,
         };
-        let Some(incoming) = incoming else { break };
-        let open = sessions.len();
-        if open >= shared.limits.max_clients + shared.limits.handshake_flood {
-            tracing::warn!(open, "connection refused: relay full");
-            incoming.refuse();
-        } else if shared.handshaking.load(Ordering::Relaxed) >= shared.limits.handshake_flood
-            && !incoming.remote_address_validated()
-        {
-            // Under a flood, make clients prove their address before spending a handshake.
-            match incoming.retry() {
-                Ok(()) => {
-                    shared.stats.retries.fetch_add(1, Ordering::Relaxed);
-                }
-                Err(e) => e.into_incoming().ignore(),
-            }
-        } else {
-            shared.handshaking.fetch_add(1, Ordering::Relaxed);
-            sessions.spawn(session::serve(incoming, shared.clone()));
-        }
+        let Some(link) = link else { break };
+        sessions.spawn(session::serve(link, shared.clone()));
     }
     sessions
 }

@@ -35,6 +35,7 @@
 //! (SIGHUP re-reads the rooms).
 
 mod accept;
+mod quic;
 pub mod admin;
 pub mod config;
 pub mod identity;

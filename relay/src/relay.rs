@@ -18,6 +18,7 @@ use crate::{
     lan::Advertisement,
     limits::Limits,
     log::{jetstream::JetStreamStore, redb::RedbStore, LogError, Store},
+    quic::{Endpoint, Gate},
     room::Close,
     rooms::{configured, Plan, RoomConfig, Rooms, RoomsSetup},
     session::registry::Sessions,
@@ -35,7 +36,7 @@ pub(crate) struct Shared {
     pub(crate) rooms: Rooms,
     pub(crate) sessions: Sessions,
     /// Connections accepted whose handshake has not finished yet.
-    pub(crate) handshaking: std::sync::atomic::AtomicUsize,
+    pub(crate) handshaking: Arc<std::sync::atomic::AtomicUsize>,
     pub(crate) limits: Limits,
     pub(crate) stats: Arc<Stats>,
     /// The owner key: a join that gives it makes its member an owner of the room.
@@ -44,7 +45,7 @@ pub(crate) struct Shared {
 
 /// A running relay.
 pub struct Relay {
-    endpoint: quinn::Endpoint,
+    endpoint: Endpoint,
     shared: Arc<Shared>,
     store: Arc<dyn Store>,
     stop: watch::Sender<bool>,
@@ -154,16 +155,17 @@ impl Relay {
         )
         .await
         .map_err(io(&format!("listening on {}", config.listen)))?;
-        let endpoint = quinn::Endpoint::new(
-            endpoint_config,
-            Some(server_config),
-            socket,
-            Arc::new(quinn::TokioRuntime),
-        )
-        .map_err(io("starting QUIC"))?;
-        let addr = endpoint
-            .local_addr()
-            .map_err(io("reading the local address"))?;
+        let handshaking = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let gate = Gate {
+            max_clients: config.limits.max_clients,
+            flood: config.limits.handshake_flood,
+            handshaking: handshaking.clone(),
+            stats: stats.clone(),
+            queue_bytes: config.limits.queue_bytes,
+        };
+        let (endpoint, accepted) = Endpoint::start(socket, endpoint_config, server_config, gate)
+            .map_err(io("starting QUIC"))?;
+        let addr = endpoint.local_addr();
         let host = if addr.ip().is_unspecified() {
             let first = config.hosts.first().cloned();
             first.unwrap_or_else(|| "127.0.0.1".into())
@@ -185,7 +187,7 @@ impl Relay {
         let shared = Arc::new(Shared {
             rooms,
             sessions: Sessions::default(),
-            handshaking: std::sync::atomic::AtomicUsize::new(0),
+            handshaking,
             limits: config.limits.clone(),
             stats,
             owner_key: config.owner_key.clone(),
@@ -194,7 +196,7 @@ impl Relay {
             lan.register(addr);
         }
         let (stop, stopped) = watch::channel(false);
-        let accept = tokio::spawn(accept_loop(endpoint.clone(), shared.clone(), stopped));
+        let accept = tokio::spawn(accept_loop(accepted, shared.clone(), stopped));
         tokio::spawn(crate::rooms::unload_idle(Arc::downgrade(&shared)));
         tracing::info!(%addr, %fingerprint, "relay listening");
         Ok(Relay {
@@ -211,7 +213,7 @@ impl Relay {
 
     /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
-        self.endpoint.local_addr().expect("bound socket")
+        self.endpoint.local_addr()
     }
 
     /// The invite to the default room (pinned certificate, its key if any). It names
@@ -307,11 +309,11 @@ impl Relay {
             tracing::warn!("some clients did not take their last frames in time");
         }
         self.endpoint
-            .close(close.reason().close_code().into(), b"relay shutting down");
+            .close(close.reason().close_code(), b"relay shutting down");
         sessions.abort_all();
         // Aborted sessions let go of their rooms (and so the logs) once they are dropped.
         while sessions.join_next().await.is_some() {}
-        let _ = tokio::time::timeout(Duration::from_secs(2), self.endpoint.wait_idle()).await;
+        self.endpoint.wait_idle(Duration::from_secs(2)).await;
         let rooms = self.shared.rooms.clear();
         drop(self.shared);
         // A committer may hold its room for a moment while it finishes a batch.

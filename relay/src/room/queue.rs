@@ -19,7 +19,7 @@ use std::{
     collections::VecDeque,
     sync::{
         atomic::{AtomicBool, Ordering},
-        Mutex,
+        Mutex, OnceLock,
     },
 };
 
@@ -95,11 +95,18 @@ enum Slot {
     Hole(u64),
 }
 
+/// Called when a queue has something new for its writer (the QUIC driver's hook).
+pub type Waker = Box<dyn Fn() + Send + Sync>;
+
 /// A member's outgoing frames, bounded in bytes.
 pub struct MemberQueue {
     state: Mutex<State>,
-    /// Wakes the writer (one consumer).
+    /// Wakes an async writer ([`MemberQueue::next_batch`]).
     wake: Notify,
+    /// Tells the QUIC driver, once per batch taken ([`MemberQueue::take_batch`]).
+    waker: OnceLock<Waker>,
+    /// Set once the waker has been called and the writer has not taken since.
+    signalled: AtomicBool,
     /// Wakes whoever waits for the close.
     closing: Notify,
     cap: usize,
@@ -130,9 +137,26 @@ impl MemberQueue {
         Self {
             state: Mutex::new(State::default()),
             wake: Notify::new(),
+            waker: OnceLock::new(),
+            signalled: AtomicBool::new(false),
             closing: Notify::new(),
             cap: cap_bytes,
             finished: AtomicBool::new(false),
+        }
+    }
+
+    /// Has `waker` called (once until the next [`MemberQueue::take_batch`]) whenever
+    /// something is queued, a hole filled or the queue closed. Set once.
+    pub fn set_waker(&self, waker: Waker) {
+        let _ = self.waker.set(waker);
+    }
+
+    fn wake(&self) {
+        self.wake.notify_one();
+        if let Some(waker) = self.waker.get() {
+            if !self.signalled.swap(true, Ordering::AcqRel) {
+                waker();
+            }
         }
     }
 
@@ -148,7 +172,7 @@ impl MemberQueue {
             s.push(frame.clone(), true);
         }
         drop(s);
-        self.wake.notify_one();
+        self.wake();
         true
     }
 
@@ -165,7 +189,7 @@ impl MemberQueue {
             s.push(frame, false);
         }
         drop(s);
-        self.wake.notify_one();
+        self.wake();
     }
 
     /// Reserves the place of frames to come (a welcome packed after the member joined,
@@ -198,7 +222,7 @@ impl MemberQueue {
             s.frames.append(&mut rest);
         }
         drop(s);
-        self.wake.notify_one();
+        self.wake();
     }
 
     /// Closes the queue (the first close wins; false for later ones). A `Bye` goes after
@@ -219,7 +243,7 @@ impl MemberQueue {
             s.push(bye, false);
         }
         drop(s);
-        self.wake.notify_one();
+        self.wake();
         self.closing.notify_waiters();
         true
     }
@@ -247,30 +271,37 @@ impl MemberQueue {
     /// frames are taken.
     pub async fn next_batch(&self, into: &mut Vec<Bytes>) -> Option<Close> {
         loop {
-            {
-                let mut s = self.state.lock().unwrap();
-                let mut taken = 0;
-                let before = into.len();
-                while let Some(Slot::Frame { .. }) = s.frames.front() {
-                    let Some(Slot::Frame { bytes, counted }) = s.frames.pop_front() else {
-                        unreachable!("looked at above")
-                    };
-                    if counted {
-                        taken += bytes.len();
-                    }
-                    into.push(bytes);
-                }
-                s.counted -= taken;
-                if s.frames.is_empty() && s.frames.capacity() > SLOTS_KEPT {
-                    // A burst's slots are given back, not kept per member.
-                    s.frames = VecDeque::new();
-                }
-                if into.len() > before || (s.closed.is_some() && s.frames.is_empty()) {
-                    return s.closed.filter(|_| s.frames.is_empty());
-                }
+            let notified = self.wake.notified();
+            let before = into.len();
+            let closed = self.take_batch(into);
+            if into.len() > before || closed.is_some() {
+                return closed;
             }
-            self.wake.notified().await;
+            notified.await;
         }
+    }
+
+    /// [`MemberQueue::next_batch`] without waiting: takes what is there (maybe nothing).
+    /// Returns the close once the queue is closed and its last frames are taken.
+    pub fn take_batch(&self, into: &mut Vec<Bytes>) -> Option<Close> {
+        self.signalled.store(false, Ordering::Release);
+        let mut s = self.state.lock().unwrap();
+        let mut taken = 0;
+        while let Some(Slot::Frame { .. }) = s.frames.front() {
+            let Some(Slot::Frame { bytes, counted }) = s.frames.pop_front() else {
+                unreachable!("looked at above")
+            };
+            if counted {
+                taken += bytes.len();
+            }
+            into.push(bytes);
+        }
+        s.counted -= taken;
+        if s.frames.is_empty() && s.frames.capacity() > SLOTS_KEPT {
+            // A burst's slots are given back, not kept per member.
+            s.frames = VecDeque::new();
+        }
+        s.closed.filter(|_| s.frames.is_empty())
     }
 
     /// Bytes queued that count against the limit.

@@ -10,18 +10,18 @@ use common::{
     codec::CodecError,
     protocol::{ClientFrame, Hello, LeaveReason},
 };
-use net::FrameReader;
 use tokio::time::timeout;
 
 use super::{rooms::SessionRooms, DRAIN};
 use crate::{
+    quic::Link,
     relay::Shared,
     room::{Close, MemberRef},
 };
 
 /// Reads until the session ends; returns how it ends.
 pub(super) async fn run(
-    frames: &mut FrameReader,
+    link: &Link,
     member: &MemberRef,
     hello: &Hello,
     shared: &Shared,
@@ -42,7 +42,7 @@ pub(super) async fn run(
                 drop(rooms.leave_all(reason));
                 return close;
             }
-            frame = frames.next::<ClientFrame>() => frame,
+            frame = link.next::<ClientFrame>() => frame,
         };
         match frame {
             Ok(ClientFrame::Join(join)) => rooms.join(join).await,
