@@ -330,9 +330,11 @@ pub async fn full_room(
 }
 
 /// Like [`full_room`] on several relays sharing the room (a cluster): the receivers
-/// split evenly between `invites`, the senders on the first.
+/// split evenly between `invites`, the senders on the first. Names start with `prefix`
+/// (each load thread has its own).
 pub async fn split_room(
     invites: &[Invite],
+    prefix: &str,
     opts: ClientOpts,
     receivers: usize,
     senders: usize,
@@ -347,7 +349,7 @@ pub async fn split_room(
             _ => (share, 0),
         };
         // Names are unique across a cluster's relays: each relay's clients get their own.
-        let prefix = format!("n{i}");
+        let prefix = format!("{prefix}n{i}");
         out.extend(full_room(invite, &prefix, opts, mine, senders, base, recorder).await?);
     }
     Ok(out)

@@ -1,18 +1,15 @@
 //! The light-load scenario: 100 receivers, 200 messages/s in total from 4 senders for
-//! 5 s; latency p50/p99/max and losses.
+//! 5 s; latency p50/p99/max and losses, the relay's and the load's CPU (shares of a
+//! core and µs per delivery).
 
-use std::{
-    cell::RefCell,
-    rc::Rc,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
 use crate::{
-    client::{all, send_at, split_room, ClientOpts},
-    record::{max_ms, ms, Recorder},
-    relay::{settle, CpuMark, Target},
+    load::Load,
+    relay::{settle, Target},
+    step, Cli,
 };
 
 const RECEIVERS: usize = 100;
@@ -21,42 +18,51 @@ const RATE: f64 = 200.0;
 const SECS: f64 = 5.0;
 
 /// Runs the scenario and prints its result.
-pub async fn run(relay: &Target, opts: ClientOpts) -> Result<()> {
+pub async fn run(cli: &Cli, relay: &Target) -> Result<()> {
     let invites = relay.invites();
     let base = Instant::now();
-    let recorder = Rc::new(RefCell::new(Recorder::default()));
-    let mut senders = split_room(&invites, opts, RECEIVERS, SENDERS, base, &recorder).await?;
+    let load = Load::fill(
+        cli.load_threads,
+        &invites,
+        cli.client_opts(),
+        RECEIVERS,
+        SENDERS,
+        base,
+    )
+    .await?;
     settle(relay).await;
-    let mark = CpuMark::now(relay);
-    let sends: Vec<_> = senders
-        .drain(..)
-        .map(|s| send_at(s, RATE / SENDERS as f64, SECS, 0, base))
-        .collect();
-    let mut sent = 0;
-    for r in all(sends).await {
-        sent += r?.1;
-    }
-    let cpu = mark.since(relay);
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let rec = recorder.borrow();
-    let Some(s) = rec.steps.first() else {
+    let m = step::run(cli, &load, relay, RATE, SECS, 0, Duration::from_secs(1)).await?;
+    if m.received == 0 {
         anyhow::bail!("no message reached a receiver");
-    };
-    let losses = (sent * RECEIVERS as u64).saturating_sub(s.received);
-    let (p50, p99, max) = (
-        ms(&s.latency_us, 0.5),
-        ms(&s.latency_us, 0.99),
-        max_ms(&s.latency_us),
-    );
+    }
+    if let Some(e) = &m.first_error {
+        anyhow::bail!("a sender lost its connection: {e:#}");
+    }
     println!("\nlight load: {RECEIVERS} receivers, {RATE} msgs/s for {SECS} s");
-    println!("p50 {p50:.3} ms, p99 {p99:.3} ms, max {max:.3} ms, losses {losses}");
     println!(
-        "relay CPU {:.0}% (of it nats-server {:.0}%), load CPU {:.0}%, others {:.0}% (of one core)",
-        cpu.relay, cpu.nats, cpu.load, cpu.others
+        "p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms, losses {}",
+        m.p50_ms, m.p99_ms, m.max_ms, m.losses
     );
     println!(
-        "{{\"bench\":\"light\",\"receivers\":{RECEIVERS},\"input_msgs_per_s\":{RATE},\"p50_ms\":{p50:.3},\"p99_ms\":{p99:.3},\"max_ms\":{max:.3},\"losses\":{losses},\"relay_cpu_pct\":{:.0},\"load_cpu_pct\":{:.0},\"others_cpu_pct\":{:.0},\"nats_cpu_pct\":{:.0},\"relays\":{}}}",
-        cpu.relay, cpu.load, cpu.others, cpu.nats, relay.invites().len()
+        "relay CPU {:.0}% (of it nats-server {:.0}%), load CPU {:.0}%, others {:.0}% (of one core); relay {:.2} µs per delivery, load {:.2} µs per delivery",
+        m.cpu.relay,
+        m.cpu.nats,
+        m.cpu.load,
+        m.cpu.others,
+        m.relay_us_per_delivery(),
+        m.load_us_per_delivery()
+    );
+    if m.behind() {
+        println!(
+            "fell behind, limited by {}: {}",
+            m.limited_by().as_str(),
+            m.load_words()
+        );
+    }
+    println!(
+        "{{\"bench\":\"light\",\"receivers\":{RECEIVERS},{},\"relays\":{}}}",
+        m.json_fields(&load, m.limited_by()),
+        invites.len()
     );
     Ok(())
 }

@@ -2,30 +2,45 @@
 //!
 //! By default it starts the `piazza-relay` binary next to it, pinned to one core with
 //! `taskset`, with rate limits raised by flags (persistence, acks after durability and
-//! slow-consumer eviction stay on), and runs the load pinned to the other core. Each
-//! scenario gets a fresh relay. Results print as a table and as one JSON line each
-//! (`{"bench":…}`).
+//! slow-consumer eviction stay on), and runs the load pinned to the other core
+//! (`--load-cpus`). Each scenario gets a fresh relay. Results print as a table and as
+//! one JSON line each (`{"bench":…}`). The one-room scenarios (fan-out, light, human)
+//! can spread their load over several threads (`--load-threads`), report the relay's
+//! and the load's CPU per delivery, and say what limited a step that fell behind (the
+//! load, the relay, the machine, or latency/loss: `limited_by`).
 //!
 //! # Layout
 //! - [`relay`]: starting the relay, or the one given; CPU and memory from `/proc`.
+//! - [`cpus`]: the load's cores (`--load-cpus`) and pinning the load to them.
 //! - [`client`]: the load's clients (sessions opened through `net::Dialer`), filling a
 //!   room, reading, sending at a rate.
+//! - [`load`]: one room's load spread over threads, each with its own runtime and
+//!   clients; their counts and histograms added up.
+//! - [`step`]: one measured step at a fixed rate (deliveries, latency, CPU per
+//!   delivery), shared by fan-out, light and human.
+//! - [`limit`]: what limited a step that fell behind.
 //! - [`blackhole`]: client sockets that can be cut off, for clients that vanish silently.
 //! - [`record`]: receipts and latency histograms.
 //! - [`cluster`]: relays sharing rooms through a 3-node NATS JetStream cluster
 //!   (`--cluster-relays`), loaded like one relay.
-//! - [`fanout`], [`light`], [`scale`], [`churn`], [`school`]: one module per scenario.
+//! - [`fanout`], [`light`], [`human`], [`scale`], [`churn`], [`school`]: one module per
+//!   scenario.
 
 mod blackhole;
 mod churn;
 mod client;
 mod cluster;
+mod cpus;
 mod fanout;
+mod human;
 mod light;
+mod limit;
+mod load;
 mod record;
 mod relay;
 mod scale;
 mod school;
+mod step;
 
 use std::{path::PathBuf, time::Duration};
 
@@ -34,8 +49,9 @@ use clap::{Parser, ValueEnum};
 use client::ClientOpts;
 use relay::{RelayProcess, StartOpts, Target};
 
-/// Load a Piazza relay: fan-out, light-load latency, connection scale, memory through
-/// churn with clients that vanish silently, many rooms at a human rate (school).
+/// Load a Piazza relay: fan-out, light-load latency, one room at a human rate (human),
+/// connection scale, memory through churn with clients that vanish silently, many rooms
+/// at a human rate (school).
 #[derive(Parser, Debug)]
 #[command(name = "piazza-bench", version)]
 pub struct Cli {
@@ -45,13 +61,13 @@ pub struct Cli {
     /// With --invite: the relay's pid, so its CPU and memory can be read.
     #[arg(long, requires = "invite")]
     relay_pid: Option<u32>,
-    /// Scenarios to run (churn and school are not in the default set: they take minutes).
+    /// Scenarios to run (human, churn and school are not in the default set).
     #[arg(long, value_delimiter = ',', default_value = "fanout,light,scale")]
     scenarios: Vec<Scenario>,
     /// Receivers in the room for the fan-out scenario.
     #[arg(long, value_delimiter = ',', default_value = "100,1000")]
     receivers: Vec<usize>,
-    /// Senders in the fan-out scenario.
+    /// Senders in the fan-out and human scenarios.
     #[arg(long, default_value_t = 4)]
     senders: usize,
     /// Seconds each fan-out rate step lasts.
@@ -63,6 +79,15 @@ pub struct Cli {
     /// Factor between fan-out steps (a smaller one finds the limit more finely).
     #[arg(long, default_value_t = 1.4)]
     ramp: f64,
+    /// Human: deliveries/s offered (messages/s in × receivers).
+    #[arg(long, default_value_t = 20_000.0)]
+    human_rate: f64,
+    /// Human: seconds the rate lasts.
+    #[arg(long, default_value_t = 10.0)]
+    human_secs: f64,
+    /// Human: receivers in the room.
+    #[arg(long, default_value_t = 100)]
+    human_receivers: usize,
     /// Idle clients for the scale scenario.
     #[arg(long, value_delimiter = ',', default_value = "1000,5000,10000")]
     clients: Vec<usize>,
@@ -127,9 +152,14 @@ pub struct Cli {
     /// Core the nats-server nodes are pinned to [default: --relay-cpu].
     #[arg(long)]
     nats_cpu: Option<usize>,
-    /// Core the load runs on.
+    /// Cores the load runs on, as taskset takes them (`1`, `1,2`, `2-5`); its threads
+    /// share them.
+    #[arg(long, alias = "load-cpu", default_value = "1", value_parser = cpus::parse)]
+    load_cpus: cpus::CpuList,
+    /// Threads the fan-out, light and human load runs on, each with its own runtime and
+    /// clients (receivers and senders dealt out evenly); 1 runs it as before.
     #[arg(long, default_value_t = 1)]
-    load_cpu: usize,
+    load_threads: usize,
     /// The relay binary to start (default: piazza-relay next to this binary).
     #[arg(long)]
     relay_bin: Option<PathBuf>,
@@ -150,6 +180,7 @@ pub struct Cli {
 enum Scenario {
     Fanout,
     Light,
+    Human,
     Scale,
     Churn,
     School,
@@ -225,7 +256,13 @@ impl Cli {
 fn main() -> Result<()> {
     let cli = Cli::parse();
     if cli.invite.is_none() {
-        relay::pin_self(cli.load_cpu);
+        cpus::pin_self(&cli.load_cpus);
+    }
+    if cli.load_threads == 0 {
+        bail!("--load-threads must be at least 1");
+    }
+    if !(cli.human_rate > 0.0 && cli.human_secs > 0.0) || cli.human_receivers == 0 {
+        bail!("--human-rate, --human-secs and --human-receivers must be positive");
     }
     if cli.round_clients == 0 || cli.round_secs <= 0.0 {
         bail!("--round-clients and --round-secs must be positive");
@@ -234,7 +271,7 @@ fn main() -> Result<()> {
         bail!("--member-period-secs and --school-step-secs must be positive");
     }
     println!(
-        "piazza-bench {} (load average {}) — relay {}, load on core {}",
+        "piazza-bench {} (load average {}) — relay {}, load on core {}{}",
         utc_minute(),
         relay::loadavg(),
         match &cli.invite {
@@ -247,7 +284,11 @@ fn main() -> Result<()> {
             ),
             None => format!("started on core {} (taskset)", cli.relay_cpu),
         },
-        cli.load_cpu
+        cli.load_cpus,
+        match cli.load_threads {
+            1 => String::new(),
+            n => format!(" ({n} threads)"),
+        }
     );
     for scenario in cli.scenarios.clone() {
         match scenario {
@@ -259,7 +300,11 @@ fn main() -> Result<()> {
             }
             Scenario::Light => {
                 let relay = cli.target()?;
-                measure(light::run(&relay, cli.client_opts()))?;
+                measure(light::run(&cli, &relay))?;
+            }
+            Scenario::Human => {
+                let relay = cli.target()?;
+                measure(human::run(&cli, &relay))?;
             }
             Scenario::Scale => {
                 for &c in &cli.clients {
@@ -327,5 +372,25 @@ mod tests {
         assert_eq!(cli.scenarios, vec![Scenario::School]);
         assert_eq!(cli.school_shape().rooms(), 1001);
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_load_defaults_to_one_thread_on_core_1() {
+        let cli = Cli::parse_from(["piazza-bench"]);
+        assert_eq!((cli.load_threads, cli.load_cpus.0), (1, vec![1]));
+        assert!(!cli.scenarios.contains(&Scenario::Human));
+        let cli = Cli::parse_from(["piazza-bench", "--load-cpu", "3"]);
+        assert_eq!(cli.load_cpus.0, vec![3]);
+        let cli = Cli::parse_from([
+            "piazza-bench",
+            "--scenarios",
+            "human",
+            "--load-cpus",
+            "1-3",
+            "--load-threads",
+            "3",
+        ]);
+        assert_eq!(cli.scenarios, vec![Scenario::Human]);
+        assert_eq!((cli.load_threads, cli.load_cpus.0), (3, vec![1, 2, 3]));
     }
 }

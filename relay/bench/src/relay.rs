@@ -1,7 +1,7 @@
 //! The relay under load: starting `piazza-relay` (pinned with `taskset`, rate limits
 //! raised, a fresh data directory, extra flags a scenario needs), or a relay given by
 //! invite, and reading what a process uses from `/proc` (CPU time, resident memory) and
-//! how busy the machine is. Also pins the load itself.
+//! how busy the machine is.
 
 use std::{
     io::{BufRead, BufReader},
@@ -239,12 +239,24 @@ pub struct CpuShares {
     pub steal: f64,
     /// How busy each core was (anything on it, ours included), `cpu0` first.
     pub cores: Vec<f64>,
+    /// Seconds between the two marks.
+    pub secs: f64,
 }
 
 impl CpuShares {
     /// How busy core `n` was (NaN if unknown).
     pub fn core(&self, n: usize) -> f64 {
         self.cores.get(n).copied().unwrap_or(f64::NAN)
+    }
+
+    /// How busy the cores `ns` were together (NaN if any is unknown).
+    pub fn cores_sum(&self, ns: &[usize]) -> f64 {
+        ns.iter().map(|&n| self.core(n)).sum()
+    }
+
+    /// CPU seconds that a share of `pct` (% of one core) came to between the marks.
+    pub fn cpu_secs(&self, pct: f64) -> f64 {
+        pct / 100.0 * self.secs
     }
 }
 
@@ -293,6 +305,7 @@ impl CpuMark {
                 reading(&now.machine, 0).map(|m| m.1),
             ),
             cores: (1..=cores).map(busy).collect(),
+            secs,
         }
     }
 }
@@ -318,23 +331,4 @@ pub fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|_| "n/a".into())
-}
-
-/// Pins every thread of this process to one core (new threads inherit it).
-pub fn pin_self(cpu: usize) {
-    let ok = Command::new("taskset")
-        .args([
-            "-a",
-            "-p",
-            "-c",
-            &cpu.to_string(),
-            &std::process::id().to_string(),
-        ])
-        .stdout(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !ok {
-        eprintln!("warning: could not pin the load to core {cpu} (taskset missing?)");
-    }
 }

@@ -233,9 +233,11 @@ pub async fn run(cli: &Cli, relay: &Target) -> Result<()> {
             losses > 0 || dropped > 0 || class.p99_ms > P99_LIMIT_MS || big.p99_ms > P99_LIMIT_MS;
         let load_limited = load_cpu >= LOAD_BUSY_PCT || late_p99 > LOAD_LATE_MS;
         // What else ran on each of our two cores (other engineers' builds and tests).
-        let (relay_core, load_core) = (cpu.core(cli.relay_cpu), cpu.core(cli.load_cpu));
+        // On several load cores (`--load-cpus`): what others took per core on average.
+        let load_cpus = &cli.load_cpus.0;
+        let (relay_core, load_core) = (cpu.core(cli.relay_cpu), cpu.cores_sum(load_cpus));
         let relay_core_others = (relay_core - relay_cpu).max(0.0);
-        let load_core_others = (load_core - load_cpu).max(0.0);
+        let load_core_others = ((load_core - load_cpu) / cli.load_cpus.count() as f64).max(0.0);
         let limited_by = if !behind && !load_limited {
             "none"
         } else if load_cpu >= LOAD_BUSY_PCT {
