@@ -55,6 +55,11 @@ enum Class {
 }
 
 fn class(c: char) -> Class {
+    if c.is_ascii_graphic() {
+        // Most of what people type: the lookups below would all say so, at a cost the
+        // relay pays for every character of every message.
+        return Class::Visible;
+    }
     if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
         return Class::Control;
     }

@@ -6,14 +6,19 @@
 //! - [`relay`]: [`Relay`]: start on an address with a data directory, invites per
 //!   room, applying a new room configuration, graceful shutdown. Tests, the benchmark
 //!   and the app (hosting) start it in-process. [`config`]: [`RelayConfig`],
-//!   [`RelayError`]. `accept.rs`: accepting (refusing or retrying under floods).
+//!   [`RelayError`]. `quic::Gate`: refusing connections when full, retries under
+//!   floods.
 //! - [`lan`]: [`LanConfig`]: advertising a room on the LAN with DNS-SD over mDNS
 //!   (`_piazza._udp.local.`, the record of `common::lan`), from start to shutdown
 //!   (a goodbye).
+//! - `quic/`: the QUIC event loop — one task drives `quinn-proto` for every connection
+//!   (datagrams in by batch, member queues written straight into streams, every
+//!   connection's packets out together, one timer heap); a session holds its
+//!   connection's `Link`. `accept.rs` gives each accepted connection its session.
 //! - [`identity`]: certificate, stateless-reset secret, connection-id key.
 //! - `session/`: the only owner of a connection: hello deadline, admission (`Ready`),
 //!   sessions by install, the session's rooms (join, send, history, leave), reader,
-//!   writer draining the session's one queue, every close.
+//!   every close (the QUIC loop drains the session's one queue into its stream).
 //! - [`rooms`]: which rooms exist (default, the operator's, clients' with open rooms),
 //!   their keys and archived flags, admission to them, reloads; [`rooms::config`]: the
 //!   operator's room definitions (flags, rooms file).
@@ -35,13 +40,13 @@
 //! (SIGHUP re-reads the rooms).
 
 mod accept;
-mod quic;
 pub mod admin;
 pub mod config;
 pub mod identity;
 pub mod lan;
 pub mod limits;
 pub mod log;
+mod quic;
 pub mod relay;
 pub mod room;
 pub mod rooms;

@@ -53,6 +53,8 @@ impl RelayProcess {
                 "10000000",
                 "--max-clients",
                 "20000",
+                "--room-members",
+                "20000",
                 "--data-dir",
             ])
             .arg(dir.path())

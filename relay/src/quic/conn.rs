@@ -5,9 +5,7 @@
 use std::{sync::Arc, time::Instant};
 
 use bytes::Bytes;
-use quinn_proto::{
-    ConnectionHandle, Dir, Event, ReadError, StreamEvent, StreamId, WriteError,
-};
+use quinn_proto::{ConnectionHandle, Dir, Event, ReadError, StreamEvent, StreamId, WriteError};
 
 use super::{
     io::Socket,
@@ -19,7 +17,7 @@ use super::{
 const DATAGRAMS_PER_PASS: usize = 40;
 
 /// Frame slots kept between batches; a burst's larger vector is given back.
-const OUT_KEPT: usize = 64;
+const OUT_KEPT: usize = 32;
 
 /// What driving a connection left.
 pub(super) struct Driven {

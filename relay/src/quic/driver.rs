@@ -67,7 +67,8 @@ impl Wakeup {
 pub(super) struct Driver {
     endpoint: quinn_proto::Endpoint,
     server: Arc<ServerConfig>,
-    conns: HashMap<usize, Conn>,
+    /// Boxed: the table's spare slots then cost a pointer, not a whole connection.
+    conns: HashMap<usize, Box<Conn>>,
     /// Connection timers, earliest first; an entry is stale when the connection's
     /// timer has moved since.
     timers: BinaryHeap<Reverse<(Instant, usize)>>,
@@ -211,7 +212,8 @@ impl Driver {
                         let id = handle.0;
                         queue.set_waker(Box::new(move || wakeup.ready(id)));
                         let link = Arc::new(Link::new(id, remote, queue, self.wakeup.clone()));
-                        self.conns.insert(id, Conn::new(proto, link.clone()));
+                        self.conns
+                            .insert(id, Box::new(Conn::new(proto, link.clone())));
                         self.dirty.push(id);
                         if self.accepted.send(link).is_err() {
                             tracing::debug!("no accept loop: connection dropped");

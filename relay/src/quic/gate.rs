@@ -73,7 +73,11 @@ mod tests {
         assert_eq!(gate.judge(12, true), Verdict::Refuse);
         assert_eq!(gate.judge(0, false), Verdict::Accept);
         assert_eq!(gate.judge(1, false), Verdict::Accept);
-        assert_eq!(gate.judge(2, false), Verdict::Retry, "two handshakes in flight");
+        assert_eq!(
+            gate.judge(2, false),
+            Verdict::Retry,
+            "two handshakes in flight"
+        );
         assert_eq!(gate.judge(2, true), Verdict::Accept, "a validated address");
         assert_eq!(gate.handshaking.load(Ordering::Relaxed), 3);
     }

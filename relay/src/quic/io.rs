@@ -1,8 +1,8 @@
 //! [`Socket`]: the endpoint's UDP socket, read and written in batches. In: `recvmmsg`
 //! with GRO through `quinn-udp`, each datagram split out for the endpoint. Out: the
 //! packets of every connection driven in a pass, collected in an [`Outbox`] and sent
-//! together (`sendmmsg` on Linux, see `send.rs`), a connection's consecutive datagrams
-//! as one GSO send.
+//! at the end of the pass (or when it is full), a connection's consecutive datagrams as
+//! one GSO send (`send.rs`).
 
 use std::{
     io::{self, IoSliceMut},

@@ -22,7 +22,7 @@ use crate::room::MemberQueue;
 
 /// Bytes read ahead of the session: the driver stops reading the stream above this (the
 /// client's flow-control window then fills) until the session has decoded them.
-pub(super) const READ_AHEAD: usize = 256 * 1024;
+pub(super) const READ_AHEAD: usize = 64 * 1024;
 
 /// What the driver has told the session so far.
 #[derive(Default)]
@@ -157,6 +157,10 @@ impl Link {
         if resume {
             self.wakeup.send(Command::Read(self.handle));
         }
+        // Frames read ahead are decoded without waiting: let the loop (and the rest of the
+        // runtime) run between them, or a burst from this client could fill its own
+        // queue with the room's echoes before the loop gets to write any of it.
+        tokio::task::yield_now().await;
         let frame: Bytes = frame?;
         codec::decode_payload(&frame[PREFIX_BYTES..])
     }

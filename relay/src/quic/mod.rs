@@ -6,8 +6,8 @@
 //! through `quinn-udp`), runs expired timers, takes what the sessions asked for, then for
 //! each connection that has something to do moves what its member's queue holds straight
 //! into its stream, reads what its stream received, and collects its packets; the pass
-//! ends by sending them all together ([`io`]: `sendmmsg` across connections, GSO within
-//! one). Rooms publishing while a pass runs are picked up by the next one, so a busy
+//! ends by sending them all (`io.rs`; a connection's consecutive datagrams in one GSO
+//! send). Rooms publishing while a pass runs are picked up by the next one, so a busy
 //! relay writes each member's frames in few, full packets.
 //!
 //! Sessions stay tasks (joining and history await the log): each holds a [`Link`], the

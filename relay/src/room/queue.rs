@@ -31,7 +31,7 @@ use common::{
 use tokio::sync::Notify;
 
 /// Frame slots a queue keeps between batches; a larger burst's are freed.
-const SLOTS_KEPT: usize = 256;
+const SLOTS_KEPT: usize = 32;
 
 /// How a member's session ends, as the room decided it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -161,11 +161,14 @@ impl MemberQueue {
     }
 
     /// Queues frames, all or none (one lock and one wake-up for a published batch);
-    /// false when they would take the queue over its limit, or it is closed.
+    /// false when they would take a queue that still holds counted frames over its
+    /// limit, or it is closed. An empty queue takes any batch: the limit bounds what a
+    /// member has not taken yet, not the size of the relay's own batches (a group
+    /// commit may publish more than the limit at once to members that keep up).
     pub fn push_all(&self, frames: &[Bytes]) -> bool {
         let size: usize = frames.iter().map(Bytes::len).sum();
         let mut s = self.state.lock().unwrap();
-        if s.closed.is_some() || s.counted + size > self.cap {
+        if s.closed.is_some() || (s.counted > 0 && s.counted + size > self.cap) {
             return false;
         }
         for frame in frames {
@@ -341,6 +344,12 @@ mod tests {
         let sizes: Vec<usize> = batch.iter().map(Bytes::len).collect();
         assert_eq!(sizes, [40, 40, 20, 1000]);
         assert!(q.push(frame(100)), "taken frames no longer count");
+        q.next_batch(&mut batch).await;
+        assert!(
+            q.push(frame(500)),
+            "an empty queue takes a batch over the limit"
+        );
+        assert!(!q.push(frame(1)), "but nothing more until it is taken");
     }
 
     #[tokio::test]

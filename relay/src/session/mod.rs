@@ -112,7 +112,8 @@ async fn run(link: &Link, member: &MemberRef, hello: &Hello, shared: &Shared) {
 /// Tells the client why it cannot join, then closes.
 async fn refuse(link: &Link, reason: RefuseReason) {
     tracing::info!(remote = %link.remote_address(), %reason, "refused");
-    link.queue.push_exempt(encode(&ServerFrame::Refused(reason)));
+    link.queue
+        .push_exempt(encode(&ServerFrame::Refused(reason)));
     link.queue.close(Close::Left);
     // The client closes once it has read the refusal; do not wait forever.
     let _ = timeout(DRAIN, link.gone()).await;

@@ -20,12 +20,7 @@ use crate::{
 };
 
 /// Reads until the session ends; returns how it ends.
-pub(super) async fn run(
-    link: &Link,
-    member: &MemberRef,
-    hello: &Hello,
-    shared: &Shared,
-) -> Close {
+pub(super) async fn run(link: &Link, member: &MemberRef, hello: &Hello, shared: &Shared) -> Close {
     let mut rooms = SessionRooms::new(member, shared);
     let reason = loop {
         let frame = tokio::select! {
