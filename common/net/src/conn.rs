@@ -2,7 +2,8 @@
 //! stream, read and written as frames.
 //!
 //! [`Conn`] owns the connection and the stream; [`Conn::into_parts`] splits it so that a
-//! reader task and a writer task can run side by side (the relay's session, the engine).
+//! reader task and a writer task can run side by side (the engine, the bench; the relay
+//! drives `quinn-proto` itself, see `relay::quic`).
 //! [`FrameReader`] takes whatever a stream read brings and decodes every complete frame
 //! in it; [`FrameWriter`] writes encoded frames, many in one call.
 
@@ -137,7 +138,7 @@ impl Conn {
         Ok(Self::new(connection, send, recv))
     }
 
-    /// The relay side: accepts the client's stream.
+    /// The accepting side: takes the client's stream (the engine tests' fake relay).
     pub async fn accept(connection: quinn::Connection) -> Result<Self, quinn::ConnectionError> {
         let (send, recv) = connection.accept_bi().await?;
         Ok(Self::new(connection, send, recv))

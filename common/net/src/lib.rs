@@ -5,7 +5,8 @@
 //! - [`tls`]: server and client configurations, certificate pinning, the transport
 //!   settings both ends use (idle timeout, keep-alive, windows).
 //! - [`conn`]: [`Conn`], the connection and its stream read and written as frames
-//!   ([`FrameReader`], [`FrameWriter`]); the relay accepts one, a client opens one.
+//!   ([`FrameReader`], [`FrameWriter`]); a client opens one, the engine tests' fake relay
+//!   accepts one (the relay drives `quinn-proto` itself, with [`tls`]'s settings).
 //! - [`dial`]: [`Dialer`] and [`open`]: resolve, handshake, hello, welcome — the one
 //!   client handshake.
 //! - [`problem`]: [`Problem`], every connection failure classified by type.
