@@ -91,6 +91,11 @@ pub struct Cli {
     /// Idle clients for the scale scenario.
     #[arg(long, value_delimiter = ',', default_value = "1000,5000,10000")]
     clients: Vec<usize>,
+    /// Scale: seconds after the last client joined before the relay's memory is read
+    /// (1: the join storm's queues and buffers may still be held; 15: past jemalloc's
+    /// 10 s decay, what idle clients cost).
+    #[arg(long, default_value_t = 1.0)]
+    scale_settle_secs: f64,
     /// Churn: rounds of clients.
     #[arg(long, default_value_t = 20)]
     rounds: usize,
@@ -309,7 +314,12 @@ fn main() -> Result<()> {
             Scenario::Scale => {
                 for &c in &cli.clients {
                     let relay = cli.target()?;
-                    measure(scale::run(&relay, cli.client_opts(), c))?;
+                    measure(scale::run(
+                        &relay,
+                        cli.client_opts(),
+                        c,
+                        cli.scale_settle_secs,
+                    ))?;
                 }
             }
             Scenario::Churn => {

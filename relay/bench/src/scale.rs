@@ -51,7 +51,8 @@ async fn fill_history(relay: &Target, opts: ClientOpts, n: usize) -> Result<()> 
 }
 
 /// Runs the scenario with `clients` clients and prints its result.
-pub async fn run(relay: &Target, opts: ClientOpts, clients: usize) -> Result<()> {
+/// The relay's memory is read `settle_secs` after the last client joined.
+pub async fn run(relay: &Target, opts: ClientOpts, clients: usize, settle_secs: f64) -> Result<()> {
     let invite = relay.invite();
     fill_history(relay, opts, HISTORY).await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -65,7 +66,7 @@ pub async fn run(relay: &Target, opts: ClientOpts, clients: usize) -> Result<()>
         println!("{failed} of {clients} clients could not join; the first error: {e:#}");
     }
     let clients = clients - failed;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    tokio::time::sleep(Duration::from_secs_f64(settle_secs)).await;
     let after = relay.rss_bytes();
     let probe_start = Instant::now();
     let sender = &mut senders[0];
@@ -84,11 +85,11 @@ pub async fn run(relay: &Target, opts: ClientOpts, clients: usize) -> Result<()>
     };
     println!("\nscale: {clients} idle clients (each welcomed with {HISTORY} messages of backlog)");
     println!(
-        "connected all in {connect_secs:.2} s; relay RSS {} per client; one message reached {reached}/{clients} in {reach_ms:.1} ms",
+        "connected all in {connect_secs:.2} s; relay RSS {} per client ({settle_secs} s after); one message reached {reached}/{clients} in {reach_ms:.1} ms",
         per_client.map_or("n/a".into(), |k| format!("{k:.1} KiB"))
     );
     println!(
-        "{{\"bench\":\"scale\",\"clients\":{clients},\"connect_all_s\":{connect_secs:.2},\"rss_per_client_kib\":{},\"reach_all_ms\":{reach_ms:.1},\"reached\":{reached}}}",
+        "{{\"bench\":\"scale\",\"clients\":{clients},\"connect_all_s\":{connect_secs:.2},\"rss_per_client_kib\":{},\"settle_s\":{settle_secs},\"reach_all_ms\":{reach_ms:.1},\"reached\":{reached}}}",
         per_client.map_or("null".into(), |k| format!("{k:.1}"))
     );
     Ok(())
