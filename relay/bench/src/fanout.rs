@@ -5,7 +5,7 @@
 //! load, the relay, the machine, or latency/loss with CPU to spare: [`crate::limit`]).
 //! The load may run on several threads (`--load-threads`, [`crate::load`]).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Result;
 
@@ -13,7 +13,7 @@ use crate::{
     client::TEXT_BYTES,
     limit::Limit,
     load::Load,
-    relay::{settle, Target},
+    relay::Target,
     step::{self, num, Measured},
     Cli,
 };
@@ -25,18 +25,7 @@ const DRAIN: Duration = Duration::from_secs(2);
 
 /// Runs the ramp with `receivers` receivers and prints each step and the result.
 pub async fn run(cli: &Cli, relay: &Target, receivers: usize) -> Result<()> {
-    let invites = relay.invites();
-    let base = Instant::now();
-    let load = Load::fill(
-        cli.load_threads,
-        &invites,
-        cli.client_opts(),
-        receivers,
-        cli.senders,
-        base,
-    )
-    .await?;
-    settle(relay).await;
+    let load = Load::for_room(cli, relay, receivers, cli.senders).await?;
     println!(
         "\nfan-out: {receivers} receivers, {} senders, {TEXT_BYTES}-byte texts; load: {} thread(s) on core(s) {}",
         cli.senders,

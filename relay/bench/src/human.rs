@@ -4,16 +4,11 @@
 //! deliveries/s, latency p50/p99/max, losses, the relay's CPU per delivery against the
 //! goal (≤ 3 µs at this rate), and the relay's and the load's CPU shares.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{bail, Result};
 
-use crate::{
-    load::Load,
-    relay::{settle, Target},
-    step::{self, num},
-    Cli,
-};
+use crate::{load::Load, relay::Target, step, Cli};
 
 /// The goal: the relay's CPU per delivery at a human rate, in µs.
 pub const GOAL_US_PER_DELIVERY: f64 = 3.0;
@@ -24,18 +19,7 @@ const DRAIN: Duration = Duration::from_secs(2);
 pub async fn run(cli: &Cli, relay: &Target) -> Result<()> {
     let receivers = cli.human_receivers;
     let rate = cli.human_rate / receivers as f64;
-    let invites = relay.invites();
-    let base = Instant::now();
-    let load = Load::fill(
-        cli.load_threads,
-        &invites,
-        cli.client_opts(),
-        receivers,
-        cli.senders,
-        base,
-    )
-    .await?;
-    settle(relay).await;
+    let load = Load::for_room(cli, relay, receivers, cli.senders).await?;
     let m = step::run(cli, &load, relay, rate, cli.human_secs, 0, DRAIN).await?;
     if m.received == 0 {
         bail!("no message reached a receiver");
@@ -70,20 +54,14 @@ pub async fn run(cli: &Cli, relay: &Target) -> Result<()> {
     if let Some(e) = &m.first_error {
         println!("{} sender(s) lost their connection: {e:#}", m.senders_lost);
     }
-    if m.behind() {
-        println!(
-            "fell behind, limited by {}: {}",
-            m.limited_by().as_str(),
-            m.load_words()
-        );
-    }
+    m.say_if_behind();
     println!(
         "{{\"bench\":\"human\",\"receivers\":{receivers},\"senders\":{},\"offered_delivered_per_s\":{:.0},\"secs\":{},{},\"relay_us_goal\":{GOAL_US_PER_DELIVERY},\"relay_us_goal_met\":{}}}",
         load.senders(),
         cli.human_rate,
         cli.human_secs,
         m.json_fields(&load, m.limited_by()),
-        if num(us, 3) == "null" { "null" } else if met { "true" } else { "false" }
+        if !us.is_finite() { "null" } else if met { "true" } else { "false" }
     );
     Ok(())
 }

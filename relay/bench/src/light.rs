@@ -2,15 +2,11 @@
 //! 5 s; latency p50/p99/max and losses, the relay's and the load's CPU (shares of a
 //! core and µs per delivery).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::{
-    load::Load,
-    relay::{settle, Target},
-    step, Cli,
-};
+use crate::{load::Load, relay::Target, step, Cli};
 
 const RECEIVERS: usize = 100;
 const SENDERS: usize = 4;
@@ -19,18 +15,7 @@ const SECS: f64 = 5.0;
 
 /// Runs the scenario and prints its result.
 pub async fn run(cli: &Cli, relay: &Target) -> Result<()> {
-    let invites = relay.invites();
-    let base = Instant::now();
-    let load = Load::fill(
-        cli.load_threads,
-        &invites,
-        cli.client_opts(),
-        RECEIVERS,
-        SENDERS,
-        base,
-    )
-    .await?;
-    settle(relay).await;
+    let load = Load::for_room(cli, relay, RECEIVERS, SENDERS).await?;
     let m = step::run(cli, &load, relay, RATE, SECS, 0, Duration::from_secs(1)).await?;
     if m.received == 0 {
         anyhow::bail!("no message reached a receiver");
@@ -52,17 +37,11 @@ pub async fn run(cli: &Cli, relay: &Target) -> Result<()> {
         m.relay_us_per_delivery(),
         m.load_us_per_delivery()
     );
-    if m.behind() {
-        println!(
-            "fell behind, limited by {}: {}",
-            m.limited_by().as_str(),
-            m.load_words()
-        );
-    }
+    m.say_if_behind();
     println!(
         "{{\"bench\":\"light\",\"receivers\":{RECEIVERS},{},\"relays\":{}}}",
         m.json_fields(&load, m.limited_by()),
-        invites.len()
+        relay.invites().len()
     );
     Ok(())
 }

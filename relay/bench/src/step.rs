@@ -74,6 +74,17 @@ impl Measured {
         self.usage.limited_by(self.behind())
     }
 
+    /// Prints what limited the step, if it fell behind.
+    pub fn say_if_behind(&self) {
+        if self.behind() {
+            println!(
+                "fell behind, limited by {}: {}",
+                self.limited_by().as_str(),
+                self.load_words()
+            );
+        }
+    }
+
     /// The load's usage in words: its CPU, busiest thread and lateness.
     pub fn load_words(&self) -> String {
         format!(

@@ -79,7 +79,7 @@ pub(super) struct Driver {
     accepted: mpsc::UnboundedSender<Arc<Link>>,
     wakeup: Arc<Wakeup>,
     /// Set by `CloseAll`: new connections are refused, the loop ends once all drained.
-    closing: Option<(u32, Bytes)>,
+    closing: bool,
     /// Scratch: the pending work taken from the wake-up.
     taken: Pending,
 }
@@ -111,7 +111,7 @@ impl Driver {
             gate,
             accepted,
             wakeup,
-            closing: None,
+            closing: false,
             taken: Pending::default(),
         })
     }
@@ -125,7 +125,7 @@ impl Driver {
             self.expire_timers(now);
             self.drive_dirty(now);
             self.socket.flush();
-            if self.closing.is_some() && self.conns.is_empty() {
+            if self.closing && self.conns.is_empty() {
                 break;
             }
             if !self.dirty.is_empty() && !self.socket.blocked() {
@@ -182,8 +182,8 @@ impl Driver {
     /// A new connection: accepted (a session starts), retried or refused.
     fn incoming(&mut self, now: Instant, incoming: quinn_proto::Incoming) {
         let verdict = match self.closing {
-            Some(_) => Verdict::Refuse,
-            None => self
+            true => Verdict::Refuse,
+            false => self
                 .gate
                 .judge(self.conns.len(), incoming.remote_address_validated()),
         };
@@ -261,7 +261,7 @@ impl Driver {
                         conn.proto.close(now, code.into(), reason.clone());
                         self.dirty.push(*handle);
                     }
-                    self.closing = Some((code, reason));
+                    self.closing = true;
                 }
             }
         }

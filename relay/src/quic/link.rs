@@ -157,9 +157,9 @@ impl Link {
         if resume {
             self.wakeup.send(Command::Read(self.handle));
         }
-        // Frames read ahead are decoded without waiting: let the loop (and the rest of the
-        // runtime) run between them, or a burst from this client could fill its own
-        // queue with the room's echoes before the loop gets to write any of it.
+        // Frames read ahead decode without waiting: yield after each so the loop (and
+        // the rest of the runtime) runs between them, or a burst from this client could
+        // fill its own queue with the room's echoes before the loop writes any of it.
         tokio::task::yield_now().await;
         let frame: Bytes = frame?;
         codec::decode_payload(&frame[PREFIX_BYTES..])

@@ -17,7 +17,8 @@
 //! - `driver.rs`: the loop and the endpoint.
 //! - `conn.rs`: one connection inside the driver: events, stream reads and writes.
 //! - `link.rs`: [`Link`], what the session holds.
-//! - `io.rs`: the socket: batches in and out.
+//! - `io.rs`: the socket: batches in and out; `send.rs`: one outbox slot through
+//!   `quinn-udp` (GSO, ECN, source address).
 //! - `gate.rs`: which new connections are accepted, retried or refused.
 
 mod conn;

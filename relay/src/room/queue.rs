@@ -146,17 +146,20 @@ impl MemberQueue {
     }
 
     /// Has `waker` called (once until the next [`MemberQueue::take_batch`]) whenever
-    /// something is queued, a hole filled or the queue closed. Set once.
+    /// something is queued, a hole filled or the queue closed, instead of waking
+    /// [`MemberQueue::next_batch`]. Set once, before anything is queued.
     pub fn set_waker(&self, waker: Waker) {
         let _ = self.waker.set(waker);
     }
 
     fn wake(&self) {
-        self.wake.notify_one();
-        if let Some(waker) = self.waker.get() {
-            if !self.signalled.swap(true, Ordering::AcqRel) {
-                waker();
+        match self.waker.get() {
+            Some(waker) => {
+                if !self.signalled.swap(true, Ordering::AcqRel) {
+                    waker();
+                }
             }
+            None => self.wake.notify_one(),
         }
     }
 

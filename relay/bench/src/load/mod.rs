@@ -52,6 +52,28 @@ fn own_tid() -> Option<u32> {
 }
 
 impl Load {
+    /// The load of a one-room scenario: `receivers` and `senders` in the room of
+    /// `relay`'s invites, on `--load-threads` threads, once the relay has settled.
+    pub async fn for_room(
+        cli: &crate::Cli,
+        relay: &crate::relay::Target,
+        receivers: usize,
+        senders: usize,
+    ) -> Result<Self> {
+        let invites = relay.invites();
+        let load = Self::fill(
+            cli.load_threads,
+            &invites,
+            cli.client_opts(),
+            receivers,
+            senders,
+            Instant::now(),
+        )
+        .await?;
+        crate::relay::settle(relay).await;
+        Ok(load)
+    }
+
     /// Starts `threads` threads (one: a task here) and fills the room of `invites`
     /// with `receivers` receivers and `senders` senders dealt out over them.
     pub async fn fill(
